@@ -1,0 +1,5 @@
+export * from "./artifacts";
+export * from "./cidr";
+export * from "./names";
+export * from "./tags";
+export * from "./tokens";

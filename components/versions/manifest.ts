@@ -1,0 +1,139 @@
+/**
+ * The platform version manifest: every version a cluster runs, in one typed object.
+ *
+ * The Packer templates (packer/), the kubeadm configuration, and the AMI tags all read it, so an
+ * image, a node and the control plane can never disagree about what they run. A new manifest reaches
+ * nodes only by an explicit change that rolls them (DESIGN decision 4).
+ */
+export interface PlatformVersions {
+  /** Kubernetes control plane (kube-apiserver, controller-manager, scheduler) and kubeadm, full `X.Y.Z`. */
+  kubernetes: string;
+  /** kubelet on every node, full `X.Y.Z`; at most the API server's minor and at least three minors older. @default kubernetes */
+  kubelet: string;
+  /** etcd server and etcdctl, full `X.Y.Z`. */
+  etcd: string;
+  /** containerd, full `X.Y.Z`. */
+  containerd: string;
+  /** runc, full `X.Y.Z`. */
+  runc: string;
+  /** CNI reference plugins (bridge, loopback, host-local, portmap), full `X.Y.Z`. */
+  cniPlugins: string;
+  /** crictl (cri-tools), full `X.Y.Z`. */
+  crictl: string;
+  /** CoreDNS image tag, full `X.Y.Z` (without the `v`). */
+  coredns: string;
+  /** pause (sandbox) image tag, e.g. `3.10`. */
+  pause: string;
+  /** The seed operating system the images are built from. */
+  os: { family: "ubuntu"; release: "24.04" | "22.04" };
+  /** NVIDIA datacenter driver branch for the GPU image, e.g. `570`. */
+  nvidiaDriver: string;
+  /** NVIDIA container toolkit for the GPU image, full `X.Y.Z`. */
+  nvidiaContainerToolkit: string;
+}
+
+/** Per Kubernetes minor: the etcd minors its kubeadm supports, and the defaults it ships with. */
+export interface MinorSupport {
+  etcdMinors: string[];
+  defaults: Pick<PlatformVersions, "etcd" | "coredns" | "pause" | "crictl">;
+}
+
+/**
+ * The Kubernetes minors this library supports (kubeadm `v1beta4` exists from 1.31 on) and what
+ * each one's kubeadm pins.
+ */
+export const SUPPORTED_MINORS: Readonly<Record<string, MinorSupport>> = {
+  "1.31": { etcdMinors: ["3.5"], defaults: { etcd: "3.5.15", coredns: "1.11.3", pause: "3.10", crictl: "1.31.1" } },
+  "1.32": { etcdMinors: ["3.5"], defaults: { etcd: "3.5.16", coredns: "1.11.3", pause: "3.10", crictl: "1.32.0" } },
+  "1.33": { etcdMinors: ["3.5"], defaults: { etcd: "3.5.21", coredns: "1.12.0", pause: "3.10", crictl: "1.33.0" } },
+  "1.34": { etcdMinors: ["3.5", "3.6"], defaults: { etcd: "3.6.4", coredns: "1.12.1", pause: "3.10.1", crictl: "1.34.0" } },
+};
+
+/** The manifest a cluster gets when its config names no versions. */
+export const DEFAULT_VERSIONS: Readonly<PlatformVersions> = Object.freeze({
+  kubernetes: "1.33.5",
+  kubelet: "1.33.5",
+  etcd: "3.5.21",
+  containerd: "2.1.4",
+  runc: "1.3.1",
+  cniPlugins: "1.7.1",
+  crictl: "1.33.0",
+  coredns: "1.12.0",
+  pause: "3.10",
+  os: Object.freeze({ family: "ubuntu", release: "24.04" }) as PlatformVersions["os"],
+  nvidiaDriver: "570",
+  nvidiaContainerToolkit: "1.17.8",
+});
+
+const FULL_VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
+
+/** `1.33` from `1.33.5`; undefined when the string is not a full `X.Y.Z` version. */
+export function minorOf(version: string): string | undefined {
+  const m = FULL_VERSION.exec(version);
+  return m ? `${m[1]}.${m[2]}` : undefined;
+}
+
+/** A problem with a field of the manifest: `field` is the manifest key, e.g. `kubelet`. */
+export interface VersionProblem {
+  field: keyof PlatformVersions;
+  message: string;
+}
+
+/**
+ * Checks a manifest for combinations kubeadm and the version-skew policy do not support.
+ * Returns every problem, never throws.
+ */
+export function checkVersions(v: PlatformVersions): VersionProblem[] {
+  const problems: VersionProblem[] = [];
+  const full: (keyof PlatformVersions)[] = ["kubernetes", "kubelet", "etcd", "containerd", "runc", "cniPlugins", "crictl", "coredns", "nvidiaContainerToolkit"];
+  for (const f of full) {
+    if (!FULL_VERSION.test(String(v[f]))) {
+      problems.push({ field: f, message: `must be a full version X.Y.Z (got "${String(v[f])}")` });
+    }
+  }
+  const k8sMinor = minorOf(v.kubernetes);
+  if (k8sMinor === undefined) return problems;
+  const support = SUPPORTED_MINORS[k8sMinor];
+  if (!support) {
+    problems.push({ field: "kubernetes", message: `minor ${k8sMinor} is not supported; supported: ${Object.keys(SUPPORTED_MINORS).join(", ")}` });
+    return problems;
+  }
+  const kubeletMinor = minorOf(v.kubelet);
+  if (kubeletMinor !== undefined) {
+    const skew = Number(k8sMinor.split(".")[1]) - Number(kubeletMinor.split(".")[1]);
+    if (skew < 0) {
+      problems.push({ field: "kubelet", message: `kubelet ${v.kubelet} is newer than the API server ${v.kubernetes}; kubelet must not be newer than the control plane` });
+    } else if (skew > 3) {
+      problems.push({ field: "kubelet", message: `kubelet ${v.kubelet} is more than 3 minors older than the API server ${v.kubernetes}` });
+    }
+  }
+  const etcdMinor = minorOf(v.etcd);
+  if (etcdMinor !== undefined && !support.etcdMinors.includes(etcdMinor)) {
+    problems.push({ field: "etcd", message: `etcd ${v.etcd} is not supported by Kubernetes ${k8sMinor}; allowed etcd minors: ${support.etcdMinors.join(", ")}` });
+  }
+  const crictlMinor = minorOf(v.crictl);
+  if (crictlMinor !== undefined && crictlMinor !== k8sMinor) {
+    problems.push({ field: "crictl", message: `crictl ${v.crictl} must match the Kubernetes minor ${k8sMinor}` });
+  }
+  return problems;
+}
+
+/** The tags a machine image carries, read back when the library looks an image up. */
+export function imageTags(v: PlatformVersions, variant: "node" | "gpu"): Record<string, string> {
+  const tags: Record<string, string> = {
+    "pulumi-kubeadm-aws:variant": variant,
+    "pulumi-kubeadm-aws:os": `${v.os.family}-${v.os.release}`,
+    "pulumi-kubeadm-aws:kubernetes": v.kubernetes,
+    "pulumi-kubeadm-aws:kubelet": v.kubelet,
+    "pulumi-kubeadm-aws:etcd": v.etcd,
+    "pulumi-kubeadm-aws:containerd": v.containerd,
+    "pulumi-kubeadm-aws:runc": v.runc,
+    "pulumi-kubeadm-aws:cni-plugins": v.cniPlugins,
+    "pulumi-kubeadm-aws:crictl": v.crictl,
+  };
+  if (variant === "gpu") {
+    tags["pulumi-kubeadm-aws:nvidia-driver"] = v.nvidiaDriver;
+    tags["pulumi-kubeadm-aws:nvidia-container-toolkit"] = v.nvidiaContainerToolkit;
+  }
+  return tags;
+}

@@ -1,0 +1,116 @@
+/**
+ * A mock resource monitor that records every registration the program makes: urn, type, name,
+ * parent, inputs (secrets replaced by "[secret]"), dependencies and resource options. Pulumi's own
+ * mocks neither report parents nor catch duplicate urns; this does both.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+// The mock monitor and the RPC helpers are public modules of @pulumi/pulumi without typings for the subclass.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rpc = require("@pulumi/pulumi/runtime/rpc");
+
+export const SECRET = "[secret]";
+
+export interface RecordedResource {
+  urn: string;
+  type: string;
+  name: string;
+  /** Parent urn; undefined for the stack itself. */
+  parent?: string;
+  custom: boolean;
+  /** Inputs, with every secret value replaced by "[secret]". */
+  inputs: Record<string, unknown>;
+  /** Inputs with secrets revealed: for tests only, never printed by the plan. */
+  rawInputs: Record<string, unknown>;
+  /** Urns this resource depends on. */
+  dependencies: string[];
+  protect: boolean;
+  retainOnDelete: boolean;
+  ignoreChanges: string[];
+  replaceOnChanges: string[];
+  deleteBeforeReplace: boolean;
+  /** The id the mocks assigned (custom resources). */
+  id?: string;
+  /** Outputs registered by a component (registerOutputs), secrets replaced. */
+  outputs?: Record<string, unknown>;
+}
+
+function isSecretValue(v: unknown): v is { value: unknown } {
+  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
+}
+
+/** Replaces secret values by "[secret]" (redact) or by their plain value (reveal). */
+export function sanitize(v: unknown, mode: "redact" | "reveal"): unknown {
+  if (isSecretValue(v)) return mode === "redact" ? SECRET : sanitize(v.value, mode);
+  if (Array.isArray(v)) return v.map((x) => sanitize(x, mode));
+  if (typeof v === "object" && v !== null) {
+    const sig = (v as Record<string, unknown>)[rpc.specialSigKey];
+    if (sig !== undefined) return v; // other special values (assets, resource references) are kept as they are
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, sanitize(x, mode)]));
+  }
+  return v;
+}
+
+export class RecordingMonitor extends MockMonitor {
+  readonly records = new Map<string, RecordedResource>();
+  readonly problems: string[] = [];
+
+  constructor(mocks: pulumi.runtime.Mocks) {
+    super(mocks);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async registerResource(req: any, callback: (err: any, resp?: any) => void): Promise<void> {
+    const urn: string = this.newUrn(req.getParent(), req.getType(), req.getName());
+    const inputs = rpc.deserializeProperties(req.getObject());
+    if (this.records.has(urn)) {
+      this.problems.push(`duplicate resource: ${urn} is registered twice (child names must be unique)`);
+    }
+    const rec: RecordedResource = {
+      urn,
+      type: req.getType(),
+      name: req.getName(),
+      parent: req.getParent() || undefined,
+      custom: req.getCustom(),
+      inputs: sanitize(inputs, "redact") as Record<string, unknown>,
+      rawInputs: sanitize(inputs, "reveal") as Record<string, unknown>,
+      dependencies: [...new Set<string>(req.getDependenciesList())],
+      protect: req.getProtect() === true,
+      retainOnDelete: req.getRetainondelete() === true,
+      ignoreChanges: req.getIgnorechangesList(),
+      replaceOnChanges: req.getReplaceonchangesList(),
+      deleteBeforeReplace: req.getDeletebeforereplace() === true,
+    };
+    this.records.set(urn, rec);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    await super.registerResource(req, (err: any, resp?: any) => {
+      if (err) this.problems.push(`${urn}: ${String(err?.message ?? err)}`);
+      else if (resp?.getId) rec.id = resp.getId() || undefined;
+      callback(err, resp);
+    });
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  registerResourceOutputs(req: any, callback: (err: any, resp?: any) => void): void {
+    const rec = this.records.get(req.getUrn());
+    if (rec) rec.outputs = sanitize(rpc.deserializeProperties(req.getOutputs()), "redact") as Record<string, unknown>;
+    super.registerResourceOutputs(req, callback);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async invoke(req: any, callback: (err: any, resp?: any) => void): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    await super.invoke(req, (err: any, resp?: any) => {
+      if (err) {
+        this.problems.push(`invoke ${req.getTok()}: ${String(err?.message ?? err)}`);
+        // The runtime reports a failed invoke by the gRPC error's `details`.
+        if (err instanceof Error && (err as Error & { details?: string }).details === undefined) {
+          (err as Error & { details?: string }).details = err.message;
+        }
+      }
+      callback(err, resp);
+    });
+  }
+}
