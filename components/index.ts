@@ -6,3 +6,4 @@ export * from "./config";
 export * from "./tiers";
 export * from "./versions";
 export * from "./core";
+export * from "./images";

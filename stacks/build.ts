@@ -5,11 +5,14 @@
 import type { ClusterSpec } from "../components/config";
 
 export function buildCluster(spec: ClusterSpec): Record<string, unknown> {
-  return {
+  const outputs: Record<string, unknown> = {
     clusterName: spec.name,
     tier: spec.tier,
     region: spec.region,
     availabilityZones: spec.availabilityZones,
     kubernetesVersion: spec.versions.kubernetes,
   };
+  // --- environment (network, bastion, private zone) ---
+  // --- cluster (pki, api endpoint, security groups, etcd, control plane, node pools) ---
+  return outputs;
 }
