@@ -131,10 +131,11 @@ function resolveInternal(raw: unknown): { issues: ConfigIssue[]; merged?: Any; p
   let merged: Any = deepMerge(BASE_DEFAULTS, tier ? tierLayer(tier) : {}) as Any;
   merged = deepMerge(merged, raw) as Any;
   if (isObj(raw.versions) || raw.versions === undefined) merged.versions = resolveVersions(raw.versions as Partial<PlatformVersions> | undefined);
-  if (Array.isArray(raw.nodePools) && parsed.success) merged.nodePools = parsed.data.nodePools!.map(resolvePool);
+  // Cross-field rules see the pools as written (a defaulted desiredSize is not the user's mistake).
   for (const x of crossFieldIssues(merged)) {
     if (!issues.some((y) => y.path === x.path && y.message === x.message)) issues.push(x);
   }
+  if (Array.isArray(raw.nodePools) && parsed.success) merged.nodePools = parsed.data.nodePools!.map(resolvePool);
   return { issues, merged, parsed: parsed.success ? parsed.data : undefined };
 }
 

@@ -148,7 +148,9 @@ export function crossFieldIssues(c: Any): ConfigIssue[] {
   const etcd: Any = isObj(c.etcd) ? c.etcd : {};
   if (ha && cp.count === 1) push("controlPlane.count", `tier ${String(c.tier)} promises high availability: at least 3 control-plane nodes`);
   if (ha && etcd.members === 1) push("etcd.members", `tier ${String(c.tier)} promises high availability: at least 3 etcd members`);
-  if (etcd.topology === "colocated" && isInt(etcd.members) && isInt(cp.count) && etcd.members !== cp.count) {
+  const validCount = [1, 3, 5].includes(cp.count);
+  const validMembers = [1, 3, 5, 7].includes(etcd.members);
+  if (etcd.topology === "colocated" && validMembers && validCount && etcd.members !== cp.count) {
     push("etcd.members", `colocated etcd runs one member per control-plane node: must equal controlPlane.count (${cp.count}), or use topology: dedicated`);
   }
   const vol: Any = isObj(etcd.volume) ? etcd.volume : {};
