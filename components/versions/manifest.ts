@@ -118,7 +118,12 @@ export function checkVersions(v: PlatformVersions): VersionProblem[] {
   return problems;
 }
 
-/** The tags a machine image carries, read back when the library looks an image up. */
+/**
+ * The tags a machine image carries, read back when the library looks an image up (exact match on
+ * every one). The Packer templates tag images with the same map: packer/image-tags.pkr.hcl is
+ * generated from this function (`npm run images:vars`), so the two cannot drift. CoreDNS and
+ * pause are included because the image pre-pulls those images: a different pin needs a new image.
+ */
 export function imageTags(v: PlatformVersions, variant: "node" | "gpu"): Record<string, string> {
   const tags: Record<string, string> = {
     "pulumi-kubeadm-aws:variant": variant,
@@ -130,6 +135,8 @@ export function imageTags(v: PlatformVersions, variant: "node" | "gpu"): Record<
     "pulumi-kubeadm-aws:runc": v.runc,
     "pulumi-kubeadm-aws:cni-plugins": v.cniPlugins,
     "pulumi-kubeadm-aws:crictl": v.crictl,
+    "pulumi-kubeadm-aws:coredns": v.coredns,
+    "pulumi-kubeadm-aws:pause": v.pause,
   };
   if (variant === "gpu") {
     tags["pulumi-kubeadm-aws:nvidia-driver"] = v.nvidiaDriver;

@@ -9,6 +9,8 @@ import { createHash, generateKeyPairSync, type KeyObject } from "crypto";
 import { hostAddress, parseCidr } from "../../components/core/cidr";
 
 export const MOCK_ACCOUNT = "123456789012";
+/** The VPC every existing subnet the mocks are asked about belongs to (a bring-your-own-VPC world). */
+export const MOCK_EXISTING_VPC_ID = "vpc-0123456789abcdef0";
 type State = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export interface MockContext {
@@ -42,6 +44,8 @@ function keyPair(algorithm: string, inputs: State): { privateKey: KeyObject; pub
 export class PlanMocks implements pulumi.runtime.Mocks {
   private readonly subnetCidrs = new Map<string, string>();
   private readonly hostsUsed = new Map<string, number>();
+  /** ENI id -> primary private IP (an instance launched on an existing ENI takes its address). */
+  private readonly eniIps = new Map<string, string>();
   private eipCount = 0;
 
   constructor(private readonly ctx: MockContext) {}
@@ -79,13 +83,15 @@ export class PlanMocks implements pulumi.runtime.Mocks {
         break;
       case "aws:ec2/instance:Instance": {
         id = `i-${id17}`;
-        const ip = i.privateIp ?? this.privateIpIn(i.subnetId, seed);
-        Object.assign(s, { arn: this.arn("ec2", `instance/${id}`), privateIp: ip, privateDns: `ip-${ip.replace(/\./g, "-")}.${region}.compute.internal`, publicIp: "", instanceState: "running", primaryNetworkInterfaceId: `eni-${hex(seed + "eni", 17)}` });
+        const eniId: string | undefined = i.primaryNetworkInterface?.networkInterfaceId;
+        const ip = i.privateIp ?? (eniId ? this.eniIps.get(eniId) : undefined) ?? this.privateIpIn(i.subnetId, seed);
+        Object.assign(s, { arn: this.arn("ec2", `instance/${id}`), privateIp: ip, privateDns: `ip-${ip.replace(/\./g, "-")}.${region}.compute.internal`, publicIp: "", instanceState: "running", primaryNetworkInterfaceId: eniId ?? `eni-${hex(seed + "eni", 17)}` });
         break;
       }
       case "aws:ec2/networkInterface:NetworkInterface": {
         id = `eni-${id17}`;
         const ip = i.privateIps?.[0] ?? this.privateIpIn(i.subnetId, seed);
+        this.eniIps.set(id, ip);
         Object.assign(s, { arn: this.arn("ec2", `network-interface/${id}`), privateIp: ip, privateIps: [ip], privateDnsName: `ip-${ip.replace(/\./g, "-")}.${region}.compute.internal`, macAddress: `02:${hex(seed, 10).match(/../g)!.join(":")}` });
         break;
       }
@@ -111,6 +117,7 @@ export class PlanMocks implements pulumi.runtime.Mocks {
       case "aws:ec2/launchTemplate:LaunchTemplate": id = `lt-${id17}`; Object.assign(s, { arn: this.arn("ec2", `launch-template/${id}`), latestVersion: 1, defaultVersion: 1 }); break;
       case "aws:ebs/volume:Volume": id = `vol-${id17}`; Object.assign(s, { arn: this.arn("ec2", `volume/${id}`) }); break;
       case "aws:ec2/volumeAttachment:VolumeAttachment": id = `vai-${hex(seed, 10)}`; break;
+      case "aws:ec2/subnetCidrReservation:SubnetCidrReservation": id = `scr-${id17}`; s.ownerId = MOCK_ACCOUNT; break;
       case "aws:lb/loadBalancer:LoadBalancer": {
         const name = i.name ?? args.name;
         const kind = i.loadBalancerType === "application" ? "app" : "net";
@@ -207,9 +214,19 @@ export class PlanMocks implements pulumi.runtime.Mocks {
         const id = `ami-${hex(JSON.stringify(filters), 17)}`;
         return { id, imageId: id, name: `pulumi-kubeadm-aws-${hex(id, 8)}`, tags, ownerId: MOCK_ACCOUNT, rootDeviceName: "/dev/sda1", architecture: "x86_64" };
       }
+      case "aws:ec2/getAmiIds:getAmiIds": {
+        // components/images/lookup.ts: the plan assumes exactly one image carries exactly the tags asked for.
+        const filters: { name: string; values: string[] }[] = i.filters ?? [];
+        const tagFilters = filters.filter((f) => f.name.startsWith("tag:"));
+        const ids = tagFilters.length > 0 ? [`ami-${hex(JSON.stringify(tagFilters), 17)}`] : [];
+        return { id: this.ctx.region, ids, owners: i.owners ?? [], filters, region: i.region ?? this.ctx.region, includeDeprecated: i.includeDeprecated ?? false };
+      }
       case "aws:ec2/getSubnet:getSubnet": {
-        const k = Math.abs(parseInt(hex(String(i.id), 4), 16)) % this.ctx.availabilityZones.length;
-        return { id: i.id, availabilityZone: this.ctx.availabilityZones[k], vpcId: "vpc-0existing0000000", cidrBlock: `10.0.${k * 16}.0/20` };
+        // An existing subnet whose id ends in a digit d lies in the (d mod n)-th pinned AZ, so a test or
+        // a sample bring-your-own-VPC stack can describe a correct (or a wrong) layout; others: by hash.
+        const last = /(\d)$/.exec(String(i.id))?.[1];
+        const k = (last !== undefined ? Number(last) : Math.abs(parseInt(hex(String(i.id), 4), 16))) % this.ctx.availabilityZones.length;
+        return { id: i.id, availabilityZone: this.ctx.availabilityZones[k], vpcId: MOCK_EXISTING_VPC_ID, cidrBlock: `10.0.${k * 16}.0/20` };
       }
       default:
         throw new Error(`the plan's mocks do not know the invoke ${args.token}; add it to tools/plan/mocks.ts with a realistic result`);
