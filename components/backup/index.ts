@@ -1,0 +1,3 @@
+export * from "./bucket";
+export * from "./policy";
+export * from "./scripts";

@@ -1,0 +1,247 @@
+/**
+ * EtcdCluster: dedicated etcd members (on-host systemd or containerized static pod), one per
+ * `etcd-<n>`, spread round-robin over the AZs.
+ *
+ * Stable identity: each member owns an ENI with a fixed address in a reserved block of its AZ's
+ * private subnet (used as the instance's primary interface, never deleted with the instance), an
+ * encrypted EBS data volume (protected, retained) and, with a private zone, the record
+ * `etcd-<n>.<cluster>.<domain>`. A replaced instance gets the same ENI, address and volume, so it
+ * rejoins as the same member with its data.
+ *
+ * One at a time: every member's instance depends on the previous member's volume attachment, so
+ * Pulumi creates, updates and replaces members strictly in order (the Node SDK does not register a
+ * resource before its dependencies finished); instances are deleted before they are replaced (the
+ * ENI and volume can only be attached once), so at most one member is ever down.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { backupWriterStatements } from "../backup/policy";
+import type { ClusterSpec } from "../config/spec";
+import { publishBootArtifacts } from "../core/artifacts";
+import { clusterTags } from "../core/tags";
+import { typeToken } from "../core/tokens";
+import { lookupImage } from "../images/lookup";
+import { memberArtifacts, renderMemberCloudInit, type MemberBootInput } from "./boot";
+import { issueApiserverEtcdClient, issueCert, memberSans, type EtcdCertificateAuthority, type IssuedCert } from "./certs";
+import { PKI_FILES } from "./config";
+import { etcdLayout, kubeadmExternalEtcd, type KubeadmExternalEtcd } from "./kubeadm";
+import { clientEndpoints, planMembers, reservedBlockCidr, type EtcdMember } from "./members";
+import { etcdMemberPolicy, etcdMemberAssumeRolePolicy } from "./policy";
+
+export interface EtcdSubnetRef {
+  /** Subnet id. */
+  id: pulumi.Input<string>;
+  /** Its CIDR (fixed member addresses are computed from it). */
+  cidrBlock: pulumi.Input<string>;
+  /** Its AZ name. */
+  availabilityZone: string;
+}
+
+export interface EtcdBackupTarget {
+  /** Bucket name (BackupBucket.bucketName). */
+  bucketName: pulumi.Input<string>;
+  /** Bucket ARN (BackupBucket.bucketArn). */
+  bucketArn: pulumi.Input<string>;
+  /** The bucket's KMS key, if it uses SSE-KMS. @default undefined */
+  kmsKeyArn?: pulumi.Input<string>;
+}
+
+export interface EtcdClusterArgs {
+  /** The resolved cluster spec (name, region, versions, etcd, backup, api.domain, deletionProtection, tags). Required; `etcd.topology` must be `dedicated`. */
+  spec: ClusterSpec;
+  /** Private subnets, one per AZ, in `spec.availabilityZones` order. Required. */
+  privateSubnets: EtcdSubnetRef[];
+  /** Security groups of the members (the etcd group: 2379 from control plane and etcd, 2380 from etcd). Required. */
+  securityGroupIds: pulumi.Input<string>[];
+  /** The etcd CA (certificate and secret key). Required. */
+  ca: EtcdCertificateAuthority;
+  /** Where snapshots go. Required. */
+  backup: EtcdBackupTarget;
+  /** Private hosted zone for `etcd-<n>.<cluster>.<domain>` records. @default undefined (no records; certificates still carry the names) */
+  privateZoneId?: pulumi.Input<string>;
+  /** An existing instance profile for the members; then `instanceRoleName` gets the member policy. @default undefined (the component creates a role and profile) */
+  instanceProfileName?: pulumi.Input<string>;
+  /** The role behind `instanceProfileName`. @default undefined */
+  instanceRoleName?: pulumi.Input<string>;
+  /** KMS key for data volumes, root volumes and the members' secrets. @default undefined (AWS-managed keys) */
+  kmsKeyArn?: pulumi.Input<string>;
+  /** AMI for the members. @default the node image of the version manifest (or `spec.images.nodeAmi`) */
+  imageId?: pulumi.Input<string>;
+  /** The etcd binary in the image (on-host). @default /usr/local/bin/etcd */
+  etcdBinary?: string;
+  /** Root volume size, GiB. @default 30 */
+  rootVolumeGiB?: number;
+}
+
+export interface EtcdMemberOutputs {
+  name: string;
+  availabilityZone: string;
+  ip: pulumi.Output<string>;
+  dnsName: string;
+  instanceId: pulumi.Output<string>;
+  volumeId: pulumi.Output<string>;
+}
+
+export class EtcdCluster extends pulumi.ComponentResource {
+  readonly members: EtcdMemberOutputs[];
+  /** Client URLs of every member. */
+  readonly endpoints: pulumi.Output<string[]>;
+  /** kubeadm ClusterConfiguration `etcd` block. */
+  readonly kubeadmEtcd: pulumi.Output<KubeadmExternalEtcd>;
+  /** kube-apiserver's etcd client certificate (key is secret). */
+  readonly apiserverEtcdClient: IssuedCert;
+  /** The instance role's name (created or given). */
+  readonly instanceRoleName: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(typeToken("etcd", "EtcdCluster"), name, {}, opts);
+    const { spec } = args;
+    const layout = etcdLayout(spec.etcd);
+    if (layout !== "dedicated-on-host" && layout !== "dedicated-containerized") throw new Error(`EtcdCluster is for dedicated etcd; spec.etcd is ${spec.etcd.topology}/${spec.etcd.runtime}`);
+    if (args.privateSubnets.length === 0) throw new Error("EtcdCluster: privateSubnets must list at least one subnet");
+    const runtime = spec.etcd.runtime;
+    const protect = spec.deletionProtection;
+    const tags = (n?: string) => clusterTags(spec.name, spec.tags, n);
+    const parent = this;
+
+    // Identities: pure plan over the subnet CIDRs.
+    const plan: pulumi.Output<EtcdMember[]> = pulumi.all(args.privateSubnets.map((s) => s.cidrBlock)).apply((cidrs) =>
+      planMembers({ cluster: spec.name, domain: spec.api.domain, members: spec.etcd.members, subnetCidrs: cidrs }));
+    const count = spec.etcd.members;
+    const azCount = args.privateSubnets.length;
+
+    // Reserve the fixed-address block in each AZ that holds a member.
+    const usedAzs = [...new Set(Array.from({ length: count }, (_, n) => n % azCount))];
+    for (const k of usedAzs) {
+      const sn = args.privateSubnets[k]!;
+      new aws.ec2.SubnetCidrReservation(`${name}-reserved-${k}`, {
+        subnetId: sn.id,
+        cidrBlock: pulumi.output(sn.cidrBlock).apply((c) => reservedBlockCidr(c)),
+        reservationType: "explicit",
+        description: `etcd member addresses of ${spec.name}`,
+      }, { parent });
+    }
+
+    // Members' permissions: own role and profile unless one is given.
+    let profile: pulumi.Input<string>;
+    let roleName: pulumi.Input<string> | undefined = args.instanceRoleName;
+    if (args.instanceProfileName) {
+      profile = args.instanceProfileName;
+    } else {
+      const role = new aws.iam.Role(`${name}-member`, { assumeRolePolicy: etcdMemberAssumeRolePolicy(), description: `etcd members of ${spec.name}`, tags: tags() }, { parent });
+      new aws.iam.RolePolicyAttachment(`${name}-member-ssm`, { role: role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }, { parent });
+      profile = new aws.iam.InstanceProfile(`${name}-member`, { role: role.name, tags: tags() }, { parent }).name;
+      roleName = role.name;
+    }
+
+    const imageId = args.imageId ?? lookupImage({ versions: spec.versions, variant: "node", region: spec.region, pinnedId: spec.images.nodeAmi }, { parent });
+    const apiClient = issueApiserverEtcdClient(`${name}-apiserver-etcd-client`, args.ca, this);
+    const secretArns: pulumi.Output<string>[] = [];
+    const members: EtcdMemberOutputs[] = [];
+    let previous: pulumi.Resource | undefined;
+
+    for (let n = 0; n < count; n++) {
+      const mName = `etcd-${n}`;
+      const rn = `${name}-${mName}`;
+      const azIndex = n % azCount;
+      const subnetRef = args.privateSubnets[azIndex]!;
+      const member = plan.apply((p) => p[n]!);
+      const ip = member.apply((m) => m.ip);
+      const dnsName = `${mName}.${spec.name}.${spec.api.domain}`;
+
+      const eni = new aws.ec2.NetworkInterface(`${rn}-eni`, {
+        subnetId: subnetRef.id,
+        privateIps: [ip],
+        securityGroups: args.securityGroupIds,
+        description: `etcd member ${mName} of ${spec.name} (stable address)`,
+        tags: tags(`${spec.name}-${mName}`),
+      }, { parent });
+
+      const volume = new aws.ebs.Volume(`${rn}-data`, {
+        availabilityZone: subnetRef.availabilityZone,
+        type: spec.etcd.volume.type,
+        size: spec.etcd.volume.sizeGiB,
+        iops: spec.etcd.volume.iops,
+        ...(spec.etcd.volume.type === "gp3" ? { throughput: spec.etcd.volume.throughputMiBps } : {}),
+        encrypted: true,
+        ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}),
+        finalSnapshot: true,
+        tags: { ...tags(`${spec.name}-${mName}-data`), "pulumi-kubeadm-aws:etcd-member": mName },
+      }, { parent, protect, retainOnDelete: protect });
+
+      const server = issueCert(`${rn}-server`, args.ca, { commonName: mName, ...sansOf(member, mName, dnsName), usages: ["server_auth", "client_auth"] }, this);
+      const peer = issueCert(`${rn}-peer`, args.ca, { commonName: mName, ...sansOf(member, mName, dnsName), usages: ["server_auth", "client_auth"] }, this);
+      const secret = new aws.secretsmanager.Secret(`${rn}-pki`, {
+        description: `TLS files of etcd member ${mName} of ${spec.name}`,
+        ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}),
+        recoveryWindowInDays: 7,
+        tags: tags(),
+      }, { parent });
+      new aws.secretsmanager.SecretVersion(`${rn}-pki`, {
+        secretId: secret.id,
+        secretString: pulumi.secret(pulumi.all([args.ca.certPem, server.certPem, server.privateKeyPem, peer.certPem, peer.privateKeyPem]).apply(([ca, sc, sk, pc, pk]) =>
+          JSON.stringify({ [PKI_FILES.ca]: ca, [PKI_FILES.serverCert]: sc, [PKI_FILES.serverKey]: sk, [PKI_FILES.peerCert]: pc, [PKI_FILES.peerKey]: pk }))),
+      }, { parent });
+      secretArns.push(secret.arn);
+
+      const boot: pulumi.Output<MemberBootInput> = pulumi.all([plan, member, volume.id, secret.arn, args.backup.bucketName]).apply(([all, m, volumeId, secretId, bucket]) => ({
+        cluster: spec.name, region: spec.region, runtime, etcdVersion: spec.versions.etcd,
+        config: { member: m, members: all, clusterToken: `${spec.name}-etcd` },
+        volumeId, secretId, backup: { bucket, intervalMinutes: spec.backup.intervalMinutes },
+        ...(args.etcdBinary ? { etcdBinary: args.etcdBinary } : {}),
+      }));
+
+      const instance = new aws.ec2.Instance(rn, {
+        ami: imageId,
+        instanceType: spec.etcd.instanceType,
+        iamInstanceProfile: profile,
+        primaryNetworkInterface: { networkInterfaceId: eni.id },
+        userData: boot.apply(renderMemberCloudInit),
+        userDataReplaceOnChange: true,
+        ebsOptimized: true,
+        monitoring: true,
+        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+        rootBlockDevice: { volumeType: "gp3", volumeSize: args.rootVolumeGiB ?? 30, encrypted: true, deleteOnTermination: true, ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}) },
+        tags: { ...tags(`${spec.name}-${mName}`), "pulumi-kubeadm-aws:role": "etcd", "pulumi-kubeadm-aws:etcd-member": mName },
+      }, { parent, deleteBeforeReplace: true, ...(previous ? { dependsOn: [previous] } : {}) });
+
+      const attachment = new aws.ec2.VolumeAttachment(`${rn}-data-attachment`, {
+        deviceName: "/dev/sdf",
+        volumeId: volume.id,
+        instanceId: instance.id,
+        stopInstanceBeforeDetaching: true,
+      }, { parent });
+      previous = attachment;
+
+      if (args.privateZoneId) {
+        new aws.route53.Record(`${rn}-dns`, { zoneId: args.privateZoneId, name: dnsName, type: "A", ttl: 60, records: [ip] }, { parent });
+      }
+      publishBootArtifacts(mName, boot.apply(memberArtifacts));
+      members.push({ name: mName, availabilityZone: subnetRef.availabilityZone, ip, dnsName, instanceId: instance.id, volumeId: volume.id });
+    }
+
+    if (roleName) {
+      new aws.iam.RolePolicy(`${name}-member`, {
+        role: roleName,
+        policy: pulumi.all([pulumi.all(secretArns), args.backup.bucketArn, args.backup.kmsKeyArn, args.kmsKeyArn]).apply(([arns, bucketArn, backupKey, key]) =>
+          etcdMemberPolicy({ secretArns: arns, backupStatements: backupWriterStatements(bucketArn, spec.name, backupKey), kmsKeyArn: key })),
+      }, { parent });
+    }
+
+    this.members = members;
+    this.endpoints = plan.apply((p) => clientEndpoints(p));
+    this.kubeadmEtcd = this.endpoints.apply(kubeadmExternalEtcd);
+    this.apiserverEtcdClient = apiClient;
+    this.instanceRoleName = pulumi.output(roleName);
+    this.registerOutputs({
+      endpoints: this.endpoints,
+      members: members.map((m) => ({ name: m.name, availabilityZone: m.availabilityZone, ip: m.ip, dnsName: m.dnsName, instanceId: m.instanceId, volumeId: m.volumeId })),
+      kubeadmEtcd: this.kubeadmEtcd,
+    });
+  }
+}
+
+function sansOf(member: pulumi.Output<EtcdMember>, name: string, dnsName: string): { dnsNames: string[]; ipAddresses: pulumi.Input<string>[] } {
+  const sans = memberSans({ name, dnsName, ip: "0.0.0.0" });
+  return { dnsNames: sans.dnsNames, ipAddresses: [member.apply((m) => m.ip), "127.0.0.1"] };
+}

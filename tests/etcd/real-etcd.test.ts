@@ -1,0 +1,284 @@
+/**
+ * A real etcd runs what the library renders: a 3-member dedicated on-host cluster is recorded under
+ * mocks, its rendered config, backup and restore scripts are rewritten ONLY in addresses, ports and
+ * file paths (member IPs -> 127.0.0.1 with free high ports, /var/lib/etcd and /etc/etcd/pki -> a
+ * temp dir), certificates are minted with openssl using the SANs and usages the library requests,
+ * and Debian's /usr/bin/etcd 3.4 runs it. Fails (never skips) when etcd, etcdctl or openssl is missing.
+ */
+import { spawn, execFileSync, type ChildProcess } from "child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, createWriteStream, chmodSync } from "fs";
+import { createServer, type AddressInfo } from "net";
+import { request } from "https";
+import { tmpdir } from "os";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { etcdSpec, recordEtcd } from "./fixtures";
+import { inputs, named } from "../helpers/record";
+import type { Recording } from "../../tools/plan/run";
+
+const ETCD = "/usr/bin/etcd";
+const ETCDCTL = "/usr/bin/etcdctl";
+const N = 3;
+
+interface MemberEnv { name: string; ip: string; client: number; peer: number; metrics: number; dir: string; config: string; backup: string; restore: string }
+
+const procs = new Map<string, ChildProcess>();
+let root = "";
+let rec: Recording;
+const members: MemberEnv[] = [];
+let caDir = "";
+let stubDir = "";
+let s3Dir = "";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, timeout = 20000): { code: number; out: string } {
+  try {
+    const out = execFileSync(cmd, args, { env: { ...process.env, ETCDCTL_API: "3", ...env }, timeout, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    return { code: 0, out };
+  } catch (e) {
+    const err = e as { status?: number; stdout?: string; stderr?: string };
+    return { code: err.status ?? 1, out: `${err.stdout ?? ""}${err.stderr ?? ""}` };
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function ctl(endpoints: string[], args: string[], withCert = true) {
+  const tls = withCert ? [`--cacert=${caDir}/ca.crt`, `--cert=${caDir}/client.crt`, `--key=${caDir}/client.key`] : [`--cacert=${caDir}/ca.crt`];
+  return run(ETCDCTL, [`--endpoints=${endpoints.join(",")}`, ...tls, "--dial-timeout=2s", "--command-timeout=5s", ...args]);
+}
+
+const endpoint = (m: MemberEnv) => `https://127.0.0.1:${m.client}`;
+
+async function until<T>(what: string, f: () => T | undefined, ms = 20000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+function start(m: MemberEnv, tag: string): void {
+  const log = createWriteStream(path.join(m.dir, `etcd-${tag}.log`));
+  const p = spawn(ETCD, [`--config-file=${m.config}`], { stdio: ["ignore", "pipe", "pipe"] });
+  p.stdout!.pipe(log);
+  p.stderr!.pipe(log);
+  procs.set(m.name, p);
+}
+
+async function stop(m: MemberEnv): Promise<void> {
+  const p = procs.get(m.name);
+  if (!p) return;
+  procs.delete(m.name);
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    p.once("exit", () => resolve());
+    p.kill("SIGKILL");
+  });
+}
+
+/** Rewrites only addresses, ports and paths of member `self`'s rendered files. */
+function rewrite(text: string, self: MemberEnv): string {
+  let t = text;
+  for (const m of members) {
+    t = t.split(`${m.ip}:2379`).join(`127.0.0.1:${m.client}`).split(`${m.ip}:2380`).join(`127.0.0.1:${m.peer}`);
+  }
+  t = t.split("127.0.0.1:2381").join(`127.0.0.1:${self.metrics}`);
+  t = t.split("/var/lib/etcd-backup").join(path.join(self.dir, "backup"));
+  t = t.split("/var/lib/etcd").join(path.join(self.dir, "data"));
+  t = t.split("/etc/etcd/pki").join(path.join(self.dir, "pki"));
+  return t;
+}
+
+function artifact(role: string, p: string): string {
+  const f = rec.artifacts.get(role)?.find((x) => x.path === p);
+  if (!f) throw new Error(`no artifact ${role}/${p}`);
+  return f.content;
+}
+
+/** A certificate signed by the test CA with the SANs and usages the library asked for (IP rewritten). */
+function mint(dir: string, base: string, cn: string, dnsNames: string[], ips: string[], usages: string[]): void {
+  const key = path.join(dir, `${base}.key`);
+  const csr = path.join(dir, `${base}.csr`);
+  const ext = path.join(dir, `${base}.ext`);
+  const eku = usages.flatMap((u) => (u === "server_auth" ? ["serverAuth"] : u === "client_auth" ? ["clientAuth"] : []));
+  const san = [...dnsNames.map((d) => `DNS:${d}`), ...ips.map((i) => `IP:${i}`)];
+  writeFileSync(ext, `${san.length ? `subjectAltName=${san.join(",")}\n` : ""}extendedKeyUsage=${eku.join(",")}\nkeyUsage=critical,digitalSignature,keyEncipherment\n`);
+  execFileSync("openssl", ["req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-keyout", key, "-out", csr, "-subj", `/CN=${cn}`], { stdio: "ignore" });
+  execFileSync("openssl", ["x509", "-req", "-in", csr, "-CA", path.join(caDir, "ca.crt"), "-CAkey", path.join(caDir, "ca.key"), "-CAcreateserial", "-days", "1", "-out", path.join(dir, `${base}.crt`), "-extfile", ext], { stdio: "ignore" });
+  chmodSync(key, 0o600);
+}
+
+beforeAll(async () => {
+  for (const tool of [ETCD, ETCDCTL]) if (!existsSync(tool)) throw new Error(`${tool} is required for this test (apt-get install etcd-server etcd-client)`);
+  execFileSync("openssl", ["version"]); // throws when openssl is missing
+
+  rec = await recordEtcd(etcdSpec({ topology: "dedicated", runtime: "on-host", members: N }));
+  expect(rec.errors).toEqual([]);
+
+  root = mkdtempSync(path.join(tmpdir(), "etcd-real-"));
+  caDir = path.join(root, "ca");
+  stubDir = path.join(root, "bin");
+  s3Dir = path.join(root, "s3");
+  for (const d of [caDir, stubDir, s3Dir]) mkdirSync(d, { recursive: true });
+  execFileSync("openssl", ["req", "-x509", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-keyout", path.join(caDir, "ca.key"), "-out", path.join(caDir, "ca.crt"), "-subj", "/CN=etcd-ca", "-days", "1",
+    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], { stdio: "ignore" });
+  // The API server's client certificate, with the usages the library requests for it.
+  const apiCert = inputs(named(rec, "tls:index/locallySignedCert:LocallySignedCert", "etcd-apiserver-etcd-client-cert"));
+  mint(caDir, "client", "kube-apiserver-etcd-client", [], [], apiCert.allowedUses);
+
+  for (let n = 0; n < N; n++) {
+    const name = `etcd-${n}`;
+    const config = parseYaml(artifact(name, "rootfs/etc/etcd/etcd.conf.yml")) as Record<string, string>;
+    const ip = /^https:\/\/([\d.]+):2380$/.exec(config["initial-advertise-peer-urls"]!)![1]!;
+    const dir = path.join(root, name);
+    members.push({ name, ip, client: await freePort(), peer: await freePort(), metrics: await freePort(), dir, config: path.join(dir, "etcd.conf.yml"), backup: path.join(dir, "etcd-backup"), restore: path.join(dir, "etcd-restore") });
+  }
+  for (const m of members) {
+    mkdirSync(path.join(m.dir, "pki"), { recursive: true });
+    mkdirSync(path.join(m.dir, "data"), { recursive: true, mode: 0o700 });
+    writeFileSync(m.config, rewrite(artifact(m.name, "rootfs/etc/etcd/etcd.conf.yml"), m));
+    writeFileSync(m.backup, rewrite(artifact(m.name, "rootfs/usr/local/sbin/etcd-backup"), m), { mode: 0o755 });
+    writeFileSync(m.restore, rewrite(artifact(m.name, "rootfs/usr/local/sbin/etcd-restore"), m), { mode: 0o755 });
+    const pki = path.join(m.dir, "pki");
+    execFileSync("cp", [path.join(caDir, "ca.crt"), path.join(pki, "ca.crt")]);
+    for (const kind of ["server", "peer"]) {
+      const csr = inputs(named(rec, "tls:index/certRequest:CertRequest", `etcd-${m.name}-${kind}-csr`));
+      const cert = inputs(named(rec, "tls:index/locallySignedCert:LocallySignedCert", `etcd-${m.name}-${kind}-cert`));
+      const ips = (csr.ipAddresses as string[]).map((i) => (i === m.ip ? "127.0.0.1" : i));
+      mint(pki, kind, csr.subject.commonName, csr.dnsNames, [...new Set(ips)], cert.allowedUses);
+    }
+  }
+  // `aws s3 cp SRC DST` stub: s3://bucket/key lives at $S3_DIR/bucket/key.
+  writeFileSync(path.join(stubDir, "aws"), `#!/bin/bash
+set -euo pipefail
+args=()
+for a in "$@"; do case "$a" in --region|--only-show-errors) ;; *) args+=("$a") ;; esac; done
+# drop the region value that followed --region
+if [ "\${1:-}" = "--region" ]; then args=("\${args[@]:1}"); fi
+[ "\${args[0]}" = s3 ] && [ "\${args[1]}" = cp ] || { echo "aws stub: unsupported: $*" >&2; exit 2; }
+src="\${args[2]}"; dst="\${args[3]}"
+src="\${src/#s3:\\/\\//$S3_DIR/}"; dst="\${dst/#s3:\\/\\//$S3_DIR/}"
+mkdir -p "$(dirname "$dst")"; cp "$src" "$dst"
+echo "$*" >> "$S3_DIR/calls.log"
+`, { mode: 0o755 });
+  writeFileSync(path.join(stubDir, "systemctl"), `#!/bin/bash\necho "$*" >> "$SYSTEMCTL_LOG"\n`, { mode: 0o755 });
+}, 60000);
+
+afterAll(async () => {
+  for (const m of members) await stop(m);
+  for (const p of procs.values()) p.kill("SIGKILL");
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+const statusOf = (m: MemberEnv) => {
+  const r = ctl([endpoint(m)], ["endpoint", "status", "-w", "json"]);
+  if (r.code !== 0) return undefined;
+  const [s] = JSON.parse(r.out) as { Status: { header: { member_id: number; cluster_id: number }; leader: number } }[];
+  return s!.Status;
+};
+
+describe("a real etcd 3.4 runs the rendered 3-member dedicated on-host cluster", () => {
+  test("the rewrite touched only addresses, ports and paths", () => {
+    for (const m of members) {
+      const original = parseYaml(artifact(m.name, "rootfs/etc/etcd/etcd.conf.yml")) as Record<string, unknown>;
+      const rewritten = parseYaml(readFileSync(m.config, "utf8")) as Record<string, unknown>;
+      expect(Object.keys(rewritten)).toEqual(Object.keys(original));
+      const changed = Object.keys(original).filter((k) => JSON.stringify(original[k]) !== JSON.stringify(rewritten[k])).sort();
+      expect(changed).toEqual(["advertise-client-urls", "client-transport-security", "data-dir", "initial-advertise-peer-urls", "initial-cluster", "listen-client-urls", "listen-metrics-urls", "listen-peer-urls", "peer-transport-security"]);
+      expect(readFileSync(m.config, "utf8")).not.toContain(m.ip);
+    }
+  });
+
+  test("all members become healthy over TLS with client certificates", async () => {
+    for (const m of members) start(m, "first");
+    const eps = members.map(endpoint);
+    await until("cluster health", () => (ctl(eps, ["endpoint", "health"]).code === 0 ? true : undefined));
+    const list = ctl([eps[0]!], ["member", "list", "-w", "simple"]);
+    expect(list.code).toBe(0);
+    for (const m of members) expect(list.out).toContain(`${m.name}, https://127.0.0.1:${m.peer}, https://127.0.0.1:${m.client}`);
+  });
+
+  test("a client without a certificate is refused, on the client and on the peer port", async () => {
+    const r = ctl([endpoint(members[0]!)], ["put", "x", "y"], false);
+    expect(r.code).not.toBe(0);
+    expect(r.out).toMatch(/certificate|tls|handshake|deadline/i);
+    const peerGet = (withCert: boolean) => new Promise<number | string>((resolve) => {
+      const req = request({
+        host: "127.0.0.1", port: members[0]!.peer, path: "/members", method: "GET", ca: readFileSync(path.join(caDir, "ca.crt")), timeout: 5000,
+        ...(withCert ? { cert: readFileSync(path.join(caDir, "client.crt")), key: readFileSync(path.join(caDir, "client.key")) } : {}),
+      }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+      req.on("error", (e) => resolve(e.message));
+      req.on("timeout", () => req.destroy(new Error("timeout")));
+      req.end();
+    });
+    expect(typeof (await peerGet(false))).toBe("string"); // TLS handshake rejected: no HTTP status at all
+    expect(await peerGet(true)).toBe(200);
+  });
+
+  test("a write is accepted after the leader is killed", async () => {
+    const eps = members.map(endpoint);
+    expect(ctl(eps, ["put", "/registry/before", "written-before"]).code).toBe(0);
+    const s = await until("a leader", () => statusOf(members[0]!));
+    const leader = members.find((m) => statusOf(m)?.header.member_id === s.leader)!;
+    expect(leader).toBeDefined();
+    await stop(leader);
+    const survivors = members.filter((m) => m !== leader).map(endpoint);
+    await until("a write after the leader died", () => (ctl(survivors, ["put", "/registry/after-leader-kill", "yes"]).code === 0 ? true : undefined));
+    expect(ctl(survivors, ["get", "/registry/after-leader-kill", "--print-value-only"]).out.trim()).toBe("yes");
+    const newLeader = statusOf(members.find((m) => m !== leader)!)!.leader;
+    expect(newLeader).not.toBe(s.leader);
+  });
+
+  let snapshotKey = "";
+  test("the rendered backup step: only the leader saves a snapshot, to frequent/ and (first of the day) daily/", () => {
+    const alive = members.filter((m) => procs.has(m.name));
+    expect(alive).toHaveLength(2);
+    const outputs = alive.map((m) => run("bash", [m.backup], { PATH: `${stubDir}:${process.env.PATH}`, S3_DIR: s3Dir }, 30000));
+    for (const o of outputs) expect(o.code).toBe(0);
+    expect(outputs.filter((o) => /not the leader/.test(o.out))).toHaveLength(1);
+    const frequent = readdirSync(path.join(s3Dir, "prod-etcd-backups-abc", "frequent", "prod"));
+    expect(frequent).toHaveLength(1);
+    expect(frequent[0]).toMatch(/^\d{8}T\d{6}Z-etcd-\d\.db$/);
+    const days = readdirSync(path.join(s3Dir, "prod-etcd-backups-abc", "daily", "prod"));
+    expect(days).toEqual([new Date().toISOString().slice(0, 10)]);
+    snapshotKey = `s3://prod-etcd-backups-abc/frequent/prod/${frequent[0]}`;
+    // A second run the same day uploads a new frequent snapshot but no second daily one.
+    const again = alive.map((m) => run("bash", [m.backup], { PATH: `${stubDir}:${process.env.PATH}`, S3_DIR: s3Dir }, 30000));
+    for (const o of again) expect(o.code).toBe(0);
+    expect(readdirSync(path.join(s3Dir, "prod-etcd-backups-abc", "daily", "prod", days[0]!))).toHaveLength(1);
+  });
+
+  test("the rendered restore step brings every member up from the snapshot with the keys intact", async () => {
+    const oldCluster = statusOf(members.find((m) => procs.has(m.name))!)!.header.cluster_id;
+    for (const m of members) await stop(m);
+    // Written after the snapshot? No: stop first, so the snapshot is the only source of data.
+    for (const m of members) {
+      const log = path.join(m.dir, "systemctl.log");
+      const r = run("bash", [m.restore, snapshotKey], { PATH: `${stubDir}:${process.env.PATH}`, S3_DIR: s3Dir, SYSTEMCTL_LOG: log }, 30000);
+      expect(r.code).toBe(0);
+      expect(readFileSync(log, "utf8")).toBe("stop etcd.service\nstart etcd.service\n");
+      const kept = readdirSync(path.join(m.dir, "data")).filter((f) => f.startsWith("member.pre-restore-"));
+      expect(kept).toHaveLength(1);
+    }
+    for (const m of members) start(m, "restored");
+    const eps = members.map(endpoint);
+    await until("restored cluster health", () => (ctl(eps, ["endpoint", "health"]).code === 0 ? true : undefined));
+    expect(ctl(eps, ["get", "/registry/before", "--print-value-only"]).out.trim()).toBe("written-before");
+    expect(ctl(eps, ["get", "/registry/after-leader-kill", "--print-value-only"]).out.trim()).toBe("yes");
+    expect(statusOf(members[0]!)!.header.cluster_id).not.toBe(oldCluster);
+    expect(ctl(eps, ["put", "/registry/after-restore", "ok"]).code).toBe(0);
+  });
+});
