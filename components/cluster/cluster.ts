@@ -1,0 +1,158 @@
+/**
+ * Cluster: everything one Kubernetes cluster needs inside an Environment: security groups, the API
+ * endpoint, trust and bootstrap material, etcd, the control plane and the node pools, built from a
+ * ClusterSpec. Programs that import the library build it without any stack config (examples/).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ApiEndpoint } from "../api-endpoint/api-endpoint";
+import { BackupBucket } from "../backup/bucket";
+import type { ClusterSpec, NodePoolSpec } from "../config/spec";
+import { ControlPlane } from "../control-plane/control-plane";
+import { controlPlaneNodes } from "../control-plane/placement";
+import { typeToken } from "../core/tokens";
+import { lookupImage } from "../images/lookup";
+import { NodePool } from "../node-pools/node-pool";
+import { effectivePool, poolImageVariant } from "../node-pools/presets";
+import { ClusterSecurityGroups } from "../security/groups";
+import { kubeadmBootstrap } from "./bootstrap";
+import type { ClusterApiEndpoint, ClusterBootstrap, ClusterEnvironment } from "./seams";
+
+export interface ClusterArgs {
+  /** The resolved spec (tier preset + overrides, or built by hand). Required. */
+  spec: ClusterSpec;
+  /** The Environment's network side (VPC, subnets, zone, bastion, shared backup bucket); see `clusterEnvironment(env)`. Required. */
+  environment: ClusterEnvironment;
+  /** The node pools. @default spec.nodePools */
+  nodePools?: NodePoolSpec[];
+  /** AMI ids to use instead of looking the manifest's images up. @default lookupImage() per variant (spec.images pins first) */
+  images?: { node?: pulumi.Input<string>; gpu?: pulumi.Input<string> };
+  /** An API endpoint built elsewhere (stable name + target group). @default an ApiEndpoint of its own (needs environment.zoneId) */
+  apiEndpoint?: ClusterApiEndpoint;
+  /** A bootstrap built elsewhere. @default kubeadmBootstrap(): ClusterPki, BootstrapKey, dedicated EtcdCluster, RoleBootstrap per role */
+  bootstrap?: ClusterBootstrap;
+}
+
+export class Cluster extends pulumi.ComponentResource {
+  readonly spec: ClusterSpec;
+  /** The stable API DNS name. */
+  readonly apiName: string;
+  /** The admin kubeconfig (secret). */
+  readonly adminKubeconfig: pulumi.Output<string>;
+  /** Auto Scaling group name per node pool. */
+  readonly nodePoolGroupNames: Record<string, pulumi.Output<string>>;
+  /** How to reach the private side (from the Environment). */
+  readonly bastionAccess: pulumi.Output<string | undefined>;
+  /** The etcd backup bucket. */
+  readonly backupBucketName: pulumi.Output<string>;
+  readonly securityGroups: ClusterSecurityGroups;
+  /** The API endpoint built here (undefined when one was passed in). */
+  readonly apiEndpoint?: ApiEndpoint;
+  readonly bootstrap: ClusterBootstrap;
+  readonly controlPlane: ControlPlane;
+  readonly nodePools: Record<string, NodePool>;
+
+  constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(typeToken("cluster", "Cluster"), name, {}, opts);
+    const { spec, environment: env } = args;
+    this.spec = spec;
+    const pools = (args.nodePools ?? spec.nodePools).map(effectivePool);
+    const names = pools.map((p) => p.name);
+    if (new Set(names).size !== names.length) throw new Error(`Cluster ${name}: node pool names must be unique (${names.join(", ")})`);
+    const child = { parent: this };
+
+    this.securityGroups = new ClusterSecurityGroups(`${name}-sg`, {
+      spec, vpcId: env.vpcId, vpcCidr: env.vpcCidr, bastionSecurityGroupId: env.bastionSecurityGroupId, natPublicIps: env.natPublicIps,
+    }, child);
+
+    let api = args.apiEndpoint;
+    if (!api) {
+      if (env.zoneId === undefined) throw new Error(`Cluster ${name}: environment.zoneId (the private zone of ${spec.api.domain}) is needed for the API name`);
+      const endpoint = new ApiEndpoint(`${name}-api`, {
+        spec, vpcId: env.vpcId, publicSubnetIds: env.publicSubnetIds, privateSubnetIds: env.privateSubnetIds,
+        securityGroupId: this.securityGroups.groupIds.apiLb, privateZoneId: env.zoneId,
+      }, child);
+      api = { apiName: endpoint.apiName, targetGroupArn: endpoint.targetGroupArn };
+      this.apiEndpoint = endpoint;
+    }
+    this.apiName = api.apiName;
+
+    let backup: { bucketName: pulumi.Input<string>; bucketArn: pulumi.Input<string> };
+    if (env.backupBucketName !== undefined) {
+      const bucketName = env.backupBucketName;
+      backup = { bucketName, bucketArn: env.backupBucketArn ?? pulumi.interpolate`arn:aws:s3:::${bucketName}` };
+    } else {
+      const bucket = new BackupBucket(`${name}-backups`, {
+        clusterName: spec.name,
+        frequentRetentionDays: spec.backup.frequentRetentionDays,
+        dailyRetentionDays: spec.backup.dailyRetentionDays,
+        deletionProtection: spec.deletionProtection,
+        tags: spec.tags,
+      }, child);
+      backup = { bucketName: bucket.bucketName, bucketArn: bucket.bucketArn };
+    }
+    this.backupBucketName = pulumi.output(backup.bucketName);
+
+    const images = new Map<"node" | "gpu", pulumi.Input<string>>();
+    const image = (variant: "node" | "gpu") => {
+      let id = images.get(variant) ?? args.images?.[variant];
+      if (id === undefined) {
+        id = lookupImage({ versions: spec.versions, variant, region: spec.region, pinnedId: variant === "gpu" ? spec.images.gpuAmi : spec.images.nodeAmi }, { parent: this });
+      }
+      images.set(variant, id);
+      return id;
+    };
+    const nodeImage = image("node");
+
+    const boot = args.bootstrap ?? kubeadmBootstrap(name, {
+      spec, environment: env, apiName: api.apiName, pools, etcdSecurityGroupIds: this.securityGroups.instanceGroupIds.etcd, imageId: nodeImage, backup,
+    }, this);
+    this.bootstrap = boot;
+
+    const cpBoots = controlPlaneNodes(spec.controlPlane.count, env.privateSubnetIds.length).map((node) => boot.controlPlane(node));
+    // Roles the bootstrap made (one per node) get the CCM policy; otherwise the ControlPlane makes one.
+    const bootIam = cpBoots.every((b) => b.roleName !== undefined && b.instanceProfileName !== undefined)
+      ? cpBoots.map((b) => ({ roleName: b.roleName!, instanceProfileName: b.instanceProfileName! }))
+      : undefined;
+    this.controlPlane = new ControlPlane(`${name}-cp`, {
+      clusterName: spec.name,
+      region: spec.region,
+      controlPlane: spec.controlPlane,
+      privateSubnetIds: env.privateSubnetIds,
+      securityGroupIds: this.securityGroups.instanceGroupIds.controlPlane,
+      targetGroupArn: api.targetGroupArn,
+      imageId: nodeImage,
+      userData: cpBoots.map((b) => b.userData),
+      ...(bootIam ? { iam: bootIam } : { bootstrapSecretArns: cpBoots.flatMap((b) => b.secretArns ?? []), bootstrapKmsKeyArn: boot.kmsKeyArn }),
+      after: boot.controlPlaneAfter ?? [],
+      tags: spec.tags,
+    }, child);
+
+    this.nodePools = {};
+    this.nodePoolGroupNames = {};
+    for (const pool of pools) {
+      const w = boot.worker(pool);
+      const np = new NodePool(`${name}-${pool.name}`, {
+        clusterName: spec.name,
+        pool,
+        privateSubnetIds: env.privateSubnetIds,
+        securityGroupIds: this.securityGroups.instanceGroupIds.workers,
+        imageId: image(poolImageVariant(pool)),
+        instanceProfileName: w.instanceProfileName,
+        userData: w.userData,
+        tags: spec.tags,
+      }, child);
+      this.nodePools[pool.name] = np;
+      this.nodePoolGroupNames[pool.name] = np.autoScalingGroupName;
+    }
+
+    this.adminKubeconfig = pulumi.secret(boot.adminKubeconfig);
+    this.bastionAccess = pulumi.output(env.bastionAccess);
+    this.registerOutputs({
+      apiName: this.apiName,
+      adminKubeconfig: this.adminKubeconfig,
+      nodePoolGroupNames: this.nodePoolGroupNames,
+      bastionAccess: this.bastionAccess,
+      backupBucketName: this.backupBucketName,
+    });
+  }
+}

@@ -1,0 +1,3 @@
+export * from "./placement";
+export * from "./policy";
+export * from "./control-plane";

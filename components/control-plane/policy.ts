@@ -1,0 +1,151 @@
+/**
+ * IAM policy documents of a control-plane node, pure JSON.
+ *
+ * The AWS cloud controller manager (cloud-provider-aws) runs on the control plane with
+ * `--configure-cloud-routes=false` (the CNI routes pods) and no volume duties (the EBS CSI driver
+ * has its own role), so the node needs: read the instances, subnets and route tables it labels and
+ * reconciles; create load balancers and security groups for `type: LoadBalancer` Services; and
+ * change or delete only those carrying this cluster's ownership tag.
+ */
+
+export interface CpPolicyStatement {
+  Sid: string;
+  Effect: "Allow" | "Deny";
+  Action: string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+export interface CpPolicyDocument {
+  Version: "2012-10-17";
+  Statement: CpPolicyStatement[];
+}
+
+/** The tag that marks what belongs to a cluster; the CCM sets it on what it creates. */
+export function ownershipTagKey(clusterName: string): string {
+  return `kubernetes.io/cluster/${clusterName}`;
+}
+
+/** Read-only calls the CCM's node, service and tagging controllers make. */
+export const CCM_DESCRIBE_ACTIONS = [
+  "ec2:DescribeAvailabilityZones",
+  "ec2:DescribeInstances",
+  "ec2:DescribeInstanceTopology",
+  "ec2:DescribeRegions",
+  "ec2:DescribeRouteTables",
+  "ec2:DescribeSecurityGroups",
+  "ec2:DescribeSubnets",
+  "ec2:DescribeVpcs",
+  "elasticloadbalancing:DescribeListeners",
+  "elasticloadbalancing:DescribeLoadBalancerAttributes",
+  "elasticloadbalancing:DescribeLoadBalancerPolicies",
+  "elasticloadbalancing:DescribeLoadBalancers",
+  "elasticloadbalancing:DescribeTargetGroupAttributes",
+  "elasticloadbalancing:DescribeTargetGroups",
+  "elasticloadbalancing:DescribeTargetHealth",
+];
+
+/** Calls that create a Service's load balancer and security group (tagged by the CCM at creation). */
+export const CCM_CREATE_ACTIONS = [
+  "ec2:CreateSecurityGroup",
+  "elasticloadbalancing:AddTags",
+  "elasticloadbalancing:CreateListener",
+  "elasticloadbalancing:CreateLoadBalancer",
+  "elasticloadbalancing:CreateLoadBalancerListeners",
+  "elasticloadbalancing:CreateLoadBalancerPolicy",
+  "elasticloadbalancing:CreateTargetGroup",
+];
+
+/** Calls that change or delete what the CCM created: only on resources tagged as this cluster's. */
+export const CCM_OWNED_EC2_ACTIONS = [
+  "ec2:AuthorizeSecurityGroupIngress",
+  "ec2:DeleteSecurityGroup",
+  "ec2:RevokeSecurityGroupIngress",
+];
+
+export const CCM_OWNED_ELB_ACTIONS = [
+  "elasticloadbalancing:ApplySecurityGroupsToLoadBalancer",
+  "elasticloadbalancing:AttachLoadBalancerToSubnets",
+  "elasticloadbalancing:ConfigureHealthCheck",
+  "elasticloadbalancing:DeleteListener",
+  "elasticloadbalancing:DeleteLoadBalancer",
+  "elasticloadbalancing:DeleteLoadBalancerListeners",
+  "elasticloadbalancing:DeleteTargetGroup",
+  "elasticloadbalancing:DeregisterInstancesFromLoadBalancer",
+  "elasticloadbalancing:DeregisterTargets",
+  "elasticloadbalancing:DetachLoadBalancerFromSubnets",
+  "elasticloadbalancing:ModifyListener",
+  "elasticloadbalancing:ModifyLoadBalancerAttributes",
+  "elasticloadbalancing:ModifyTargetGroup",
+  "elasticloadbalancing:ModifyTargetGroupAttributes",
+  "elasticloadbalancing:RegisterInstancesWithLoadBalancer",
+  "elasticloadbalancing:RegisterTargets",
+  "elasticloadbalancing:SetLoadBalancerPoliciesForBackendServer",
+  "elasticloadbalancing:SetLoadBalancerPoliciesOfListener",
+];
+
+/** The cloud controller manager's policy for cluster `clusterName` in `region`. */
+export function cloudControllerManagerPolicy(clusterName: string, region: string): CpPolicyDocument {
+  const tag = ownershipTagKey(clusterName);
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "Describe", Effect: "Allow", Action: [...CCM_DESCRIBE_ACTIONS], Resource: "*" },
+      { Sid: "CreateServiceLoadBalancers", Effect: "Allow", Action: [...CCM_CREATE_ACTIONS], Resource: "*", Condition: { StringEquals: { "aws:RequestedRegion": region } } },
+      {
+        Sid: "TagCreatedSecurityGroups",
+        Effect: "Allow",
+        Action: ["ec2:CreateTags"],
+        Resource: `arn:aws:ec2:${region}:*:security-group/*`,
+      },
+      {
+        Sid: "ChangeOwnedSecurityGroups",
+        Effect: "Allow",
+        Action: [...CCM_OWNED_EC2_ACTIONS],
+        Resource: "*",
+        Condition: { StringEquals: { [`ec2:ResourceTag/${tag}`]: "owned" } },
+      },
+      {
+        Sid: "ChangeOwnedLoadBalancers",
+        Effect: "Allow",
+        Action: [...CCM_OWNED_ELB_ACTIONS],
+        Resource: "*",
+        Condition: { StringEquals: { [`aws:ResourceTag/${tag}`]: "owned" } },
+      },
+      {
+        Sid: "LoadBalancingServiceLinkedRole",
+        Effect: "Allow",
+        Action: ["iam:CreateServiceLinkedRole"],
+        Resource: "*",
+        Condition: { StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } },
+      },
+    ],
+  };
+}
+
+/**
+ * Read access to the node's own bootstrap bundle: GetSecretValue on exactly these secrets, and
+ * kms:Decrypt on the cluster key only when Secrets Manager calls it for them.
+ */
+export function bootstrapSecretReadPolicy(secretArns: string[], kmsKeyArn: string | undefined, region: string): CpPolicyDocument {
+  if (secretArns.length === 0) throw new Error("bootstrapSecretReadPolicy: no secret ARN given");
+  const statements: CpPolicyStatement[] = [
+    { Sid: "ReadOwnBootstrapSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [...secretArns] },
+  ];
+  if (kmsKeyArn) {
+    statements.push({
+      Sid: "DecryptViaSecretsManager",
+      Effect: "Allow",
+      Action: ["kms:Decrypt"],
+      Resource: kmsKeyArn,
+      Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${region}.amazonaws.com` } },
+    });
+  }
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/** The trust policy that lets EC2 instances assume a node role. */
+export const EC2_ASSUME_ROLE_POLICY = {
+  Version: "2012-10-17",
+  Statement: [{ Sid: "Ec2Assume", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+} as const;
