@@ -1,0 +1,131 @@
+/**
+ * Entry points for the Cluster composer: RoleBootstrap arguments for each role of a ClusterSpec,
+ * wired to a ClusterPki. Pure functions (no resources are created here).
+ *
+ *   const key = new BootstrapKey(`${name}-bootstrap-key`, { clusterName: spec.name });
+ *   const cp0 = new RoleBootstrap(`${name}-cp-0`, controlPlaneBootstrapArgs({ spec, pki, kmsKeyArn: key.keyArn, index: 0 }));
+ *   const wk = new RoleBootstrap(`${name}-pool-general`, workerBootstrapArgs({ spec, pki, kmsKeyArn: key.keyArn, pool }));
+ *   // cp0.userData / cp0.instanceProfileName go to the instance; wk.* to the pool's launch template.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { ClusterSpec, NodePoolSpec } from "../config/spec";
+import type { PolicyDocument } from "../iam/policy";
+import type { ClusterPki } from "../pki/pki";
+import type { ClusterConfigInput } from "./kubeadm";
+import type { RoleBootstrapArgs } from "./role-bootstrap";
+import { renderControlPlaneFiles, renderWorkerFiles, type ControlPlaneMaterial, type ControlPlaneSecrets } from "./roles";
+
+/** The stable API name of a cluster: `api.<cluster>.<domain>` (DESIGN decision 3). */
+export function apiNameOf(spec: ClusterSpec): string {
+  return `api.${spec.name}.${spec.api.domain}`;
+}
+
+export function controlPlaneRole(index: number): string {
+  return `control-plane-${index}`;
+}
+
+export function workerRole(pool: Pick<NodePoolSpec, "name">): string {
+  return `worker-${pool.name}`;
+}
+
+/** Cluster-wide kubeadm input from a spec; `etcdEndpoints` (dedicated etcd) come from the etcd component. */
+export function clusterConfigInput(spec: ClusterSpec, etcdEndpoints?: string[]): ClusterConfigInput {
+  const dedicated = spec.etcd.topology === "dedicated";
+  if (dedicated && (!etcdEndpoints || etcdEndpoints.length === 0)) throw new Error("dedicated etcd: pass the members' client endpoints (etcdEndpoints)");
+  return {
+    clusterName: spec.name,
+    kubernetesVersion: spec.versions.kubernetes,
+    apiName: apiNameOf(spec),
+    podCidr: spec.network.podCidr,
+    serviceCidr: spec.network.serviceCidr,
+    etcd: dedicated ? { external: { endpoints: etcdEndpoints! } } : { local: true },
+  };
+}
+
+export interface ControlPlaneBootstrapOptions {
+  spec: ClusterSpec;
+  pki: ClusterPki;
+  kmsKeyArn: pulumi.Input<string>;
+  /** 0 runs `kubeadm init`. */
+  index: number;
+  /** Dedicated etcd: client URLs of the members, e.g. `https://etcd-0.<cluster>.<domain>:2379`. */
+  etcdEndpoints?: pulumi.Input<string>[];
+  /** More inline policies for the control-plane role (e.g. the cloud controller manager's). */
+  extraPolicies?: Record<string, pulumi.Input<PolicyDocument>>;
+  /** Create the IAM role here. @default true */
+  createRole?: boolean;
+  tags?: Record<string, string>;
+}
+
+/** RoleBootstrap args for control-plane node `index`. */
+export function controlPlaneBootstrapArgs(o: ControlPlaneBootstrapOptions): RoleBootstrapArgs {
+  const { spec, pki } = o;
+  const dedicated = spec.etcd.topology === "dedicated";
+  if (dedicated && (!pki.etcdClientCertPem || !pki.etcdClientKeyPem)) throw new Error("dedicated etcd: create ClusterPki with externalEtcdClient: true");
+  const endpoints = o.etcdEndpoints ?? [];
+  const values: Record<string, pulumi.Input<string>> = {
+    caCertPem: pki.caCertPem,
+    frontProxyCaCertPem: pki.frontProxyCaCertPem,
+    etcdCaCertPem: pki.etcdCaCertPem,
+    serviceAccountPublicKeyPem: pki.serviceAccountPublicKeyPem,
+    discoveryHash: pki.discoveryHash,
+    ...(dedicated ? { etcdClientCertPem: pki.etcdClientCertPem! } : {}),
+  };
+  endpoints.forEach((e, i) => (values[`etcdEndpoint${i}`] = e));
+  const secrets: Record<string, pulumi.Input<string>> = {
+    bootstrapToken: pki.bootstrapToken,
+    caKeyPem: pki.caKeyPem,
+    frontProxyCaKeyPem: pki.frontProxyCaKeyPem,
+    serviceAccountKeyPem: pki.serviceAccountKeyPem,
+    encryptionKey: pki.encryptionKey,
+    ...(dedicated ? { etcdClientKeyPem: pki.etcdClientKeyPem! } : { etcdCaKeyPem: pki.etcdCaKeyPem }),
+  };
+  const role = controlPlaneRole(o.index);
+  return {
+    clusterName: spec.name,
+    role,
+    region: spec.region,
+    kmsKeyArn: o.kmsKeyArn,
+    values,
+    secrets,
+    createRole: o.createRole,
+    extraPolicies: o.extraPolicies,
+    tags: spec.tags,
+    render: (v, s) => renderControlPlaneFiles(
+      { role, region: spec.region, index: o.index, cluster: clusterConfigInput(spec, dedicated ? endpoints.map((_, i) => v[`etcdEndpoint${i}`]!) : undefined) },
+      v as unknown as ControlPlaneMaterial,
+      s as unknown as ControlPlaneSecrets,
+    ),
+  };
+}
+
+export interface WorkerBootstrapOptions {
+  spec: ClusterSpec;
+  pki: ClusterPki;
+  kmsKeyArn: pulumi.Input<string>;
+  pool: NodePoolSpec;
+  /** Create the IAM role here. @default true */
+  createRole?: boolean;
+  extraPolicies?: Record<string, pulumi.Input<PolicyDocument>>;
+}
+
+/** RoleBootstrap args for the workers of one pool: join token and CA pin only. */
+export function workerBootstrapArgs(o: WorkerBootstrapOptions): RoleBootstrapArgs {
+  const role = workerRole(o.pool);
+  return {
+    clusterName: o.spec.name,
+    role,
+    region: o.spec.region,
+    kmsKeyArn: o.kmsKeyArn,
+    values: { discoveryHash: o.pki.discoveryHash },
+    secrets: { bootstrapToken: o.pki.bootstrapToken },
+    createRole: o.createRole,
+    extraPolicies: o.extraPolicies,
+    tags: o.spec.tags,
+    render: (v, s) => renderWorkerFiles(
+      { role, region: o.spec.region, clusterName: o.spec.name, apiName: apiNameOf(o.spec), labels: o.pool.labels, taints: o.pool.taints },
+      { discoveryHash: v.discoveryHash! },
+      { bootstrapToken: s.bootstrapToken! },
+    ),
+  };
+}

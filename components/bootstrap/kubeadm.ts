@@ -1,0 +1,243 @@
+/**
+ * Pure renderers of the kubeadm v1beta4 and kubelet v1beta1 documents a node boots with.
+ * Secrets (the join token) are plain string parameters: render once with placeholders for the
+ * artifacts, once with the real values for the Secrets Manager bundle.
+ */
+import { hostAddress, parseCidr } from "../core/cidr";
+import { minorOf } from "../versions/manifest";
+import {
+  KUBEADM_API_VERSION,
+  type Arg,
+  type ClusterConfiguration,
+  type InitConfiguration,
+  type JoinConfiguration,
+  type KubeadmTaint,
+  type NodeRegistrationOptions,
+} from "./kubeadm-types";
+import type { KubeletConfiguration, KubeProxyConfiguration } from "./kubelet-types";
+import { CRI_SOCKET, FILES, PATHS } from "./paths";
+
+/** Port of the API server behind the stable name. */
+export const KUBEADM_API_BIND_PORT = 6443;
+/** The group kubeadm's node bootstrap RBAC is bound to. */
+export const BOOTSTRAP_TOKEN_GROUP = "system:bootstrappers:kubeadm:default-node-token";
+export const CONTROL_PLANE_TAINT: KubeadmTaint = { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" };
+
+/** etcd as the control plane sees it: stacked (kubeadm-managed local member) or external members. */
+export type EtcdMode = { local: true } | { external: { endpoints: string[] } };
+
+export interface ClusterConfigInput {
+  /** Cluster name (kubeadm `clusterName`). Required. */
+  clusterName: string;
+  /** Kubernetes version, full `X.Y.Z`. Required. */
+  kubernetesVersion: string;
+  /** The stable API DNS name, e.g. `api.dev.kubeadm-aws.internal`. Required. */
+  apiName: string;
+  /** More API certificate SANs (the API name is always one). @default [] */
+  extraCertSANs?: string[];
+  /** Pod CIDR. Required. */
+  podCidr: string;
+  /** Service CIDR. Required. */
+  serviceCidr: string;
+  /** Cluster DNS domain. @default "cluster.local" */
+  dnsDomain?: string;
+  /** Stacked or external etcd. Required. */
+  etcd: EtcdMode;
+  /** Days/backups/MiB of audit log kept on each control-plane node. @default { maxAgeDays: 30, maxBackups: 10, maxSizeMiB: 100 } */
+  auditLog?: { maxAgeDays: number; maxBackups: number; maxSizeMiB: number };
+}
+
+/** `host:port` of the API: what kubeadm's `controlPlaneEndpoint` and joiners' discovery use. */
+export function apiEndpoint(apiName: string): string {
+  return `${apiName}:${KUBEADM_API_BIND_PORT}`;
+}
+
+/** The cluster DNS service address: the 10th address of the service range (kubeadm's convention). */
+export function clusterDnsAddress(serviceCidr: string): string {
+  const c = parseCidr(serviceCidr);
+  if (!c) throw new Error(`invalid service CIDR ${serviceCidr}`);
+  return hostAddress(c, 10);
+}
+
+const args = (o: Record<string, string>): Arg[] => Object.entries(o).map(([name, value]) => ({ name, value }));
+
+/** The hardened kubeadm ClusterConfiguration. */
+export function renderClusterConfiguration(input: ClusterConfigInput): ClusterConfiguration {
+  const audit = input.auditLog ?? { maxAgeDays: 30, maxBackups: 10, maxSizeMiB: 100 };
+  const minor = minorOf(input.kubernetesVersion);
+  if (!minor) throw new Error(`kubernetesVersion must be X.Y.Z (got ${input.kubernetesVersion})`);
+  const apiserverArgs: Record<string, string> = {
+    "authentication-config": FILES.authenticationConfig,
+    "authorization-mode": "Node,RBAC",
+    "enable-admission-plugins": "NodeRestriction",
+    "profiling": "false",
+    "audit-policy-file": FILES.auditPolicy,
+    "audit-log-path": `${PATHS.auditLogDir}/audit.log`,
+    "audit-log-maxage": String(audit.maxAgeDays),
+    "audit-log-maxbackup": String(audit.maxBackups),
+    "audit-log-maxsize": String(audit.maxSizeMiB),
+    "encryption-provider-config": FILES.encryptionConfig,
+    "kubelet-certificate-authority": `${PATHS.pki}/ca.crt`,
+    "tls-min-version": "VersionTLS12",
+  };
+  // Anonymous access limited to health endpoints needs this gate on 1.31 (beta and on by default from 1.32).
+  if (minor === "1.31") apiserverArgs["feature-gates"] = "AnonymousAuthConfigurableEndpoints=true";
+  const etcd: ClusterConfiguration["etcd"] = "external" in input.etcd
+    ? {
+      external: {
+        endpoints: [...input.etcd.external.endpoints],
+        caFile: `${PATHS.pki}/etcd/ca.crt`,
+        certFile: `${PATHS.pki}/apiserver-etcd-client.crt`,
+        keyFile: `${PATHS.pki}/apiserver-etcd-client.key`,
+      },
+    }
+    : { local: { dataDir: "/var/lib/etcd" } };
+  if ("external" in input.etcd && input.etcd.external.endpoints.length === 0) throw new Error("external etcd needs at least one endpoint");
+  return {
+    apiVersion: KUBEADM_API_VERSION,
+    kind: "ClusterConfiguration",
+    clusterName: input.clusterName,
+    kubernetesVersion: `v${input.kubernetesVersion}`,
+    controlPlaneEndpoint: apiEndpoint(input.apiName),
+    certificatesDir: PATHS.pki,
+    encryptionAlgorithm: "RSA-2048",
+    networking: { podSubnet: input.podCidr, serviceSubnet: input.serviceCidr, dnsDomain: input.dnsDomain ?? "cluster.local" },
+    etcd,
+    apiServer: {
+      certSANs: [...new Set([input.apiName, ...(input.extraCertSANs ?? [])])],
+      extraArgs: args(apiserverArgs),
+      extraVolumes: [
+        { name: "apiserver-config", hostPath: PATHS.apiserverDir, mountPath: PATHS.apiserverDir, readOnly: true, pathType: "DirectoryOrCreate" },
+        { name: "audit-log", hostPath: PATHS.auditLogDir, mountPath: PATHS.auditLogDir, readOnly: false, pathType: "DirectoryOrCreate" },
+      ],
+    },
+    controllerManager: { extraArgs: args({ "cloud-provider": "external", "profiling": "false", "terminated-pod-gc-threshold": "1000" }) },
+    scheduler: { extraArgs: args({ profiling: "false" }) },
+  };
+}
+
+/** Kubelet flags every node gets (the rest is in KubeletConfiguration). */
+function kubeletArgs(labels: Record<string, string>): Arg[] {
+  const out: Arg[] = [{ name: "cloud-provider", value: "external" }];
+  const keys = Object.keys(labels).sort();
+  if (keys.length > 0) out.push({ name: "node-labels", value: keys.map((k) => `${k}=${labels[k]}`).join(",") });
+  return out;
+}
+
+/**
+ * Why the kubelet may not set a label on its own node (NodeRestriction, KEP-279): keys in the
+ * `kubernetes.io` / `k8s.io` namespaces are refused unless in the kubelet's allowed set; in
+ * particular nothing under `node-role.kubernetes.io/`. Undefined when allowed.
+ */
+export function kubeletLabelProblem(key: string): string | undefined {
+  const slash = key.indexOf("/");
+  const prefix = slash >= 0 ? key.slice(0, slash) : "";
+  const restricted = (d: string) => d === "kubernetes.io" || d.endsWith(".kubernetes.io") || d === "k8s.io" || d.endsWith(".k8s.io");
+  if (!restricted(prefix)) return undefined;
+  const allowedKeys = ["kubernetes.io/hostname", "kubernetes.io/arch", "kubernetes.io/os", "node.kubernetes.io/instance-type", "topology.kubernetes.io/region", "topology.kubernetes.io/zone"];
+  if (allowedKeys.includes(key)) return undefined;
+  if (prefix === "kubelet.kubernetes.io" || prefix.endsWith(".kubelet.kubernetes.io") || prefix === "node.kubernetes.io" || prefix.endsWith(".node.kubernetes.io")) return undefined;
+  return `label ${key} is in a namespace the kubelet may not set (NodeRestriction); apply it from the control plane instead`;
+}
+
+function nodeRegistration(taints: KubeadmTaint[], labels: Record<string, string>): NodeRegistrationOptions {
+  const problems = Object.keys(labels).map(kubeletLabelProblem).filter((p): p is string => p !== undefined);
+  if (problems.length > 0) throw new Error(problems.join("; "));
+  return { criSocket: CRI_SOCKET, imagePullPolicy: "IfNotPresent", taints: taints.map((t) => ({ ...t })), kubeletExtraArgs: kubeletArgs(labels) };
+}
+
+export interface InitInput {
+  /** The join token `[a-z0-9]{6}.[a-z0-9]{16}` (secret). Required. */
+  token: string;
+  /** The token's lifetime in the cluster (the control plane's token-sync timer renews it). @default "24h0m0s" */
+  tokenTtl?: string;
+}
+
+export const TOKEN_DESCRIPTION = "kubeadm-aws join token (from Secrets Manager; renewed by kubeadm-aws-token-sync)";
+
+/** InitConfiguration of the first control-plane node. */
+export function renderInitConfiguration(input: InitInput): InitConfiguration {
+  return {
+    apiVersion: KUBEADM_API_VERSION,
+    kind: "InitConfiguration",
+    bootstrapTokens: [{
+      token: input.token,
+      description: TOKEN_DESCRIPTION,
+      ttl: input.tokenTtl ?? "24h0m0s",
+      usages: ["signing", "authentication"],
+      groups: [BOOTSTRAP_TOKEN_GROUP],
+    }],
+    nodeRegistration: nodeRegistration([CONTROL_PLANE_TAINT], {}),
+    // The certificate key is for `--upload-certs`; our control-plane nodes get the CAs from their bundle.
+    skipPhases: ["upload-certs"],
+  };
+}
+
+export interface JoinInput {
+  /** `host:port` of the API (the stable name). Required. */
+  apiServerEndpoint: string;
+  /** The join token (secret). Required. */
+  token: string;
+  /** `sha256:<hex>` of the cluster CA's SubjectPublicKeyInfo. Required. */
+  caCertHash: string;
+  /** Join as a control-plane node (CAs already on disk from the bundle). @default false */
+  controlPlane?: boolean;
+  /** Node labels (kubelet `--node-labels`); none in restricted namespaces. @default {} */
+  labels?: Record<string, string>;
+  /** Node taints (a control-plane node always gets the control-plane taint). @default [] */
+  taints?: KubeadmTaint[];
+}
+
+/** JoinConfiguration of a control-plane node or a worker. */
+export function renderJoinConfiguration(input: JoinInput): JoinConfiguration {
+  if (!/^sha256:[0-9a-f]{64}$/.test(input.caCertHash)) throw new Error(`caCertHash must be sha256:<64 hex> (got ${input.caCertHash})`);
+  const taints = input.controlPlane ? [CONTROL_PLANE_TAINT, ...(input.taints ?? [])] : [...(input.taints ?? [])];
+  return {
+    apiVersion: KUBEADM_API_VERSION,
+    kind: "JoinConfiguration",
+    nodeRegistration: nodeRegistration(taints, input.labels ?? {}),
+    caCertPath: `${PATHS.pki}/ca.crt`,
+    discovery: { bootstrapToken: { token: input.token, apiServerEndpoint: input.apiServerEndpoint, caCertHashes: [input.caCertHash] } },
+    ...(input.controlPlane ? { controlPlane: { localAPIEndpoint: { bindPort: KUBEADM_API_BIND_PORT } } } : {}),
+    timeouts: { discovery: "5m0s", tlsBootstrap: "5m0s" },
+  };
+}
+
+/** The cluster-wide KubeletConfiguration (kubeadm stores it in the kubelet-config ConfigMap; joiners read it there). */
+export function renderKubeletConfiguration(input: { serviceCidr: string; dnsDomain?: string }): KubeletConfiguration {
+  return {
+    apiVersion: "kubelet.config.k8s.io/v1beta1",
+    kind: "KubeletConfiguration",
+    authentication: { anonymous: { enabled: false }, webhook: { enabled: true, cacheTTL: "2m0s" }, x509: { clientCAFile: `${PATHS.pki}/ca.crt` } },
+    authorization: { mode: "Webhook", webhook: { cacheAuthorizedTTL: "5m0s", cacheUnauthorizedTTL: "30s" } },
+    readOnlyPort: 0,
+    rotateCertificates: true,
+    serverTLSBootstrap: true,
+    cgroupDriver: "systemd",
+    containerRuntimeEndpoint: CRI_SOCKET,
+    clusterDNS: [clusterDnsAddress(input.serviceCidr)],
+    clusterDomain: input.dnsDomain ?? "cluster.local",
+    protectKernelDefaults: true,
+    makeIPTablesUtilChains: true,
+    eventRecordQPS: 5,
+    tlsMinVersion: "VersionTLS12",
+    seccompDefault: true,
+    streamingConnectionIdleTimeout: "5m0s",
+    shutdownGracePeriod: "60s",
+    shutdownGracePeriodCriticalPods: "20s",
+    kubeReserved: { cpu: "100m", memory: "256Mi" },
+    systemReserved: { cpu: "100m", memory: "256Mi" },
+    evictionHard: { "memory.available": "200Mi", "nodefs.available": "10%", "imagefs.available": "15%" },
+  };
+}
+
+/** kube-proxy (deployed by kubeadm): iptables mode, metrics on the node address only for Prometheus. */
+export function renderKubeProxyConfiguration(input: { podCidr: string }): KubeProxyConfiguration {
+  return {
+    apiVersion: "kubeproxy.config.k8s.io/v1alpha1",
+    kind: "KubeProxyConfiguration",
+    mode: "iptables",
+    clusterCIDR: input.podCidr,
+    metricsBindAddress: "127.0.0.1:10249",
+  };
+}

@@ -1,0 +1,39 @@
+/** Where the boot files live on a node. One place, so renderers, scripts and tests agree. */
+export const PATHS = {
+  /** kubeadm's certificatesDir. */
+  pki: "/etc/kubernetes/pki",
+  /** kubeadm configuration files written at boot. */
+  kubeadmDir: "/etc/kubernetes/kubeadm",
+  /** kube-apiserver configuration files (audit policy, encryption, authentication), mounted read-only. */
+  apiserverDir: "/etc/kubernetes/apiserver",
+  /** kube-apiserver audit log directory, mounted read-write. */
+  auditLogDir: "/var/log/kubernetes/audit",
+  /** Our bootstrap settings and the fetched join token. */
+  bootstrapDir: "/etc/kubeadm-aws",
+  /** Scripts. */
+  sbin: "/usr/local/sbin",
+  /** The bundle unpacker (python3: cloud-init already needs it on the image). */
+  lib: "/usr/local/lib/kubeadm-aws",
+  /** systemd units. */
+  units: "/etc/systemd/system",
+} as const;
+
+export const FILES = {
+  env: `${PATHS.bootstrapDir}/bootstrap.env`,
+  token: `${PATHS.bootstrapDir}/join-token`,
+  initConfig: `${PATHS.kubeadmDir}/init.yaml`,
+  joinConfig: `${PATHS.kubeadmDir}/join.yaml`,
+  auditPolicy: `${PATHS.apiserverDir}/audit-policy.yaml`,
+  encryptionConfig: `${PATHS.apiserverDir}/encryption-config.yaml`,
+  authenticationConfig: `${PATHS.apiserverDir}/authentication-config.yaml`,
+  fetchScript: `${PATHS.sbin}/kubeadm-aws-fetch-bundle`,
+  bootScript: `${PATHS.sbin}/kubeadm-aws-boot`,
+  tokenSyncScript: `${PATHS.sbin}/kubeadm-aws-token-sync`,
+  unpacker: `${PATHS.lib}/unpack.py`,
+  kubeletSysctl: "/etc/sysctl.d/90-kubelet.conf",
+  k8sSysctl: "/etc/sysctl.d/91-kubernetes-net.conf",
+  k8sModules: "/etc/modules-load.d/kubernetes.conf",
+} as const;
+
+/** The kubeadm CRI socket (containerd from the image). */
+export const CRI_SOCKET = "unix:///run/containerd/containerd.sock";

@@ -1,0 +1,195 @@
+/**
+ * What each machine role boots with: `renderControlPlaneFiles` and `renderWorkerFiles`, pure.
+ * Sensitive values are parameters: render with `placeholders(...)` for artifacts, with the real
+ * values (inside an Output) for the bundle.
+ */
+import type { Taint } from "../config/spec";
+import { renderAuditPolicy, renderAuthenticationConfig, renderEncryptionConfig } from "./apiserver-files";
+import type { RoleFile } from "./files";
+import {
+  apiEndpoint,
+  renderClusterConfiguration,
+  renderInitConfiguration,
+  renderJoinConfiguration,
+  renderKubeletConfiguration,
+  renderKubeProxyConfiguration,
+  type ClusterConfigInput,
+} from "./kubeadm";
+import { FILES, PATHS } from "./paths";
+import { bootScript, fetchBundleScript, renderBootstrapEnv, tokenSyncScript, unpackScript, type BootstrapEnv } from "./scripts";
+import { bootstrapServiceUnit, kubeletSysctl, kubernetesModules, kubernetesNetSysctl, tokenSyncServiceUnit, tokenSyncTimerUnit } from "./units";
+import { toYamlDocuments } from "./yaml";
+
+/** Name of the Secrets Manager secret holding a role's bundle (deterministic, so user data need not wait for the secret). */
+export function bootstrapSecretName(clusterName: string, role: string): string {
+  return `${clusterName}/bootstrap/${role}`;
+}
+
+export interface CommonRoleInput {
+  /** Machine role (artifact folder), e.g. `control-plane-0`, `worker-general`. Required. */
+  role: string;
+  /** AWS region. Required. */
+  region: string;
+  /** The join token's lifetime in the cluster. @default "24h0m0s" */
+  tokenTtl?: string;
+  /** Renew the token when fewer hours are left. @default 12 */
+  tokenRefreshHours?: number;
+  /** kubeadm attempts before the boot fails. @default 30 */
+  maxAttempts?: number;
+  /** Seconds a joiner waits for the API per attempt. @default 900 */
+  apiWaitSeconds?: number;
+}
+
+export interface ControlPlaneFilesInput extends CommonRoleInput {
+  /** Cluster-wide kubeadm settings. Required. */
+  cluster: ClusterConfigInput;
+  /** Position among control-plane nodes: 0 runs `kubeadm init`, the others join. Required. */
+  index: number;
+  /** Joiner `i` waits `i * joinSpreadSeconds` before its first attempt (stacked etcd adds one member at a time). @default 30 */
+  joinSpreadSeconds?: number;
+}
+
+/** Public material a control-plane node needs (not secret, but delivered with the bundle). */
+export interface ControlPlaneMaterial {
+  caCertPem: string;
+  frontProxyCaCertPem: string;
+  etcdCaCertPem: string;
+  serviceAccountPublicKeyPem: string;
+  discoveryHash: string;
+  /** External etcd only: the API server's etcd client certificate. */
+  etcdClientCertPem?: string;
+}
+
+export interface ControlPlaneSecrets {
+  bootstrapToken: string;
+  caKeyPem: string;
+  frontProxyCaKeyPem: string;
+  /** Stacked etcd only (kubeadm signs the members' certificates). */
+  etcdCaKeyPem?: string;
+  serviceAccountKeyPem: string;
+  /** Base64 of the 32-byte Secrets encryption key. */
+  encryptionKey: string;
+  /** External etcd only. */
+  etcdClientKeyPem?: string;
+}
+
+export interface WorkerFilesInput extends CommonRoleInput {
+  /** Cluster name. Required. */
+  clusterName: string;
+  /** The stable API name. Required. */
+  apiName: string;
+  /** Pool labels (no `node-role.kubernetes.io/`). @default {} */
+  labels?: Record<string, string>;
+  /** Pool taints. @default [] */
+  taints?: Taint[];
+}
+
+export interface WorkerMaterial {
+  discoveryHash: string;
+}
+
+export interface WorkerSecrets {
+  bootstrapToken: string;
+}
+
+/** `<secret:name>` for each key: what artifacts show in place of secret values. */
+export function placeholders<K extends string>(keys: readonly K[]): Record<K, string> {
+  return Object.fromEntries(keys.map((k) => [k, `<secret:${k}>`])) as Record<K, string>;
+}
+
+const plain = (path: string, content: string, permissions = "0644"): RoleFile => ({ path, content, permissions, sensitive: false });
+const sensitive = (path: string, content: string, permissions = "0600"): RoleFile => ({ path, content, permissions, sensitive: true });
+
+function commonFiles(env: BootstrapEnv): RoleFile[] {
+  return [
+    plain(FILES.env, renderBootstrapEnv(env)),
+    plain(FILES.fetchScript, fetchBundleScript(), "0755"),
+    plain(FILES.unpacker, unpackScript(), "0755"),
+    plain(FILES.bootScript, bootScript(), "0755"),
+    plain(`${PATHS.units}/kubeadm-aws-bootstrap.service`, bootstrapServiceUnit(env.role)),
+    plain(FILES.kubeletSysctl, kubeletSysctl()),
+    plain(FILES.k8sSysctl, kubernetesNetSysctl()),
+    plain(FILES.k8sModules, kubernetesModules()),
+  ];
+}
+
+function envFor(input: CommonRoleInput, clusterName: string, apiName: string, mode: BootstrapEnv["mode"], controlPlane: boolean, joinDelaySeconds: number): BootstrapEnv {
+  return {
+    role: input.role,
+    mode,
+    controlPlane,
+    secretId: bootstrapSecretName(clusterName, input.role),
+    region: input.region,
+    apiEndpoint: apiEndpoint(apiName),
+    joinDelaySeconds,
+    apiWaitSeconds: input.apiWaitSeconds ?? 900,
+    maxAttempts: input.maxAttempts ?? 30,
+    tokenTtl: input.tokenTtl ?? "24h0m0s",
+    tokenRefreshHours: input.tokenRefreshHours ?? 12,
+  };
+}
+
+/** Every boot file of control-plane node `index` (0 = `kubeadm init`). */
+export function renderControlPlaneFiles(input: ControlPlaneFilesInput, m: ControlPlaneMaterial, s: ControlPlaneSecrets): RoleFile[] {
+  if (!Number.isInteger(input.index) || input.index < 0) throw new Error(`control-plane index must be >= 0 (got ${input.index})`);
+  const c = input.cluster;
+  const external = "external" in c.etcd;
+  if (external && (m.etcdClientCertPem === undefined || s.etcdClientKeyPem === undefined)) throw new Error("external etcd needs the API server's etcd client certificate and key");
+  if (!external && s.etcdCaKeyPem === undefined) throw new Error("stacked etcd needs the etcd CA key");
+  const init = input.index === 0;
+  const env = envFor(input, c.clusterName, c.apiName, init ? "init" : "join", true, input.index * (input.joinSpreadSeconds ?? 30));
+  const join = renderJoinConfiguration({ apiServerEndpoint: apiEndpoint(c.apiName), token: s.bootstrapToken, caCertHash: m.discoveryHash, controlPlane: true });
+  const pki = PATHS.pki;
+  const files: RoleFile[] = [
+    ...commonFiles(env),
+    plain(FILES.tokenSyncScript, tokenSyncScript(), "0755"),
+    plain(`${PATHS.units}/kubeadm-aws-token-sync.service`, tokenSyncServiceUnit()),
+    plain(`${PATHS.units}/kubeadm-aws-token-sync.timer`, tokenSyncTimerUnit()),
+    plain(FILES.auditPolicy, renderAuditPolicy(), "0600"),
+    plain(FILES.authenticationConfig, renderAuthenticationConfig(), "0600"),
+  ];
+  if (init) {
+    files.push(sensitive(FILES.initConfig, toYamlDocuments([
+      renderInitConfiguration({ token: s.bootstrapToken, tokenTtl: env.tokenTtl }),
+      renderClusterConfiguration(c),
+      renderKubeletConfiguration({ serviceCidr: c.serviceCidr, dnsDomain: c.dnsDomain }),
+      renderKubeProxyConfiguration({ podCidr: c.podCidr }),
+    ])));
+  }
+  files.push(
+    // Also on the first node: a replacement of it joins the living cluster instead of creating one.
+    sensitive(FILES.joinConfig, toYamlDocuments([join])),
+    sensitive(FILES.token, `${s.bootstrapToken}\n`),
+    sensitive(FILES.encryptionConfig, renderEncryptionConfig(s.encryptionKey)),
+    sensitive(`${pki}/ca.crt`, m.caCertPem, "0644"),
+    sensitive(`${pki}/ca.key`, s.caKeyPem),
+    sensitive(`${pki}/front-proxy-ca.crt`, m.frontProxyCaCertPem, "0644"),
+    sensitive(`${pki}/front-proxy-ca.key`, s.frontProxyCaKeyPem),
+    sensitive(`${pki}/sa.pub`, m.serviceAccountPublicKeyPem, "0644"),
+    sensitive(`${pki}/sa.key`, s.serviceAccountKeyPem),
+    sensitive(`${pki}/etcd/ca.crt`, m.etcdCaCertPem, "0644"),
+  );
+  if (external) {
+    files.push(
+      sensitive(`${pki}/apiserver-etcd-client.crt`, m.etcdClientCertPem!, "0644"),
+      sensitive(`${pki}/apiserver-etcd-client.key`, s.etcdClientKeyPem!),
+    );
+  } else {
+    files.push(sensitive(`${pki}/etcd/ca.key`, s.etcdCaKeyPem!));
+  }
+  return files;
+}
+
+/** Every boot file of a worker of one pool: join material only (token + CA pin), no CA key. */
+export function renderWorkerFiles(input: WorkerFilesInput, m: WorkerMaterial, s: WorkerSecrets): RoleFile[] {
+  const env = envFor(input, input.clusterName, input.apiName, "join", false, 0);
+  const join = renderJoinConfiguration({
+    apiServerEndpoint: apiEndpoint(input.apiName),
+    token: s.bootstrapToken,
+    caCertHash: m.discoveryHash,
+    labels: input.labels ?? {},
+    taints: (input.taints ?? []).map((t) => ({ key: t.key, ...(t.value !== undefined ? { value: t.value } : {}), effect: t.effect })),
+  });
+  return [...commonFiles(env), sensitive(FILES.joinConfig, toYamlDocuments([join]))];
+}
+

@@ -1,0 +1,73 @@
+/** systemd units and kernel settings a node installs, pure strings. */
+import { FILES } from "./paths";
+
+/** Runs the boot script once per boot (it exits at once on a bootstrapped node). */
+export function bootstrapServiceUnit(role: string): string {
+  return `[Unit]
+Description=kubeadm-aws: configure and start this node (${role})
+Wants=network-online.target
+After=network-online.target containerd.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=${FILES.bootScript}
+TimeoutStartSec=3600
+StandardOutput=journal+console
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+export function tokenSyncServiceUnit(): string {
+  return `[Unit]
+Description=kubeadm-aws: keep the current join token valid in the cluster
+After=network-online.target kubelet.service
+ConditionPathExists=/etc/kubernetes/admin.conf
+
+[Service]
+Type=oneshot
+ExecStart=${FILES.tokenSyncScript}
+`;
+}
+
+export function tokenSyncTimerUnit(): string {
+  return `[Unit]
+Description=kubeadm-aws: renew the join token hourly
+
+[Timer]
+OnBootSec=5min
+OnUnitActiveSec=1h
+RandomizedDelaySec=5min
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+`;
+}
+
+/** Kernel settings the kubelet's `protectKernelDefaults: true` requires to be set already. */
+export function kubeletSysctl(): string {
+  return `# kubeadm-aws: the kubelet runs with protectKernelDefaults and refuses to start without these.
+vm.overcommit_memory = 1
+vm.panic_on_oom = 0
+kernel.panic = 10
+kernel.panic_on_oops = 1
+kernel.keys.root_maxkeys = 1000000
+kernel.keys.root_maxbytes = 25000000
+`;
+}
+
+/** Pod networking needs forwarding and bridged traffic through iptables. */
+export function kubernetesNetSysctl(): string {
+  return `# kubeadm-aws: pod networking.
+net.ipv4.ip_forward = 1
+net.bridge.bridge-nf-call-iptables = 1
+net.bridge.bridge-nf-call-ip6tables = 1
+`;
+}
+
+export function kubernetesModules(): string {
+  return "overlay\nbr_netfilter\n";
+}

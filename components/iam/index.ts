@@ -1,0 +1,3 @@
+export * from "./evaluate";
+export * from "./node-role";
+export * from "./policy";

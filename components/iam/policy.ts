@@ -1,0 +1,70 @@
+/**
+ * IAM policy documents as plain data, built by pure functions (never `aws.iam.getPolicyDocument`,
+ * which is an invoke: it would need AWS, and the offline plan's mocks refuse unknown invokes).
+ */
+
+export type ConditionBlock = Record<string, Record<string, string | string[]>>;
+
+export interface PolicyStatement {
+  Sid?: string;
+  Effect: "Allow" | "Deny";
+  Action: string | string[];
+  Resource?: string | string[];
+  Principal?: Record<string, string | string[]>;
+  Condition?: ConditionBlock;
+}
+
+export interface PolicyDocument {
+  Version: "2012-10-17";
+  Statement: PolicyStatement[];
+}
+
+/** The trust policy that lets one AWS service (e.g. `ec2.amazonaws.com`) assume a role. */
+export function serviceTrustPolicy(service = "ec2.amazonaws.com"): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Sid: "ServiceAssume", Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+  };
+}
+
+export interface SecretReadPolicyArgs {
+  /** ARNs of the secrets the role may read (its own bootstrap bundle). Required, non-empty. */
+  secretArns: string[];
+  /** The cluster KMS key that encrypts the secrets. Required. */
+  kmsKeyArn: string;
+  /** Region of the secrets (the `kms:ViaService` condition). Required. */
+  region: string;
+}
+
+/**
+ * Read access to exactly these secrets: `secretsmanager:GetSecretValue` and `DescribeSecret` on
+ * their ARNs, and `kms:Decrypt` on the cluster key only when Secrets Manager asks for it on one of
+ * these secrets (`kms:ViaService` plus the `SecretARN` encryption context Secrets Manager sets).
+ */
+export function secretReadPolicy(args: SecretReadPolicyArgs): PolicyDocument {
+  if (args.secretArns.length === 0) throw new Error("secretReadPolicy: no secret ARN given");
+  const arns = [...args.secretArns].sort();
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "ReadOwnBootstrapSecret", Effect: "Allow", Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Resource: arns },
+      {
+        Sid: "DecryptOwnBootstrapSecret",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: args.kmsKeyArn,
+        Condition: {
+          StringEquals: {
+            "kms:ViaService": `secretsmanager.${args.region}.amazonaws.com`,
+            "kms:EncryptionContext:SecretARN": arns,
+          },
+        },
+      },
+    ],
+  };
+}
+
+/** Serialises a policy document (stable key order as written). */
+export function policyJson(doc: PolicyDocument): string {
+  return JSON.stringify(doc);
+}

@@ -1,0 +1,4 @@
+export * from "./hash";
+export * from "./kubeconfig";
+export * from "./pki";
+export * from "./token";

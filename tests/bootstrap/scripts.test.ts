@@ -1,0 +1,122 @@
+/**
+ * The boot scripts run for real against stub commands: the token sync's decisions, and the
+ * unpacker writing a real bundle with the right modes and refusing paths outside its directories.
+ */
+import { existsSync, readFileSync, statSync, writeFileSync } from "fs";
+import * as path from "path";
+import { placeholders, renderBootstrapEnv, renderBundle, renderWorkerFiles, tokenSyncScript, unpackScript, type BootstrapEnv } from "../../components/bootstrap";
+import { FAKE_MATERIAL } from "./stack-roles";
+import { runTool, writeTree } from "./tools";
+
+const TOKEN = "abc123.0123456789abcdef";
+const ENV: BootstrapEnv = {
+  role: "control-plane-0", mode: "init", controlPlane: true, secretId: "t/bootstrap/control-plane-0", region: "eu-west-1",
+  apiEndpoint: "api.t.example.internal:6443", joinDelaySeconds: 0, apiWaitSeconds: 900, maxAttempts: 30, tokenTtl: "24h0m0s", tokenRefreshHours: 12,
+};
+
+/** Runs the token sync with a fake `kubeadm` that lists `listing` and logs every call. */
+function runSync(listing: string): { status: number; calls: string[]; stdout: string; stderr: string } {
+  const dir = writeTree([
+    { path: "bootstrap.env", content: renderBootstrapEnv(ENV) },
+    { path: "join-token", content: `${TOKEN}\n` },
+    { path: "sync", content: tokenSyncScript(), mode: 0o755 },
+    { path: "listing", content: listing },
+    { path: "fetch", content: "#!/bin/sh\necho fetched >>\"$CALLS\"\n", mode: 0o755 },
+    {
+      path: "bin/kubeadm",
+      mode: 0o755,
+      content: "#!/bin/sh\necho \"kubeadm $*\" >>\"$CALLS\"\nif [ \"$1 $2\" = \"token list\" ]; then cat \"$LISTING\"; fi\n",
+    },
+  ]);
+  const calls = path.join(dir, "calls");
+  writeFileSync(calls, "");
+  const r = runTool("bash", [path.join(dir, "sync")], {
+    env: {
+      PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`,
+      CALLS: calls,
+      LISTING: path.join(dir, "listing"),
+      KUBEADM_AWS_ENV: path.join(dir, "bootstrap.env"),
+      KUBEADM_AWS_FETCH: path.join(dir, "fetch"),
+      KUBEADM_AWS_TOKEN_FILE: path.join(dir, "join-token"),
+      KUBEADM_AWS_KUBECONFIG: "/etc/kubernetes/admin.conf",
+    },
+  });
+  return { ...r, calls: readFileSync(calls, "utf8").trim().split("\n") };
+}
+
+const inHours = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+describe("token sync (control plane, hourly)", () => {
+  test("creates the current token when the cluster does not have it", () => {
+    const r = runSync(`zzz999.0000000000000000 ${inHours(20)}\n`);
+    expect(r.status).toBe(0);
+    expect(r.calls[0]).toBe("fetched");
+    expect(r.calls.some((c) => c.startsWith("kubeadm token delete"))).toBe(false);
+    expect(r.calls).toContainEqual(
+      `kubeadm token create --kubeconfig /etc/kubernetes/admin.conf ${TOKEN} --ttl 24h0m0s --description kubeadm-aws join token (from Secrets Manager; renewed by kubeadm-aws-token-sync) --groups system:bootstrappers:kubeadm:default-node-token --usages signing,authentication`,
+    );
+  });
+
+  test("leaves a token with more than the refresh margin alone", () => {
+    const r = runSync(`${TOKEN} ${inHours(20)}\n`);
+    expect(r.status).toBe(0);
+    expect(r.calls.filter((c) => /token (create|delete)/.test(c))).toEqual([]);
+    expect(r.stdout).toMatch(/join token abc123 is valid until/);
+  });
+
+  test("renews a token about to expire (delete, then create with a fresh TTL)", () => {
+    const r = runSync(`${TOKEN} ${inHours(3)}\nzzz999.0000000000000000 ${inHours(1)}\n`);
+    expect(r.status).toBe(0);
+    const changes = r.calls.filter((c) => /token (create|delete)/.test(c));
+    expect(changes[0]).toBe("kubeadm token delete --kubeconfig /etc/kubernetes/admin.conf abc123");
+    expect(changes[1]).toMatch(/^kubeadm token create .* abc123\.0123456789abcdef --ttl 24h0m0s/);
+    // A rotated-out token is never touched: it expires by its TTL.
+    expect(r.calls.some((c) => c.includes("zzz999"))).toBe(false);
+  });
+
+  test("never prints the token secret", () => {
+    for (const listing of ["", `${TOKEN} ${inHours(20)}\n`, `${TOKEN} ${inHours(1)}\n`]) {
+      const r = runSync(listing);
+      expect(r.stdout + r.stderr).not.toContain("0123456789abcdef");
+    }
+  });
+});
+
+describe("bundle unpacker", () => {
+  const files = renderWorkerFiles(
+    { role: "worker-general", region: "eu-west-1", clusterName: "t", apiName: "api.t.example.internal", labels: { "node.kubeadm-aws.io/class": "general" } },
+    { discoveryHash: FAKE_MATERIAL.discoveryHash },
+    { bootstrapToken: TOKEN },
+  );
+
+  test("writes the bundle's files with their modes under the root", () => {
+    const dir = writeTree([{ path: "unpack.py", content: unpackScript() }, { path: "bundle.json", content: renderBundle("worker-general", files) }]);
+    const root = path.join(dir, "root");
+    const r = runTool("python3", [path.join(dir, "unpack.py"), path.join(dir, "bundle.json")], { env: { ...process.env, KUBEADM_AWS_ROOT: root } });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("unpack: wrote 1 files for worker-general");
+    const join = path.join(root, "etc/kubernetes/kubeadm/join.yaml");
+    expect(readFileSync(join, "utf8")).toBe(files.find((f) => f.path === "/etc/kubernetes/kubeadm/join.yaml")!.content);
+    expect(statSync(join).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join, "utf8")).toContain(TOKEN);
+  });
+
+  test("refuses a path outside its directories, writing nothing", () => {
+    const evil = JSON.stringify({ format: "kubeadm-aws-bundle/v1", role: "x", files: [{ path: "/etc/kubernetes/pki/../../cron.d/evil", permissions: "0644", content: "x" }] });
+    const dir = writeTree([{ path: "unpack.py", content: unpackScript() }, { path: "bundle.json", content: evil }]);
+    const root = path.join(dir, "root");
+    const r = runTool("python3", [path.join(dir, "unpack.py"), path.join(dir, "bundle.json")], { env: { ...process.env, KUBEADM_AWS_ROOT: root } });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("refusing path");
+    expect(existsSync(path.join(root, "etc/cron.d/evil"))).toBe(false);
+  });
+
+  test("placeholder and real renders write the same paths", () => {
+    const shown = renderWorkerFiles(
+      { role: "worker-general", region: "eu-west-1", clusterName: "t", apiName: "api.t.example.internal" },
+      { discoveryHash: FAKE_MATERIAL.discoveryHash },
+      placeholders(["bootstrapToken"]),
+    );
+    expect(shown.map((f) => f.path)).toEqual(files.map((f) => f.path));
+  });
+});
