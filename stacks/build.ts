@@ -2,7 +2,11 @@
  * Builds the components for a resolved ClusterSpec and returns the stack outputs.
  * The stack program calls it; so can a program that resolves its own ClusterSpec.
  */
+import { Cluster, clusterEnvironment } from "../components/cluster";
 import type { ClusterSpec } from "../components/config";
+import { Environment } from "../components/environment";
+import { lookupImage } from "../components/images";
+import { planSummary } from "../components/network";
 
 export function buildCluster(spec: ClusterSpec): Record<string, unknown> {
   const outputs: Record<string, unknown> = {
@@ -13,6 +17,26 @@ export function buildCluster(spec: ClusterSpec): Record<string, unknown> {
     kubernetesVersion: spec.versions.kubernetes,
   };
   // --- environment (network, bastion, private zone) ---
+  const env = new Environment(spec.name, {
+    spec,
+    bastionImageId: spec.bastion.enabled
+      ? lookupImage({ versions: spec.versions, variant: "node", region: spec.region, pinnedId: spec.images.nodeAmi })
+      : undefined,
+  });
+  outputs.vpcId = env.vpc.vpcId;
+  outputs.subnetPlan = env.vpc.plan ? planSummary(env.vpc.plan) : "existing VPC (not planned here)";
+  outputs.publicSubnetIds = env.vpc.publicSubnetIds;
+  outputs.privateSubnetIds = env.vpc.privateSubnetIds;
+  outputs.privateZoneId = env.zoneId;
+  if (env.bastionAccess) outputs.bastion = env.bastionAccess;
   // --- cluster (pki, api endpoint, security groups, etcd, control plane, node pools) ---
+  const cluster = new Cluster(spec.name, { spec, environment: clusterEnvironment(env) });
+  outputs.apiName = cluster.apiName;
+  if (cluster.apiEndpoint) outputs.apiLoadBalancerDnsName = cluster.apiEndpoint.loadBalancerDnsName;
+  outputs.adminKubeconfig = cluster.adminKubeconfig;
+  outputs.nodePoolGroupNames = cluster.nodePoolGroupNames;
+  outputs.bastionAccess = cluster.bastionAccess;
+  outputs.backupBucket = cluster.backupBucketName;
+  outputs.controlPlanePrivateIps = cluster.controlPlane.privateIps;
   return outputs;
 }

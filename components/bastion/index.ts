@@ -1,0 +1,3 @@
+export * from "./access";
+export * from "./userdata";
+export * from "./bastion";

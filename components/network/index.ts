@@ -1,0 +1,4 @@
+export * from "./plan";
+export * from "./existing";
+export * from "./policies";
+export * from "./vpc";

@@ -1,0 +1,4 @@
+export * from "./rules";
+export * from "./evaluate";
+export * from "./resources";
+export * from "./groups";
