@@ -5,9 +5,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 # Real third-party validators the tests run: cloud-init schema, shellcheck, packer validate,
-# a real etcd cluster on 127.0.0.1 (etcd, etcdctl) and yamllint.
-APT_PACKAGES=(cloud-init shellcheck packer etcd-server etcd-client yamllint)
-COMMANDS=(cloud-init shellcheck packer etcd etcdctl yamllint)
+# a real etcd cluster on 127.0.0.1 (etcd, etcdctl), yamllint; openssl (test certificates, hashes),
+# ssh (parses the bastion's ProxyJump lines) and systemd-analyze (verifies rendered units).
+APT_PACKAGES=(cloud-init shellcheck packer etcd-server etcd-client yamllint openssl openssh-client systemd)
+COMMANDS=(cloud-init shellcheck packer etcd etcdctl yamllint openssl ssh systemd-analyze)
 missing=()
 for i in "${!COMMANDS[@]}"; do
   command -v "${COMMANDS[$i]}" >/dev/null 2>&1 || missing+=("${APT_PACKAGES[$i]}")
