@@ -2,6 +2,7 @@
  * Builds the components for a resolved ClusterSpec and returns the stack outputs.
  * The stack program calls it; so can a program that resolves its own ClusterSpec.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { Cluster, clusterEnvironment } from "../components/cluster";
 import type { ClusterSpec } from "../components/config";
 import { Environment } from "../components/environment";
@@ -16,12 +17,14 @@ export function buildCluster(spec: ClusterSpec): Record<string, unknown> {
     availabilityZones: spec.availabilityZones,
     kubernetesVersion: spec.versions.kubernetes,
   };
-  // --- environment (network, bastion, private zone) ---
+  // --- environment (network, bastion, private zone, shared backup bucket) ---
   const env = new Environment(spec.name, {
     spec,
     bastionImageId: spec.bastion.enabled
       ? lookupImage({ versions: spec.versions, variant: "node", region: spec.region, pinnedId: spec.images.nodeAmi })
       : undefined,
+    // Stacks deployed while the bucket belonged to the Cluster (same name) keep their bucket.
+    backupBucketAliases: [{ parent: pulumi.createUrn(spec.name, "pulumi-kubeadm-aws:cluster:Cluster") }],
   });
   outputs.vpcId = env.vpc.vpcId;
   outputs.subnetPlan = env.vpc.plan ? planSummary(env.vpc.plan) : "existing VPC (not planned here)";

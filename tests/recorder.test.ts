@@ -37,3 +37,35 @@ describe("recording mocks", () => {
     expect(named(rec, "tls:index/privateKey:PrivateKey", "ca").inputs.ecdsaCurve).toBe("P256");
   });
 });
+
+describe("errors while inputs are serialised", () => {
+  test("a throwing apply used by several resources is one error, located, and every resource still registers", async () => {
+    const rec = await recordProgram(() => {
+      const parent = new pulumi.ComponentResource("pulumi-kubeadm-aws:test:Thing", "thing");
+      const bad = pulumi.output("vpc-1").apply((id): string => {
+        throw new Error(`subnet check failed for ${id}`);
+      });
+      new aws.ssm.Parameter("a", { name: "/a", type: "String", value: bad }, { parent });
+      new aws.ssm.Parameter("b", { name: "/b", type: "String", value: pulumi.interpolate`${bad}/b` }, { parent });
+      return { bad }; // and a stack output
+    });
+    // Had the rejection escaped, jest would fail this test on its own (an unhandled rejection per derived promise).
+    expect(rec.errors).toHaveLength(1);
+    expect(rec.errors[0]).toMatch(/^subnet check failed for vpc-1 \(thrown in an apply at tests\/recorder\.test\.ts:\d+\)$/);
+    const params = rec.resources.filter((r) => r.type === "aws:ssm/parameter:Parameter");
+    expect(params.map((p) => [p.name, p.inputs.name, p.inputs.value])).toEqual([["a", "/a", undefined], ["b", "/b", undefined]]);
+  });
+
+  test("the same message from different sources is reported once; different messages each once", async () => {
+    const rec = await recordProgram(() => {
+      for (const n of ["d", "e"]) {
+        const v = pulumi.output(n).apply((): string => {
+          throw new Error("same failure");
+        });
+        new aws.ssm.Parameter(n, { name: `/${n}`, type: "String", value: v });
+      }
+      new aws.ssm.Parameter("f", { name: "/f", type: "String", value: pulumi.output("x").apply((): string => { throw new Error("other failure"); }) });
+    });
+    expect(rec.errors.map((e) => e.replace(/ \(thrown in an apply at .*\)$/, ""))).toEqual(["same failure", "other failure"]);
+  });
+});

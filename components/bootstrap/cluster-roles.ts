@@ -9,8 +9,10 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec, NodePoolSpec } from "../config/spec";
+import { etcdLayout } from "../etcd/kubeadm";
 import type { PolicyDocument } from "../iam/policy";
 import type { ClusterPki } from "../pki/pki";
+import type { RoleFile } from "./files";
 import type { ClusterConfigInput } from "./kubeadm";
 import type { RoleBootstrapArgs } from "./role-bootstrap";
 import { renderControlPlaneFiles, renderWorkerFiles, type ControlPlaneMaterial, type ControlPlaneSecrets } from "./roles";
@@ -28,10 +30,15 @@ export function workerRole(pool: Pick<NodePoolSpec, "name">): string {
   return `worker-${pool.name}`;
 }
 
-/** Cluster-wide kubeadm input from a spec; `etcdEndpoints` (dedicated etcd) come from the etcd component. */
+/** Whether kube-apiserver talks to etcd it does not manage (dedicated, or colocated on-host): `etcd.external`. */
+export function usesExternalEtcd(spec: Pick<ClusterSpec, "etcd">): boolean {
+  return etcdLayout(spec.etcd) !== "stacked";
+}
+
+/** Cluster-wide kubeadm input from a spec; `etcdEndpoints` (external etcd) come from the etcd component. */
 export function clusterConfigInput(spec: ClusterSpec, etcdEndpoints?: string[]): ClusterConfigInput {
-  const dedicated = spec.etcd.topology === "dedicated";
-  if (dedicated && (!etcdEndpoints || etcdEndpoints.length === 0)) throw new Error("dedicated etcd: pass the members' client endpoints (etcdEndpoints)");
+  const dedicated = usesExternalEtcd(spec);
+  if (dedicated && (!etcdEndpoints || etcdEndpoints.length === 0)) throw new Error(`${etcdLayout(spec.etcd)} etcd: pass the members' client endpoints (etcdEndpoints)`);
   return {
     clusterName: spec.name,
     kubernetesVersion: spec.versions.kubernetes,
@@ -42,14 +49,35 @@ export function clusterConfigInput(spec: ClusterSpec, etcdEndpoints?: string[]):
   };
 }
 
+/** A file added to a control-plane node's boot (through the bootstrap hook). */
+export interface ExtraFile {
+  /** Absolute path on the node (a bundle may write under the kubeadm directories, `/etc/etcd/`, `/usr/local/sbin/etcd-*` and `/etc/systemd/system/etcd*`). Required. */
+  path: string;
+  /** The content. Required. */
+  content: pulumi.Input<string>;
+  /** Octal mode. @default "0644" for plain files, "0600" for secret files */
+  permissions?: string;
+}
+
+/** Values/secrets key of an extra file (artifacts show secret ones as `<secret:file:/path>`). */
+export const extraFileKey = (path: string) => `file:${path}`;
+
 export interface ControlPlaneBootstrapOptions {
   spec: ClusterSpec;
   pki: ClusterPki;
   kmsKeyArn: pulumi.Input<string>;
   /** 0 runs `kubeadm init`. */
   index: number;
-  /** Dedicated etcd: client URLs of the members, e.g. `https://etcd-0.<cluster>.<domain>:2379`. */
+  /** External etcd (dedicated or colocated on-host): client URLs of the members, e.g. `https://10.0.15.228:2379`. @default [] (required with external etcd) */
   etcdEndpoints?: pulumi.Input<string>[];
+  /** Plain files added to the node, delivered through its bundle (user data is near EC2's limit); checked to be secret-free. @default [] */
+  extraFiles?: ExtraFile[];
+  /** Secret files added to the node's bundle (e.g. its etcd member keys); artifacts show placeholders. @default [] */
+  extraSecretFiles?: ExtraFile[];
+  /** Script run after each bundle fetch, before kubeadm (e.g. start the node's etcd member). @default undefined (none) */
+  beforeKubeadm?: string;
+  /** Units enabled once kubeadm succeeded (e.g. `etcd-backup.timer`). @default [] */
+  enableUnits?: string[];
   /** More inline policies for the control-plane role (e.g. the cloud controller manager's). */
   extraPolicies?: Record<string, pulumi.Input<PolicyDocument>>;
   /** Create the IAM role here. @default true */
@@ -60,8 +88,8 @@ export interface ControlPlaneBootstrapOptions {
 /** RoleBootstrap args for control-plane node `index`. */
 export function controlPlaneBootstrapArgs(o: ControlPlaneBootstrapOptions): RoleBootstrapArgs {
   const { spec, pki } = o;
-  const dedicated = spec.etcd.topology === "dedicated";
-  if (dedicated && (!pki.etcdClientCertPem || !pki.etcdClientKeyPem)) throw new Error("dedicated etcd: create ClusterPki with externalEtcdClient: true");
+  const dedicated = usesExternalEtcd(spec);
+  if (dedicated && (!pki.etcdClientCertPem || !pki.etcdClientKeyPem)) throw new Error(`${etcdLayout(spec.etcd)} etcd: create ClusterPki with externalEtcdClient: true`);
   const endpoints = o.etcdEndpoints ?? [];
   const values: Record<string, pulumi.Input<string>> = {
     caCertPem: pki.caCertPem,
@@ -72,6 +100,9 @@ export function controlPlaneBootstrapArgs(o: ControlPlaneBootstrapOptions): Role
     ...(dedicated ? { etcdClientCertPem: pki.etcdClientCertPem! } : {}),
   };
   endpoints.forEach((e, i) => (values[`etcdEndpoint${i}`] = e));
+  const extraPlain = o.extraFiles ?? [];
+  const extraSecret = o.extraSecretFiles ?? [];
+  for (const f of extraPlain) values[extraFileKey(f.path)] = f.content;
   const secrets: Record<string, pulumi.Input<string>> = {
     bootstrapToken: pki.bootstrapToken,
     caKeyPem: pki.caKeyPem,
@@ -80,6 +111,7 @@ export function controlPlaneBootstrapArgs(o: ControlPlaneBootstrapOptions): Role
     encryptionKey: pki.encryptionKey,
     ...(dedicated ? { etcdClientKeyPem: pki.etcdClientKeyPem! } : { etcdCaKeyPem: pki.etcdCaKeyPem }),
   };
+  for (const f of extraSecret) secrets[extraFileKey(f.path)] = f.content;
   const role = controlPlaneRole(o.index);
   return {
     clusterName: spec.name,
@@ -92,7 +124,15 @@ export function controlPlaneBootstrapArgs(o: ControlPlaneBootstrapOptions): Role
     extraPolicies: o.extraPolicies,
     tags: spec.tags,
     render: (v, s) => renderControlPlaneFiles(
-      { role, region: spec.region, index: o.index, cluster: clusterConfigInput(spec, dedicated ? endpoints.map((_, i) => v[`etcdEndpoint${i}`]!) : undefined) },
+      {
+        role, region: spec.region, index: o.index, cluster: clusterConfigInput(spec, dedicated ? endpoints.map((_, i) => v[`etcdEndpoint${i}`]!) : undefined),
+        extraFiles: [
+          ...extraPlain.map((f): RoleFile => ({ path: f.path, content: v[extraFileKey(f.path)]!, permissions: f.permissions ?? "0644", sensitive: false, viaBundle: true })),
+          ...extraSecret.map((f): RoleFile => ({ path: f.path, content: s[extraFileKey(f.path)]!, permissions: f.permissions ?? "0600", sensitive: true })),
+        ],
+        ...(o.beforeKubeadm !== undefined ? { beforeKubeadm: o.beforeKubeadm } : {}),
+        ...(o.enableUnits ? { enableUnits: o.enableUnits } : {}),
+      },
       v as unknown as ControlPlaneMaterial,
       s as unknown as ControlPlaneSecrets,
     ),

@@ -15,6 +15,17 @@ export interface RoleFile {
    * file that embeds one (kubeadm configs with the join token, the encryption config).
    */
   sensitive: boolean;
+  /**
+   * Deliver a plain (secret-free) file through the bundle instead of the user data, to keep the
+   * user data under EC2's 16 KiB (etcd and backup files of control-plane nodes). It is still checked
+   * to be secret-free. @default false
+   */
+  viaBundle?: boolean;
+}
+
+/** Whether a file travels in the Secrets Manager bundle (sensitive, or plain but too big for user data). */
+export function inBundle(f: RoleFile): boolean {
+  return f.sensitive || f.viaBundle === true;
 }
 
 /** EC2's limit on user data (before base64). */
@@ -31,7 +42,7 @@ export function renderCloudConfig(role: string, files: RoleFile[]): string {
     package_update: false,
     package_upgrade: false,
     write_files: files
-      .filter((f) => !f.sensitive)
+      .filter((f) => !inBundle(f))
       .map((f) => ({ path: f.path, owner: "root:root", permissions: f.permissions, content: f.content })),
     runcmd: [
       ["systemctl", "daemon-reload"],
@@ -49,7 +60,7 @@ export function renderBundle(role: string, files: RoleFile[]): string {
   const text = JSON.stringify({
     format: BUNDLE_FORMAT,
     role,
-    files: files.filter((f) => f.sensitive).map((f) => ({ path: f.path, permissions: f.permissions, content: f.content })),
+    files: files.filter(inBundle).map((f) => ({ path: f.path, permissions: f.permissions, content: f.content })),
   });
   if (Buffer.byteLength(text, "utf8") > SECRET_VALUE_LIMIT_BYTES) throw new Error(`bootstrap bundle of ${role} exceeds ${SECRET_VALUE_LIMIT_BYTES} bytes`);
   return text;

@@ -47,6 +47,12 @@ export interface ControlPlaneFilesInput extends CommonRoleInput {
   index: number;
   /** Joiner `i` waits `i * joinSpreadSeconds` before its first attempt (stacked etcd adds one member at a time). @default 30 */
   joinSpreadSeconds?: number;
+  /** More files for this node (e.g. its colocated etcd member's config, unit, keys, backup scripts); paths must be unique. @default [] */
+  extraFiles?: RoleFile[];
+  /** Script run after each bundle fetch, before kubeadm (e.g. `etcd-node-start`). @default undefined (none) */
+  beforeKubeadm?: string;
+  /** Units enabled once kubeadm succeeded (e.g. `etcd-backup.timer`). @default [] */
+  enableUnits?: string[];
 }
 
 /** Public material a control-plane node needs (not secret, but delivered with the bundle). */
@@ -113,8 +119,9 @@ function commonFiles(env: BootstrapEnv): RoleFile[] {
   ];
 }
 
-function envFor(input: CommonRoleInput, clusterName: string, apiName: string, mode: BootstrapEnv["mode"], controlPlane: boolean, joinDelaySeconds: number): BootstrapEnv {
+function envFor(input: CommonRoleInput, clusterName: string, apiName: string, mode: BootstrapEnv["mode"], controlPlane: boolean, joinDelaySeconds: number, hooks: Pick<BootstrapEnv, "beforeKubeadm" | "enableUnits"> = {}): BootstrapEnv {
   return {
+    ...hooks,
     role: input.role,
     mode,
     controlPlane,
@@ -137,7 +144,8 @@ export function renderControlPlaneFiles(input: ControlPlaneFilesInput, m: Contro
   if (external && (m.etcdClientCertPem === undefined || s.etcdClientKeyPem === undefined)) throw new Error("external etcd needs the API server's etcd client certificate and key");
   if (!external && s.etcdCaKeyPem === undefined) throw new Error("stacked etcd needs the etcd CA key");
   const init = input.index === 0;
-  const env = envFor(input, c.clusterName, c.apiName, init ? "init" : "join", true, input.index * (input.joinSpreadSeconds ?? 30));
+  const hooks = { ...(input.beforeKubeadm !== undefined ? { beforeKubeadm: input.beforeKubeadm } : {}), ...(input.enableUnits ? { enableUnits: input.enableUnits } : {}) };
+  const env = envFor(input, c.clusterName, c.apiName, init ? "init" : "join", true, input.index * (input.joinSpreadSeconds ?? 30), hooks);
   const join = renderJoinConfiguration({ apiServerEndpoint: apiEndpoint(c.apiName), token: s.bootstrapToken, caCertHash: m.discoveryHash, controlPlane: true });
   const pki = PATHS.pki;
   const files: RoleFile[] = [
@@ -177,6 +185,10 @@ export function renderControlPlaneFiles(input: ControlPlaneFilesInput, m: Contro
   } else {
     files.push(sensitive(`${pki}/etcd/ca.key`, s.etcdCaKeyPem!));
   }
+  files.push(...(input.extraFiles ?? []));
+  const paths = files.map((f) => f.path);
+  const dup = paths.find((p, i) => paths.indexOf(p) !== i);
+  if (dup !== undefined) throw new Error(`${input.role}: file ${dup} is rendered twice`);
   return files;
 }
 

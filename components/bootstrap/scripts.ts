@@ -31,6 +31,10 @@ export interface BootstrapEnv {
   tokenTtl: string;
   /** The control plane renews the token when it has less than this many hours left. */
   tokenRefreshHours: number;
+  /** A script run after every bundle fetch and before kubeadm (e.g. start colocated etcd); failing it retries. @default undefined (none) */
+  beforeKubeadm?: string;
+  /** systemd units enabled and started once kubeadm succeeded (e.g. `etcd-backup.timer`). @default [] */
+  enableUnits?: string[];
 }
 
 /** The env file every script sources. Plain: names and numbers only, no secret. */
@@ -48,8 +52,11 @@ export function renderBootstrapEnv(e: BootstrapEnv): string {
     ["KUBEADM_AWS_TOKEN_TTL", e.tokenTtl],
     ["KUBEADM_AWS_TOKEN_REFRESH_HOURS", e.tokenRefreshHours],
   ];
+  // Optional lines only when set, so roles without them keep the same env file.
+  if (e.beforeKubeadm !== undefined) lines.push(["KUBEADM_AWS_BEFORE_KUBEADM", e.beforeKubeadm]);
+  if (e.enableUnits !== undefined && e.enableUnits.length > 0) lines.push(["KUBEADM_AWS_ENABLE_UNITS", e.enableUnits.join(",")]);
   for (const [k, v] of lines) {
-    if (!/^[A-Za-z0-9_.:/@+-]*$/.test(String(v))) throw new Error(`bootstrap env ${k}=${String(v)} has characters that would need quoting`);
+    if (!/^[A-Za-z0-9_.:/@+,-]*$/.test(String(v))) throw new Error(`bootstrap env ${k}=${String(v)} has characters that would need quoting`);
   }
   return lines.map(([k, v]) => `${k}=${String(v)}\n`).join("");
 }
@@ -81,6 +88,12 @@ python3 "$UNPACK" "$bundle"
 `;
 }
 
+/**
+ * Path prefixes outside the kubeadm directories a bundle may write: a colocated etcd member's
+ * config and keys, its unit and its backup scripts and units.
+ */
+export const BUNDLE_EXTRA_PREFIXES = ["/etc/etcd/", "/usr/local/sbin/etcd-", "/etc/systemd/system/etcd"] as const;
+
 /** Writes the files of a bundle (JSON) atomically with their modes; refuses paths outside our directories. */
 export function unpackScript(): string {
   return `#!/usr/bin/python3
@@ -90,7 +103,10 @@ import os
 import sys
 import tempfile
 
-ALLOWED = ("${PATHS.kubeadmDir}/", "${PATHS.pki}/", "${PATHS.apiserverDir}/", "${PATHS.bootstrapDir}/")
+ALLOWED = (
+    "${PATHS.kubeadmDir}/", "${PATHS.pki}/", "${PATHS.apiserverDir}/", "${PATHS.bootstrapDir}/",
+    ${BUNDLE_EXTRA_PREFIXES.map((p) => `"${p}"`).join(", ")},
+)
 ROOT = os.environ.get("KUBEADM_AWS_ROOT", "/")
 
 
@@ -110,6 +126,10 @@ def main(path):
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(item["content"])
             os.chmod(tmp, int(item["permissions"], 8))
+            if os.path.exists(dest):
+                # Keep the owner a boot hook gave the file (etcd reads its keys as user etcd).
+                st = os.stat(dest)
+                os.chown(tmp, st.st_uid, st.st_gid)
             os.replace(tmp, dest)
         except BaseException:
             os.unlink(tmp)
@@ -182,7 +202,13 @@ attempt=1
 while true; do
   "$FETCH"
   rc=0
-  if [ "$mode" = init ]; then
+  if [ -n "\${KUBEADM_AWS_BEFORE_KUBEADM:-}" ]; then
+    # e.g. start this node's etcd member: kube-apiserver needs it before kubeadm runs.
+    "$KUBEADM_AWS_BEFORE_KUBEADM" || rc=$?
+  fi
+  if [ "$rc" -ne 0 ]; then
+    log "$KUBEADM_AWS_BEFORE_KUBEADM failed"
+  elif [ "$mode" = init ]; then
     kubeadm init --config ${FILES.initConfig} --skip-token-print --skip-certificate-key-print || rc=$?
   else
     # Joiners boot in parallel with the first node: wait until the API answers, then join.
@@ -208,6 +234,12 @@ done
 
 if [ "$KUBEADM_AWS_CONTROL_PLANE" = true ]; then
   systemctl enable --now kubeadm-aws-token-sync.timer
+fi
+if [ -n "\${KUBEADM_AWS_ENABLE_UNITS:-}" ]; then
+  # Units that came with the bundle (e.g. the etcd backup timer).
+  systemctl daemon-reload
+  IFS=',' read -r -a units <<<"$KUBEADM_AWS_ENABLE_UNITS"
+  systemctl enable --now "\${units[@]}"
 fi
 log "node bootstrapped ($mode)"
 `;

@@ -76,6 +76,8 @@ export class Cluster extends pulumi.ComponentResource {
     }
     this.apiName = api.apiName;
 
+    // The Environment's shared bucket (clusterEnvironment(env) passes it); a cluster built without an
+    // Environment gets a bucket of its own, with the same settings.
     let backup: { bucketName: pulumi.Input<string>; bucketArn: pulumi.Input<string> };
     if (env.backupBucketName !== undefined) {
       const bucketName = env.backupBucketName;
@@ -123,6 +125,8 @@ export class Cluster extends pulumi.ComponentResource {
       imageId: nodeImage,
       userData: cpBoots.map((b) => b.userData),
       ...(bootIam ? { iam: bootIam } : { bootstrapSecretArns: cpBoots.flatMap((b) => b.secretArns ?? []), bootstrapKmsKeyArn: boot.kmsKeyArn }),
+      // Fixed addresses when the bootstrap gives every node one (colocated on-host etcd members).
+      ...(cpBoots.every((b) => b.privateIp !== undefined) ? { privateIps: cpBoots.map((b) => b.privateIp!) } : {}),
       after: boot.controlPlaneAfter ?? [],
       tags: spec.tags,
     }, child);

@@ -2,7 +2,10 @@
 import type { Environment } from "../environment/environment";
 import type { ClusterEnvironment } from "./seams";
 
-/** The Environment's network side as Cluster args; `overrides` adds or replaces fields (e.g. a shared backup bucket). */
+/**
+ * The Environment's shared parts as Cluster args: network, zone, bastion and the shared backup
+ * bucket (so the Cluster creates none of its own); `overrides` adds or replaces fields.
+ */
 export function clusterEnvironment(env: Environment, overrides: Partial<ClusterEnvironment> = {}): ClusterEnvironment {
   return {
     vpcId: env.vpc.vpcId,
@@ -13,6 +16,8 @@ export function clusterEnvironment(env: Environment, overrides: Partial<ClusterE
     natPublicIps: env.vpc.natPublicIps,
     ...(env.bastion ? { bastionSecurityGroupId: env.bastion.securityGroupId } : {}),
     ...(env.bastionAccess ? { bastionAccess: env.bastionAccess.sshProxyJump } : {}),
+    backupBucketName: env.backupBucket.bucketName,
+    backupBucketArn: env.backupBucket.bucketArn,
     ...overrides,
   };
 }

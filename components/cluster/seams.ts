@@ -51,6 +51,8 @@ export interface RoleBoot {
   roleName?: pulumi.Input<string>;
   /** Secret ARNs this role reads at boot (granted when the ControlPlane creates its own role). @default [] */
   secretArns?: pulumi.Input<string>[];
+  /** (control plane) The node's fixed private IP, e.g. a colocated on-host etcd member's address. @default undefined (assigned by AWS) */
+  privateIp?: pulumi.Input<string>;
 }
 
 /**

@@ -1,10 +1,13 @@
 /**
- * Environment: what a cluster lives in, and what blue/green clusters share: the Vpc, the Bastion and
- * the private Route53 zone for `spec.api.domain` (associated with the VPC). Later parts (a shared
- * backup bucket, ...) are added as further children here.
+ * Environment: what a cluster lives in, and what blue/green clusters share: the Vpc, the Bastion,
+ * the private Route53 zone for `spec.api.domain` (associated with the VPC) and the etcd backup
+ * bucket (each cluster writes under its own `frequent/<cluster>/` and `daily/<cluster>/` prefixes,
+ * so a green cluster can restore the blue one's snapshots). Pass it to a Cluster with
+ * `clusterEnvironment(env)`.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { BackupBucket } from "../backup/bucket";
 import { Bastion } from "../bastion/bastion";
 import type { ClusterSpec } from "../config/spec";
 import { clusterTags } from "../core/tags";
@@ -20,6 +23,14 @@ export interface EnvironmentArgs {
   bastionKeyName?: pulumi.Input<string>;
   /** Days VPC flow logs are kept. @default 30 */
   flowLogRetentionDays?: number;
+  /** An exact name for the backup bucket. @default undefined (auto-named `<spec.name>-etcd-backups-*`) */
+  backupBucketName?: string;
+  /**
+   * Aliases of the backup bucket component, so that a bucket created elsewhere before (e.g. by a
+   * Cluster, before the bucket moved to the Environment) is adopted instead of replaced.
+   * @default [] (none)
+   */
+  backupBucketAliases?: pulumi.Input<string | pulumi.Alias>[];
 }
 
 /** How to reach nodes through the bastion. */
@@ -37,6 +48,8 @@ export class Environment extends pulumi.ComponentResource {
   readonly domain: string;
   /** Access lines; undefined without a bastion. */
   readonly bastionAccess?: BastionAccess;
+  /** The etcd backup bucket shared by the environment's clusters. */
+  readonly backupBucket: BackupBucket;
 
   constructor(name: string, args: EnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super(typeToken("environment", "Environment"), name, {}, opts);
@@ -63,6 +76,21 @@ export class Environment extends pulumi.ComponentResource {
       }, { parent: this });
       this.bastionAccess = { sshProxyJump: this.bastion.sshProxyJump, ssmCommand: this.bastion.ssmCommand, findInstance: this.bastion.findInstance };
     }
-    this.registerOutputs({ vpcId: this.vpc.vpcId, zoneId: this.zoneId, domain: this.domain, bastionAccess: this.bastionAccess });
+
+    // Lifecycle from the spec's retention; protected and kept on destroy with deletionProtection.
+    // SSE-S3: a KMS key would also need granting to every cluster's etcd members, which the
+    // Cluster's seam does not carry (yet).
+    this.backupBucket = new BackupBucket(`${name}-backups`, {
+      clusterName: spec.name,
+      frequentRetentionDays: spec.backup.frequentRetentionDays,
+      dailyRetentionDays: spec.backup.dailyRetentionDays,
+      deletionProtection: spec.deletionProtection,
+      bucketName: args.backupBucketName,
+      tags: spec.tags,
+    }, { parent: this, aliases: args.backupBucketAliases ?? [] });
+    this.registerOutputs({
+      vpcId: this.vpc.vpcId, zoneId: this.zoneId, domain: this.domain, bastionAccess: this.bastionAccess,
+      backupBucketName: this.backupBucket.bucketName, backupBucketArn: this.backupBucket.bucketArn,
+    });
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Certificates signed by the etcd CA: members' server and peer certificates and the API server's
- * etcd client certificate. Every private key is a Pulumi secret.
+ * Certificates signed by the etcd CA: members' server and peer certificates. Every private key is
+ * a Pulumi secret. (The API server's etcd client certificate is minted in one place only:
+ * ClusterPki with `externalEtcdClient: true`.)
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
@@ -35,6 +36,12 @@ export function memberSans(m: { name: string; dnsName: string; ip: string }): { 
   return { dnsNames: [m.dnsName, m.name, "localhost"], ipAddresses: [m.ip, "127.0.0.1"] };
 }
 
+/** The same SANs when the member's address is not known yet (an Output of the subnet plan). */
+export function memberSanInputs(name: string, dnsName: string, ip: pulumi.Input<string>): { dnsNames: string[]; ipAddresses: pulumi.Input<string>[] } {
+  const sans = memberSans({ name, dnsName, ip: "" });
+  return { dnsNames: sans.dnsNames, ipAddresses: [ip, ...sans.ipAddresses.slice(1)] };
+}
+
 /** Key (ECDSA P-256), request and certificate signed by `ca`, as children of `parent`. */
 export function issueCert(name: string, ca: EtcdCertificateAuthority, req: CertRequestSpec, parent: pulumi.Resource): IssuedCert {
   const key = new tls.PrivateKey(`${name}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent, additionalSecretOutputs: ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"] });
@@ -53,9 +60,4 @@ export function issueCert(name: string, ca: EtcdCertificateAuthority, req: CertR
     allowedUses: ["digital_signature", "key_encipherment", ...req.usages],
   }, { parent });
   return { certPem: cert.certPem, privateKeyPem: pulumi.secret(key.privateKeyPem) };
-}
-
-/** kube-apiserver's client certificate for etcd (kubeadm's `apiserver-etcd-client`). */
-export function issueApiserverEtcdClient(name: string, ca: EtcdCertificateAuthority, parent: pulumi.Resource): IssuedCert {
-  return issueCert(name, ca, { commonName: "kube-apiserver-etcd-client", usages: ["client_auth"] }, parent);
 }

@@ -12,6 +12,10 @@
  * Pulumi creates, updates and replaces members strictly in order (the Node SDK does not register a
  * resource before its dependencies finished); instances are deleted before they are replaced (the
  * ENI and volume can only be attached once), so at most one member is ever down.
+ *
+ * Least privilege: each member has its own IAM role and instance profile, which read only that
+ * member's TLS secret (and write this cluster's snapshots). The API server's etcd client
+ * certificate is not minted here: ClusterPki (`externalEtcdClient: true`) is its one source.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -22,11 +26,12 @@ import { clusterTags } from "../core/tags";
 import { typeToken } from "../core/tokens";
 import { lookupImage } from "../images/lookup";
 import { memberArtifacts, renderMemberCloudInit, type MemberBootInput } from "./boot";
-import { issueApiserverEtcdClient, issueCert, memberSans, type EtcdCertificateAuthority, type IssuedCert } from "./certs";
+import { NodeRole } from "../iam/node-role";
+import { issueCert, memberSanInputs, type EtcdCertificateAuthority } from "./certs";
 import { PKI_FILES } from "./config";
 import { etcdLayout, kubeadmExternalEtcd, type KubeadmExternalEtcd } from "./kubeadm";
 import { clientEndpoints, planMembers, reservedBlockCidr, type EtcdMember } from "./members";
-import { etcdMemberPolicy, etcdMemberAssumeRolePolicy } from "./policy";
+import { etcdMemberPolicy } from "./policy";
 
 export interface EtcdSubnetRef {
   /** Subnet id. */
@@ -59,10 +64,6 @@ export interface EtcdClusterArgs {
   backup: EtcdBackupTarget;
   /** Private hosted zone for `etcd-<n>.<cluster>.<domain>` records. @default undefined (no records; certificates still carry the names) */
   privateZoneId?: pulumi.Input<string>;
-  /** An existing instance profile for the members; then `instanceRoleName` gets the member policy. @default undefined (the component creates a role and profile) */
-  instanceProfileName?: pulumi.Input<string>;
-  /** The role behind `instanceProfileName`. @default undefined */
-  instanceRoleName?: pulumi.Input<string>;
   /** KMS key for data volumes, root volumes and the members' secrets. @default undefined (AWS-managed keys) */
   kmsKeyArn?: pulumi.Input<string>;
   /** AMI for the members. @default the node image of the version manifest (or `spec.images.nodeAmi`) */
@@ -88,10 +89,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
   readonly endpoints: pulumi.Output<string[]>;
   /** kubeadm ClusterConfiguration `etcd` block. */
   readonly kubeadmEtcd: pulumi.Output<KubeadmExternalEtcd>;
-  /** kube-apiserver's etcd client certificate (key is secret). */
-  readonly apiserverEtcdClient: IssuedCert;
-  /** The instance role's name (created or given). */
-  readonly instanceRoleName: pulumi.Output<string | undefined>;
+  /** Each member's own IAM role (reads only its own TLS secret), in member order. */
+  readonly instanceRoleNames: pulumi.Output<string>[];
 
   constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super(typeToken("etcd", "EtcdCluster"), name, {}, opts);
@@ -122,21 +121,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
       }, { parent });
     }
 
-    // Members' permissions: own role and profile unless one is given.
-    let profile: pulumi.Input<string>;
-    let roleName: pulumi.Input<string> | undefined = args.instanceRoleName;
-    if (args.instanceProfileName) {
-      profile = args.instanceProfileName;
-    } else {
-      const role = new aws.iam.Role(`${name}-member`, { assumeRolePolicy: etcdMemberAssumeRolePolicy(), description: `etcd members of ${spec.name}`, tags: tags() }, { parent });
-      new aws.iam.RolePolicyAttachment(`${name}-member-ssm`, { role: role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }, { parent });
-      profile = new aws.iam.InstanceProfile(`${name}-member`, { role: role.name, tags: tags() }, { parent }).name;
-      roleName = role.name;
-    }
-
     const imageId = args.imageId ?? lookupImage({ versions: spec.versions, variant: "node", region: spec.region, pinnedId: spec.images.nodeAmi }, { parent });
-    const apiClient = issueApiserverEtcdClient(`${name}-apiserver-etcd-client`, args.ca, this);
-    const secretArns: pulumi.Output<string>[] = [];
+    const roleNames: pulumi.Output<string>[] = [];
     const members: EtcdMemberOutputs[] = [];
     let previous: pulumi.Resource | undefined;
 
@@ -169,8 +155,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
         tags: { ...tags(`${spec.name}-${mName}-data`), "pulumi-kubeadm-aws:etcd-member": mName },
       }, { parent, protect, retainOnDelete: protect });
 
-      const server = issueCert(`${rn}-server`, args.ca, { commonName: mName, ...sansOf(member, mName, dnsName), usages: ["server_auth", "client_auth"] }, this);
-      const peer = issueCert(`${rn}-peer`, args.ca, { commonName: mName, ...sansOf(member, mName, dnsName), usages: ["server_auth", "client_auth"] }, this);
+      const server = issueCert(`${rn}-server`, args.ca, { commonName: mName, ...memberSanInputs(mName, dnsName, ip), usages: ["server_auth", "client_auth"] }, this);
+      const peer = issueCert(`${rn}-peer`, args.ca, { commonName: mName, ...memberSanInputs(mName, dnsName, ip), usages: ["server_auth", "client_auth"] }, this);
       const secret = new aws.secretsmanager.Secret(`${rn}-pki`, {
         description: `TLS files of etcd member ${mName} of ${spec.name}`,
         ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}),
@@ -182,7 +168,17 @@ export class EtcdCluster extends pulumi.ComponentResource {
         secretString: pulumi.secret(pulumi.all([args.ca.certPem, server.certPem, server.privateKeyPem, peer.certPem, peer.privateKeyPem]).apply(([ca, sc, sk, pc, pk]) =>
           JSON.stringify({ [PKI_FILES.ca]: ca, [PKI_FILES.serverCert]: sc, [PKI_FILES.serverKey]: sk, [PKI_FILES.peerCert]: pc, [PKI_FILES.peerKey]: pk }))),
       }, { parent });
-      secretArns.push(secret.arn);
+      // One role per member: it reads its own TLS secret and no other member's.
+      const role = new NodeRole(`${rn}-iam`, {
+        clusterName: spec.name,
+        machineRole: mName,
+        policies: {
+          "etcd-member": pulumi.all([secret.arn, args.backup.bucketArn, args.backup.kmsKeyArn, args.kmsKeyArn]).apply(([arn, bucketArn, backupKey, key]) =>
+            etcdMemberPolicy({ secretArn: arn, backupStatements: backupWriterStatements(bucketArn, spec.name, backupKey), kmsKeyArn: key, region: spec.region })),
+        },
+        tags: spec.tags,
+      }, { parent });
+      roleNames.push(role.roleName);
 
       const boot: pulumi.Output<MemberBootInput> = pulumi.all([plan, member, volume.id, secret.arn, args.backup.bucketName]).apply(([all, m, volumeId, secretId, bucket]) => ({
         cluster: spec.name, region: spec.region, runtime, etcdVersion: spec.versions.etcd,
@@ -194,7 +190,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
       const instance = new aws.ec2.Instance(rn, {
         ami: imageId,
         instanceType: spec.etcd.instanceType,
-        iamInstanceProfile: profile,
+        iamInstanceProfile: role.instanceProfileName,
         primaryNetworkInterface: { networkInterfaceId: eni.id },
         userData: boot.apply(renderMemberCloudInit),
         userDataReplaceOnChange: true,
@@ -220,28 +216,14 @@ export class EtcdCluster extends pulumi.ComponentResource {
       members.push({ name: mName, availabilityZone: subnetRef.availabilityZone, ip, dnsName, instanceId: instance.id, volumeId: volume.id });
     }
 
-    if (roleName) {
-      new aws.iam.RolePolicy(`${name}-member`, {
-        role: roleName,
-        policy: pulumi.all([pulumi.all(secretArns), args.backup.bucketArn, args.backup.kmsKeyArn, args.kmsKeyArn]).apply(([arns, bucketArn, backupKey, key]) =>
-          etcdMemberPolicy({ secretArns: arns, backupStatements: backupWriterStatements(bucketArn, spec.name, backupKey), kmsKeyArn: key })),
-      }, { parent });
-    }
-
     this.members = members;
     this.endpoints = plan.apply((p) => clientEndpoints(p));
     this.kubeadmEtcd = this.endpoints.apply(kubeadmExternalEtcd);
-    this.apiserverEtcdClient = apiClient;
-    this.instanceRoleName = pulumi.output(roleName);
+    this.instanceRoleNames = roleNames;
     this.registerOutputs({
       endpoints: this.endpoints,
       members: members.map((m) => ({ name: m.name, availabilityZone: m.availabilityZone, ip: m.ip, dnsName: m.dnsName, instanceId: m.instanceId, volumeId: m.volumeId })),
       kubeadmEtcd: this.kubeadmEtcd,
     });
   }
-}
-
-function sansOf(member: pulumi.Output<EtcdMember>, name: string, dnsName: string): { dnsNames: string[]; ipAddresses: pulumi.Input<string>[] } {
-  const sans = memberSans({ name, dnsName, ip: "0.0.0.0" });
-  return { dnsNames: sans.dnsNames, ipAddresses: [member.apply((m) => m.ip), "127.0.0.1"] };
 }

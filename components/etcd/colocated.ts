@@ -1,120 +1,128 @@
 /**
- * Colocated etcd: members run on the control-plane nodes.
+ * ColocatedEtcd: etcd as a systemd service on each control-plane node (colocated + on-host).
  *
- * - stacked (containerized): kubeadm writes and manages the static pod; the library only adds the
- *   backup timer and restore script (`stackedEtcdNodeFiles`) using kubeadm's certificate paths.
- * - on-host: `ColocatedEtcd` issues each node's member certificates and the API server's client
- *   certificate and renders, per control-plane node, the etcd config, systemd unit and backup
- *   files; kubeadm gets `etcd.external`. The control plane delivers the files: the plain ones in
- *   its boot files, the secret ones (`secretFiles`) through its secrets channel. Control-plane
- *   nodes need stable addresses for this (see `planMembers(..., blockFromEnd: 3)`).
+ * - Stable addresses: control-plane node `n` is member `control-plane-<n>` with a fixed IP in its own
+ *   reserved /28 of its AZ's private subnet (the third from the end; dedicated members use the
+ *   second), reserved with an `explicit` SubnetCidrReservation so AWS never hands it out. The
+ *   ControlPlane launches node `n` on `privateIps[n]`.
+ * - Per member: server and peer certificates (SANs: DNS name, short name, localhost, its IP,
+ *   127.0.0.1) signed by the etcd CA; plain files (config, unit, start hook, backup, restore) and
+ *   secret files (CA, certificates, keys) for the node's bootstrap bundle.
+ * - kubeadm gets `etcd.external` with every member's client URL; the API server's client
+ *   certificate comes from ClusterPki (`externalEtcdClient: true`), the one place it is minted.
+ * Stacked etcd (colocated + containerized) needs no component: see `stackedEtcdNodeFiles`.
  */
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../config/spec";
-import type { BootFile } from "../core/artifacts";
 import { typeToken } from "../core/tokens";
-import { renderBackupScript, renderBackupService, renderBackupTimer, renderRestoreScript } from "../backup/scripts";
-import { issueApiserverEtcdClient, issueCert, memberSans, type EtcdCertificateAuthority, type IssuedCert } from "./certs";
-import { DEFAULT_ETCD_PATHS, PKI_FILES, renderEtcdConfig } from "./config";
-import { MEMBER_FILES } from "./boot";
+import { issueCert, memberSanInputs, type EtcdCertificateAuthority } from "./certs";
+import type { EtcdSubnetRef } from "./cluster";
+import { BACKUP_TIMER_UNIT, colocatedNodeFiles, memberPkiPaths, NODE_START_SCRIPT } from "./colocated-files";
 import { etcdLayout, kubeadmExternalEtcd, type KubeadmExternalEtcd } from "./kubeadm";
-import { clientEndpoints, DEFAULT_ETCD_PORTS, initialCluster, type EtcdMember } from "./members";
-import { renderEtcdUnit } from "./systemd";
+import { clientEndpoints, planMembers, reservedBlockCidr, type EtcdMember } from "./members";
 
-/** kubeadm's stacked etcd: where its certificates and static pod live on a control-plane node. */
-export const KUBEADM_ETCD = {
-  dataDir: "/var/lib/etcd",
-  caFile: "/etc/kubernetes/pki/etcd/ca.crt",
-  healthcheckCert: "/etc/kubernetes/pki/etcd/healthcheck-client.crt",
-  healthcheckKey: "/etc/kubernetes/pki/etcd/healthcheck-client.key",
-  manifest: "/etc/kubernetes/manifests/etcd.yaml",
-} as const;
-
-export interface StackedNodeInput {
-  cluster: string;
-  region: string;
-  /** This control-plane node as an etcd member (name = the node name kubeadm gives the member, ip). */
-  member: EtcdMember;
-  /** All control-plane members (for the restore's initial cluster). */
-  members: EtcdMember[];
-  bucket: string;
-  intervalMinutes: number;
-}
-
-/** Backup script, units and restore script for a control-plane node running kubeadm's stacked etcd. */
-export function stackedEtcdNodeFiles(input: StackedNodeInput): BootFile[] {
-  const m = input.member;
-  return [
-    { path: MEMBER_FILES.backup, content: renderBackupScript({ cluster: input.cluster, memberName: m.name, endpoint: `https://${m.ip}:${DEFAULT_ETCD_PORTS.client}`, client: { caFile: KUBEADM_ETCD.caFile, certFile: KUBEADM_ETCD.healthcheckCert, keyFile: KUBEADM_ETCD.healthcheckKey }, bucket: input.bucket, region: input.region }) },
-    { path: MEMBER_FILES.backupService, content: renderBackupService(MEMBER_FILES.backup, "kubelet.service") },
-    { path: MEMBER_FILES.backupTimer, content: renderBackupTimer(input.intervalMinutes) },
-    {
-      path: MEMBER_FILES.restore,
-      content: renderRestoreScript({
-        cluster: input.cluster, memberName: m.name, peerUrl: `https://${m.ip}:${DEFAULT_ETCD_PORTS.peer}`, initialCluster: initialCluster(input.members),
-        // kubeadm names the token nothing special; a restore makes a new one anyway.
-        clusterToken: `${input.cluster}-etcd`, dataDir: KUBEADM_ETCD.dataDir, user: "root", region: input.region,
-        stopCommand: `mv ${KUBEADM_ETCD.manifest} "$STATE_DIR/etcd.yaml.stopped" && sleep 30`,
-        startCommand: `mv "$STATE_DIR/etcd.yaml.stopped" ${KUBEADM_ETCD.manifest}`,
-      }),
-    },
-  ];
-}
+/** The /28 from the end of each private subnet that holds control-plane addresses. */
+export const CONTROL_PLANE_BLOCK_FROM_END = 3;
+export const CONTROL_PLANE_MEMBER_PREFIX = "control-plane";
 
 export interface ColocatedEtcdArgs {
-  /** The resolved spec; `etcd` must be colocated + on-host. Required. */
+  /** The resolved spec; `etcd` must be colocated + on-host (members = controlPlane.count). Required. */
   spec: ClusterSpec;
-  /** The control-plane nodes as etcd members, with stable addresses, in node order. Required. */
-  members: EtcdMember[];
-  /** The etcd CA. Required. */
+  /** Private subnets, one per AZ in `spec.availabilityZones` order (node `n` goes to subnet `n mod count`). Required. */
+  privateSubnets: EtcdSubnetRef[];
+  /** The etcd CA (certificate and secret key). Required. */
   ca: EtcdCertificateAuthority;
   /** Snapshot bucket name. Required. */
   backupBucketName: pulumi.Input<string>;
-  /** The etcd binary in the image. @default /usr/local/bin/etcd */
+  /** Private hosted zone for `control-plane-<n>.<cluster>.<domain>` records. @default undefined (no records; certificates still carry the names) */
+  privateZoneId?: pulumi.Input<string>;
+  /** The etcd binary in the node image. @default /usr/local/bin/etcd */
   etcdBinary?: string;
 }
 
-export interface ColocatedMemberFiles {
+/** A boot file whose path is known now and whose content is an Output. */
+export interface ColocatedFile {
+  path: string;
+  content: pulumi.Output<string>;
+  permissions: string;
+}
+
+export interface ColocatedNode {
+  /** Member name, `control-plane-<n>`. */
   name: string;
-  /** Plain files (absolute paths): config, unit, backup and restore. */
-  files: pulumi.Output<BootFile[]>;
-  /** Secret files (absolute paths): the member's certificates and keys. */
-  secretFiles: pulumi.Output<BootFile[]>;
+  /** The node's fixed private IP. */
+  privateIp: pulumi.Output<string>;
+  /** Plain files (absolute paths): config, unit, start hook, backup and restore. */
+  files: ColocatedFile[];
+  /** Secret files (absolute paths): CA certificate, server and peer certificates and keys. */
+  secretFiles: ColocatedFile[];
 }
 
 export class ColocatedEtcd extends pulumi.ComponentResource {
-  readonly nodes: ColocatedMemberFiles[];
-  readonly endpoints: string[];
-  readonly kubeadmEtcd: KubeadmExternalEtcd;
-  readonly apiserverEtcdClient: IssuedCert;
+  readonly members: pulumi.Output<EtcdMember[]>;
+  readonly nodes: ColocatedNode[];
+  /** Client URLs of every member. */
+  readonly endpoints: pulumi.Output<string[]>;
+  readonly kubeadmEtcd: pulumi.Output<KubeadmExternalEtcd>;
+  /** What the control-plane boot runs before kubeadm, and enables after it. */
+  readonly beforeKubeadm = NODE_START_SCRIPT;
+  readonly enableUnits = [BACKUP_TIMER_UNIT];
 
   constructor(name: string, args: ColocatedEtcdArgs, opts?: pulumi.ComponentResourceOptions) {
     super(typeToken("etcd", "ColocatedEtcd"), name, {}, opts);
-    const { spec, members } = args;
+    const { spec } = args;
     if (etcdLayout(spec.etcd) !== "colocated-on-host") throw new Error(`ColocatedEtcd is for colocated on-host etcd; spec.etcd is ${spec.etcd.topology}/${spec.etcd.runtime}`);
-    if (![1, 3, 5, 7].includes(members.length)) throw new Error(`ColocatedEtcd: members must be 1, 3, 5 or 7 (got ${members.length})`);
-    const paths = DEFAULT_ETCD_PATHS;
-    const pki = (f: string) => `${paths.pkiDir}/${f}`;
-    this.nodes = members.map((m) => {
-      const server = issueCert(`${name}-${m.name}-server`, args.ca, { commonName: m.name, ...memberSans(m), usages: ["server_auth", "client_auth"] }, this);
-      const peer = issueCert(`${name}-${m.name}-peer`, args.ca, { commonName: m.name, ...memberSans(m), usages: ["server_auth", "client_auth"] }, this);
-      const files = pulumi.output(args.backupBucketName).apply((bucket): BootFile[] => [
-        { path: paths.configFile, content: renderEtcdConfig({ member: m, members, clusterToken: `${spec.name}-etcd`, paths }) },
-        { path: MEMBER_FILES.etcdUnit, content: renderEtcdUnit({ memberName: m.name, cluster: spec.name, paths, etcdBinary: args.etcdBinary }) },
-        { path: MEMBER_FILES.backup, content: renderBackupScript({ cluster: spec.name, memberName: m.name, endpoint: `https://${m.ip}:${DEFAULT_ETCD_PORTS.client}`, client: { caFile: pki(PKI_FILES.ca), certFile: pki(PKI_FILES.serverCert), keyFile: pki(PKI_FILES.serverKey) }, bucket, region: spec.region }) },
-        { path: MEMBER_FILES.backupService, content: renderBackupService(MEMBER_FILES.backup, "etcd.service") },
-        { path: MEMBER_FILES.backupTimer, content: renderBackupTimer(spec.backup.intervalMinutes) },
-        { path: MEMBER_FILES.restore, content: renderRestoreScript({ cluster: spec.name, memberName: m.name, peerUrl: `https://${m.ip}:${DEFAULT_ETCD_PORTS.peer}`, initialCluster: initialCluster(members), clusterToken: `${spec.name}-etcd`, dataDir: paths.dataDir, region: spec.region }) },
-      ]);
-      const secretFiles = pulumi.secret(pulumi.all([args.ca.certPem, server.certPem, server.privateKeyPem, peer.certPem, peer.privateKeyPem]).apply(([ca, sc, sk, pc, pk]): BootFile[] => [
-        { path: pki(PKI_FILES.ca), content: ca }, { path: pki(PKI_FILES.serverCert), content: sc }, { path: pki(PKI_FILES.serverKey), content: sk },
-        { path: pki(PKI_FILES.peerCert), content: pc }, { path: pki(PKI_FILES.peerKey), content: pk },
-      ]));
-      return { name: m.name, files, secretFiles };
+    const count = spec.controlPlane.count;
+    if (spec.etcd.members !== count) throw new Error(`ColocatedEtcd: colocated etcd has one member per control-plane node (members ${spec.etcd.members}, control plane ${count})`);
+    if (args.privateSubnets.length === 0) throw new Error("ColocatedEtcd: privateSubnets must list at least one subnet");
+    const parent = this;
+    const azCount = args.privateSubnets.length;
+
+    this.members = pulumi.all(args.privateSubnets.map((s) => s.cidrBlock)).apply((cidrs) => planMembers({
+      cluster: spec.name, domain: spec.api.domain, members: count, subnetCidrs: cidrs, blockFromEnd: CONTROL_PLANE_BLOCK_FROM_END, namePrefix: CONTROL_PLANE_MEMBER_PREFIX,
+    }));
+    for (const k of [...new Set(Array.from({ length: count }, (_, n) => n % azCount))]) {
+      const sn = args.privateSubnets[k]!;
+      new aws.ec2.SubnetCidrReservation(`${name}-reserved-${k}`, {
+        subnetId: sn.id,
+        cidrBlock: pulumi.output(sn.cidrBlock).apply((c) => reservedBlockCidr(c, CONTROL_PLANE_BLOCK_FROM_END)),
+        reservationType: "explicit",
+        description: `control-plane (colocated etcd) addresses of ${spec.name}`,
+      }, { parent });
+    }
+
+    const pkiPaths = memberPkiPaths();
+    this.nodes = Array.from({ length: count }, (_, n) => {
+      const mName = `${CONTROL_PLANE_MEMBER_PREFIX}-${n}`;
+      const member = this.members.apply((all) => all[n]!);
+      const ip = member.apply((m) => m.ip);
+      const dnsName = `${mName}.${spec.name}.${spec.api.domain}`;
+      const req = { commonName: mName, ...memberSanInputs(mName, dnsName, ip), usages: ["server_auth", "client_auth"] };
+      const server = issueCert(`${name}-${mName}-server`, args.ca, req, this);
+      const peer = issueCert(`${name}-${mName}-peer`, args.ca, req, this);
+      if (args.privateZoneId) {
+        new aws.route53.Record(`${name}-${mName}-dns`, { zoneId: args.privateZoneId, name: dnsName, type: "A", ttl: 60, records: [ip] }, { parent });
+      }
+      const rendered = pulumi.all([this.members, args.backupBucketName]).apply(([all, bucket]) => colocatedNodeFiles({
+        cluster: spec.name, region: spec.region, member: all[n]!, members: all, bucket, intervalMinutes: spec.backup.intervalMinutes, etcdBinary: args.etcdBinary,
+      }));
+      const paths = colocatedNodeFiles({ cluster: spec.name, region: spec.region, member: PLACEHOLDER_MEMBER, members: [PLACEHOLDER_MEMBER], bucket: "b", intervalMinutes: 1 });
+      const files = paths.map((f, i): ColocatedFile => ({ path: f.path, permissions: f.permissions, content: rendered.apply((r) => r[i]!.content) }));
+      const secretFiles: ColocatedFile[] = [
+        { ...pkiPaths.ca, content: pulumi.output(args.ca.certPem) },
+        { ...pkiPaths.serverCert, content: server.certPem },
+        { ...pkiPaths.serverKey, content: server.privateKeyPem },
+        { ...pkiPaths.peerCert, content: peer.certPem },
+        { ...pkiPaths.peerKey, content: peer.privateKeyPem },
+      ];
+      return { name: mName, privateIp: ip, files, secretFiles };
     });
-    this.endpoints = clientEndpoints(members);
-    this.kubeadmEtcd = kubeadmExternalEtcd(this.endpoints);
-    this.apiserverEtcdClient = issueApiserverEtcdClient(`${name}-apiserver-etcd-client`, args.ca, this);
-    this.registerOutputs({ endpoints: this.endpoints, kubeadmEtcd: this.kubeadmEtcd });
+    this.endpoints = this.members.apply((m) => clientEndpoints(m));
+    this.kubeadmEtcd = this.endpoints.apply(kubeadmExternalEtcd);
+    this.registerOutputs({ endpoints: this.endpoints, privateIps: this.nodes.map((x) => x.privateIp), kubeadmEtcd: this.kubeadmEtcd });
   }
 }
+
+/** Only used to learn the (static) paths and modes of the rendered files. */
+const PLACEHOLDER_MEMBER: EtcdMember = { index: 0, name: "m", azIndex: 0, ip: "192.0.2.1", dnsName: "m.example" };

@@ -2,6 +2,7 @@ export * from "./boot";
 export * from "./certs";
 export * from "./cluster";
 export * from "./colocated";
+export * from "./colocated-files";
 export * from "./config";
 export * from "./kubeadm";
 export * from "./members";

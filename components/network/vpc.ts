@@ -79,17 +79,20 @@ export class Vpc extends pulumi.ComponentResource {
     const azs = spec.availabilityZones;
     const problems = existingVpcProblems(existing, azs);
     if (problems.length > 0) throw new Error(`network.existing: ${problems.join("; ")}`);
-    const check = (kind: "publicSubnetIds" | "privateSubnetIds") => {
-      const observed = existing[kind].map((id) => aws.ec2.getSubnetOutput({ id }, { parent: this }));
-      const ok = pulumi.all(observed).apply((list) => {
-        const p = observedSubnetProblems(kind, list.map((s) => ({ id: s.id, vpcId: s.vpcId, availabilityZone: s.availabilityZone, cidrBlock: s.cidrBlock })), existing.vpcId, spec.network.vpcCidr, azs);
-        if (p.length > 0) throw new Error(`network.existing: ${p.join("; ")}`);
-        return true;
-      });
-      // Consumers of a subnet id wait for the check, so nothing is placed in a wrong subnet.
-      return existing[kind].map((id) => ok.apply(() => id));
-    };
-    return { public: check("publicSubnetIds"), private: check("privateSubnetIds") };
+    // One check over every subnet, in one apply: a misplaced layout is reported once, with all its
+    // problems, and every subnet-id output waits for it, so nothing is placed in a wrong subnet.
+    const observe = (ids: string[]) => ids.map((id) => aws.ec2.getSubnetOutput({ id }, { parent: this }));
+    const checked = pulumi.all([pulumi.all(observe(existing.publicSubnetIds)), pulumi.all(observe(existing.privateSubnetIds))]).apply(([pub, priv]) => {
+      const plain = (list: typeof pub) => list.map((s) => ({ id: s.id, vpcId: s.vpcId, availabilityZone: s.availabilityZone, cidrBlock: s.cidrBlock }));
+      const p = [
+        ...observedSubnetProblems("publicSubnetIds", plain(pub), existing.vpcId, spec.network.vpcCidr, azs),
+        ...observedSubnetProblems("privateSubnetIds", plain(priv), existing.vpcId, spec.network.vpcCidr, azs),
+      ];
+      if (p.length > 0) throw new Error(`network.existing: the subnets do not match the cluster's layout: ${p.join("; ")}`);
+      return true;
+    });
+    const gated = (ids: string[]) => ids.map((id) => checked.apply(() => id));
+    return { public: gated(existing.publicSubnetIds), private: gated(existing.privateSubnetIds) };
   }
 
   private build(name: string, spec: ClusterSpec, retentionDays: number) {

@@ -12,6 +12,7 @@
  *   apiLb           -> controlPlane 6443    (traffic and the /readyz health check)
  *   nodes           -> controlPlane 6443
  *   controlPlane    -> etcd 2379            (client)
+ *   etcd            <-> etcd 2379           (client: health checks and the backup script against other members)
  *   etcd            <-> etcd 2380           (peer)
  *   controlPlane    -> kubelet 10250        (control plane and workers)
  *   node            <-> node UDP 8472, TCP 4240 (Cilium VXLAN overlay and health; all pod traffic rides the overlay)
@@ -122,6 +123,8 @@ export function clusterRules(ctx: RuleContext): SgRule[] {
 
   // etcd (dedicated members, and control-plane instances when colocated).
   r.push(tcp("etcd", "ingress", { role: "controlPlane" }, PORTS.etcdClient, "etcd client traffic from the API server"));
+  r.push(tcp("etcd", "ingress", { role: "etcd" }, PORTS.etcdClient, "etcd client traffic between members (health checks, backups)"));
+  r.push(tcp("etcd", "egress", { role: "etcd" }, PORTS.etcdClient, "etcd client traffic between members (health checks, backups)"));
   r.push(tcp("etcd", "ingress", { role: "etcd" }, PORTS.etcdPeer, "etcd peer traffic between members"));
   r.push(tcp("etcd", "egress", { role: "etcd" }, PORTS.etcdPeer, "etcd peer traffic between members"));
   r.push(tcp("etcd", "egress", { cidr: ANYWHERE }, PORTS.https, "HTTPS to AWS APIs (snapshots to S3, secrets)"));

@@ -2,9 +2,9 @@
  * The boot scripts run for real against stub commands: the token sync's decisions, and the
  * unpacker writing a real bundle with the right modes and refusing paths outside its directories.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from "fs";
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "fs";
 import * as path from "path";
-import { placeholders, renderBootstrapEnv, renderBundle, renderWorkerFiles, tokenSyncScript, unpackScript, type BootstrapEnv } from "../../components/bootstrap";
+import { bootScript, placeholders, renderBootstrapEnv, renderBundle, renderWorkerFiles, tokenSyncScript, unpackScript, type BootstrapEnv } from "../../components/bootstrap";
 import { FAKE_MATERIAL } from "./stack-roles";
 import { runTool, writeTree } from "./tools";
 
@@ -118,5 +118,86 @@ describe("bundle unpacker", () => {
       placeholders(["bootstrapToken"]),
     );
     expect(shown.map((f) => f.path)).toEqual(files.map((f) => f.path));
+  });
+});
+
+/** Runs the boot script with stub commands; `hookFailures` makes the before-kubeadm hook fail that many times first. */
+function runBoot(env: BootstrapEnv, hookFailures: number): { status: number; calls: string[]; stdout: string } {
+  const log = (name: string) => `#!/bin/sh\necho "${name} $*" >>"$CALLS"\n`;
+  const dir = writeTree([
+    { path: "bootstrap.env", content: renderBootstrapEnv({ ...env, beforeKubeadm: "__HOOK__" }) },
+    { path: "boot", content: bootScript(), mode: 0o755 },
+    { path: "fetch", content: log("fetch"), mode: 0o755 },
+    { path: "hook", content: `${log("hook")}n=$(cat "$HOOK_STATE" 2>/dev/null || echo 0)\necho $((n + 1)) >"$HOOK_STATE"\n[ "$n" -ge ${hookFailures} ]\n`, mode: 0o755 },
+    // IMDS answers; the API does not (a new cluster), so node 0 runs kubeadm init.
+    { path: "bin/curl", content: `#!/bin/sh\ncase "$*" in *readyz*) exit 7;; *) echo ip-10-0-0-1.eu-west-1.compute.internal;; esac\n`, mode: 0o755 },
+    ...["kubeadm", "systemctl", "hostnamectl", "modprobe", "sysctl", "sleep"].map((c) => ({ path: `bin/${c}`, content: log(c), mode: 0o755 })),
+  ]);
+  const envFile = path.join(dir, "bootstrap.env");
+  writeFileSync(envFile, readFileSync(envFile, "utf8").replace("__HOOK__", path.join(dir, "hook")));
+  const calls = path.join(dir, "calls");
+  writeFileSync(calls, "");
+  const r = runTool("bash", [path.join(dir, "boot")], {
+    env: { PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`, CALLS: calls, HOOK_STATE: path.join(dir, "hook-state"), KUBEADM_AWS_ENV: envFile, KUBEADM_AWS_FETCH: path.join(dir, "fetch") },
+  });
+  return { status: r.status, stdout: r.stdout, calls: readFileSync(calls, "utf8").trim().split("\n") };
+}
+
+describe("boot hooks (colocated etcd starts before kubeadm; backup timer after it)", () => {
+  const env: BootstrapEnv = { ...ENV, enableUnits: ["etcd-backup.timer"] };
+  const relevant = (calls: string[]) => calls.filter((c) => /^(fetch|hook|kubeadm|systemctl (daemon-reload|enable --now (kubeadm-aws|etcd)))/.test(c));
+
+  test("fetch, then the hook, then kubeadm init; the timer is enabled once kubeadm succeeded", () => {
+    const r = runBoot(env, 0);
+    expect(r.status).toBe(0);
+    expect(relevant(r.calls)).toEqual([
+      "fetch ", "hook ", "kubeadm init --config /etc/kubernetes/kubeadm/init.yaml --skip-token-print --skip-certificate-key-print",
+      "systemctl enable --now kubeadm-aws-token-sync.timer", "systemctl daemon-reload", "systemctl enable --now etcd-backup.timer",
+    ]);
+  });
+
+  test("a failing hook never lets kubeadm run: reset, fetch again, hook again, then kubeadm", () => {
+    const r = runBoot(env, 2);
+    expect(r.status).toBe(0);
+    expect(relevant(r.calls)).toEqual([
+      "fetch ", "hook ", "kubeadm reset --force", "fetch ", "hook ", "kubeadm reset --force", "fetch ", "hook ",
+      "kubeadm init --config /etc/kubernetes/kubeadm/init.yaml --skip-token-print --skip-certificate-key-print",
+      "systemctl enable --now kubeadm-aws-token-sync.timer", "systemctl daemon-reload", "systemctl enable --now etcd-backup.timer",
+    ]);
+  });
+
+  test("without hooks the env file and the calls stay as before", () => {
+    expect(renderBootstrapEnv(ENV)).not.toMatch(/BEFORE_KUBEADM|ENABLE_UNITS/);
+    expect(renderBootstrapEnv(env)).toContain("KUBEADM_AWS_ENABLE_UNITS=etcd-backup.timer\n");
+  });
+});
+
+describe("bundle unpacker and colocated etcd files", () => {
+  const bundle = JSON.stringify({
+    format: "kubeadm-aws-bundle/v1", role: "control-plane-0",
+    files: [{ path: "/etc/etcd/pki/server.key", permissions: "0600", content: "new key\n" }, { path: "/usr/local/sbin/etcd-backup", permissions: "0755", content: "#!/bin/bash\n" }],
+  });
+
+  test("writes under /etc/etcd and etcd-* scripts, and keeps the owner a boot hook gave a replaced file (etcd reads its key)", () => {
+    const dir = writeTree([{ path: "unpack.py", content: unpackScript() }, { path: "bundle.json", content: bundle }]);
+    const root = path.join(dir, "root");
+    mkdirSync(path.join(root, "etc/etcd/pki"), { recursive: true });
+    const key = path.join(root, "etc/etcd/pki/server.key");
+    writeFileSync(key, "old key\n");
+    chownSync(key, 4242, 4343); // as etcd-node-start would (the tests run as root)
+    const r = runTool("python3", [path.join(dir, "unpack.py"), path.join(dir, "bundle.json")], { env: { ...process.env, KUBEADM_AWS_ROOT: root } });
+    expect(r.stderr).toBe("");
+    expect(readFileSync(key, "utf8")).toBe("new key\n");
+    expect([statSync(key).uid, statSync(key).gid, statSync(key).mode & 0o777]).toEqual([4242, 4343, 0o600]);
+    const script = path.join(root, "usr/local/sbin/etcd-backup");
+    expect([statSync(script).uid, statSync(script).mode & 0o777]).toEqual([0, 0o755]);
+  });
+
+  test("still refuses other system paths", () => {
+    const evil = JSON.stringify({ format: "kubeadm-aws-bundle/v1", role: "x", files: [{ path: "/usr/local/sbin/kubeadm-aws-boot", permissions: "0755", content: "x" }] });
+    const dir = writeTree([{ path: "unpack.py", content: unpackScript() }, { path: "bundle.json", content: evil }]);
+    const r = runTool("python3", [path.join(dir, "unpack.py"), path.join(dir, "bundle.json")], { env: { ...process.env, KUBEADM_AWS_ROOT: path.join(dir, "root") } });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("refusing path");
   });
 });

@@ -27,8 +27,8 @@ describe("EtcdCluster (dedicated)", () => {
     expect(ofType(rec, INSTANCE)).toHaveLength(members);
     expect(ofType(rec, VOLUME)).toHaveLength(members);
     expect(ofType(rec, ATTACH)).toHaveLength(members);
-    // 2 per member (server, peer) + the API server's client certificate
-    expect(ofType(rec, CERT)).toHaveLength(2 * members + 1);
+    // 2 per member (server, peer); the API server's client certificate comes from ClusterPki only
+    expect(ofType(rec, CERT)).toHaveLength(2 * members);
     const perAz = [0, 0, 0];
     for (const m of plan) {
       const inst = inputs(named(rec, INSTANCE, `etcd-${m.name}`));
@@ -68,9 +68,7 @@ describe("EtcdCluster (dedicated)", () => {
     // Round-robin: no AZ holds more than ceil(members / 3) members.
     expect(Math.max(...perAz)).toBe(Math.ceil(members / spec.availabilityZones.length));
     expect(perAz.reduce((a, b) => a + b, 0)).toBe(members);
-    const apiClient = inputs(named(rec, CSR, "etcd-apiserver-etcd-client-csr"));
-    expect(apiClient.subject).toMatchObject({ commonName: "kube-apiserver-etcd-client" });
-    expect(inputs(named(rec, CERT, "etcd-apiserver-etcd-client-cert")).allowedUses).toEqual(["digital_signature", "key_encipherment", "client_auth"]);
+    expect(ofType(rec, CSR).filter((c) => inputs(c).subject.commonName === "kube-apiserver-etcd-client")).toEqual([]);
     expect([...rec.artifacts.keys()].sort()).toEqual(plan.map((m) => m.name).sort());
   });
 
@@ -110,17 +108,22 @@ describe("EtcdCluster (dedicated)", () => {
     expect([v.protect, v.retainOnDelete]).toEqual([false, false]);
   });
 
-  test("addresses are reserved in each used AZ; the member role reads only member secrets and writes only this cluster's snapshot prefixes", async () => {
+  test("addresses are reserved in each used AZ; each member's own role reads only its secret and writes only this cluster's snapshot prefixes", async () => {
     const rec = await recordEtcd(etcdSpec({ topology: "dedicated", runtime: "on-host", members: 3 }), { kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k" });
     expect(rec.errors).toEqual([]);
     const res = ofType(rec, "aws:ec2/subnetCidrReservation:SubnetCidrReservation").map((r) => [inputs(r).subnetId, inputs(r).cidrBlock, inputs(r).reservationType]);
     expect(res).toEqual([["subnet-0aaa", "10.30.79.224/28", "explicit"], ["subnet-0bbb", "10.30.95.224/28", "explicit"], ["subnet-0ccc", "10.30.111.224/28", "explicit"]]);
-    const policy = JSON.parse(inputs(named(rec, "aws:iam/rolePolicy:RolePolicy", "etcd-member")).policy);
-    const actions = policy.Statement.flatMap((s: { Action: string[] }) => s.Action).sort();
-    expect(actions).toEqual(["kms:Decrypt", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "secretsmanager:GetSecretValue"]);
-    const s3 = policy.Statement.find((s: { Sid: string }) => s.Sid === "EtcdSnapshots");
-    expect(s3.Resource).toEqual([`${BUCKET.bucketArn}/frequent/prod/*`, `${BUCKET.bucketArn}/daily/prod/*`]);
-    expect(policy.Statement[0].Resource).toHaveLength(3);
+    const secrets = [0, 1, 2].map((n) => named(rec, "aws:secretsmanager/secret:Secret", `etcd-etcd-${n}-pki`).id!);
+    for (const n of [0, 1, 2]) {
+      const policy = JSON.parse(inputs(named(rec, "aws:iam/rolePolicy:RolePolicy", `etcd-etcd-${n}-iam-etcd-member`)).policy);
+      expect(inputs(named(rec, "aws:iam/rolePolicy:RolePolicy", `etcd-etcd-${n}-iam-etcd-member`)).role).toBe(`prod-etcd-${n}`);
+      const actions = policy.Statement.flatMap((s: { Action: string[] }) => s.Action).sort();
+      expect(actions).toEqual(["kms:Decrypt", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "secretsmanager:GetSecretValue"]);
+      const s3 = policy.Statement.find((s: { Sid: string }) => s.Sid === "EtcdSnapshots");
+      expect(s3.Resource).toEqual([`${BUCKET.bucketArn}/frequent/prod/*`, `${BUCKET.bucketArn}/daily/prod/*`]);
+      expect(policy.Statement[0].Resource).toEqual([secrets[n]]);
+      expect(inputs(named(rec, INSTANCE, `etcd-etcd-${n}`)).iamInstanceProfile).toBe(`prod-etcd-${n}`);
+    }
     expect(inputs(named(rec, VOLUME, "etcd-etcd-0-data")).kmsKeyId).toBe("arn:aws:kms:eu-west-1:123456789012:key/k");
   });
 
@@ -133,36 +136,55 @@ describe("EtcdCluster (dedicated)", () => {
 describe("colocated layouts", () => {
   const cpMembers = (count: number) => planMembers({ cluster: "prod", domain: "k8s.example.internal", members: count, subnetCidrs: SUBNETS.map((s) => s.cidrBlock), blockFromEnd: 3, namePrefix: "control-plane" });
 
-  test.each([1, 3, 5])("on-host, %i control-plane node(s): member certificates, external block, plain and secret files", async (count) => {
+  test.each([1, 3, 5])("on-host, %i control-plane node(s): reserved addresses, member certificates, external block, plain and secret files", async (count) => {
     const members = cpMembers(count);
+    const spec = etcdSpec({ topology: "colocated", runtime: "on-host", members: count as 1 | 3 | 5 }, { controlPlane: { count } });
+    const subnets = SUBNETS.slice(0, spec.availabilityZones.length);
     let secret: boolean | undefined;
-    let files: { path: string; content: string }[] = [];
+    let files: string[] = [];
     let block: unknown;
+    let ips: string[] = [];
     const rec = await recordProgram(() => {
-      const c = new ColocatedEtcd("etcd", { spec: etcdSpec({ topology: "colocated", runtime: "on-host", members: count as 1 | 3 | 5 }, { controlPlane: { count } }), members, ca: CA, backupBucketName: BUCKET.bucketName });
-      void pulumi.isSecret(c.nodes[0]!.secretFiles).then((s: boolean) => (secret = s));
-      c.nodes[0]!.files.apply((f) => (files = f));
-      block = c.kubeadmEtcd;
+      const c = new ColocatedEtcd("etcd", { spec, privateSubnets: subnets, ca: CA, backupBucketName: BUCKET.bucketName, privateZoneId: "Z0PRIVATEZONE" });
+      void pulumi.isSecret(c.nodes[0]!.secretFiles.find((f) => f.path.endsWith("server.key"))!.content).then((s: boolean) => (secret = s));
+      pulumi.all(c.nodes[0]!.files.map((f) => f.content)).apply((f) => (files = f));
+      c.kubeadmEtcd.apply((b) => (block = b));
+      pulumi.all(c.nodes.map((n) => n.privateIp)).apply((x) => (ips = x));
+      expect(c.nodes[0]!.files.map((f) => f.path)).toEqual(["/etc/etcd/etcd.conf.yml", "/etc/systemd/system/etcd.service", "/usr/local/sbin/etcd-node-start", "/usr/local/sbin/etcd-backup", "/etc/systemd/system/etcd-backup.service", "/etc/systemd/system/etcd-backup.timer", "/usr/local/sbin/etcd-restore"]);
+      expect(c.nodes[0]!.secretFiles.map((f) => [f.path, f.permissions])).toEqual([["/etc/etcd/pki/ca.crt", "0644"], ["/etc/etcd/pki/server.crt", "0644"], ["/etc/etcd/pki/server.key", "0600"], ["/etc/etcd/pki/peer.crt", "0644"], ["/etc/etcd/pki/peer.key", "0600"]]);
     });
     expect(rec.errors).toEqual([]);
-    expect(ofType(rec, CERT)).toHaveLength(2 * count + 1);
+    expect(ofType(rec, CERT)).toHaveLength(2 * count);
+    for (const m of members) {
+      for (const kind of ["server", "peer"]) {
+        const csr = inputs(named(rec, CSR, `etcd-${m.name}-${kind}-csr`));
+        expect(csr.subject).toMatchObject({ commonName: m.name });
+        expect(csr.dnsNames).toEqual([`${m.name}.prod.k8s.example.internal`, m.name, "localhost"]);
+        expect(csr.ipAddresses).toEqual([m.ip, "127.0.0.1"]);
+        expect(inputs(named(rec, CERT, `etcd-${m.name}-${kind}-cert`)).allowedUses).toEqual(["digital_signature", "key_encipherment", "server_auth", "client_auth"]);
+      }
+      expect(inputs(named(rec, "aws:route53/record:Record", `etcd-${m.name}-dns`))).toMatchObject({ name: m.dnsName, type: "A", records: [m.ip] });
+    }
+    // The third /28 from the end of each used subnet, apart from dedicated members' block.
+    const reservations = ofType(rec, "aws:ec2/subnetCidrReservation:SubnetCidrReservation").map((r) => [inputs(r).subnetId, inputs(r).cidrBlock, inputs(r).reservationType]);
+    const expected = [["subnet-0aaa", "10.30.79.208/28"], ["subnet-0bbb", "10.30.95.208/28"], ["subnet-0ccc", "10.30.111.208/28"]].slice(0, Math.min(count, subnets.length));
+    expect(reservations).toEqual(expected.map((e) => [...e, "explicit"]));
+    expect(ips).toEqual(members.map((m) => m.ip));
     expect(secret).toBe(true);
-    expect(files.map((f) => f.path)).toEqual(["/etc/etcd/etcd.conf.yml", "/etc/systemd/system/etcd.service", "/usr/local/sbin/etcd-backup", "/etc/systemd/system/etcd-backup.service", "/etc/systemd/system/etcd-backup.timer", "/usr/local/sbin/etcd-restore"]);
-    expect(files.map((f) => f.content).join("\n")).not.toMatch(/PRIVATE KEY/);
-    expect(block).toEqual({ external: expect.objectContaining({ endpoints: members.map((m) => `https://${m.ip}:2379`) }) });
-    // Fixed control-plane addresses live in their own block, apart from dedicated members'.
+    expect(files.join("\n")).not.toMatch(/PRIVATE KEY/);
+    expect(files[0]).toContain(`initial-cluster: ${members.map((m) => `${m.name}=https://${m.ip}:2380`).join(",")}`);
+    expect(block).toEqual({ external: { endpoints: members.map((m) => `https://${m.ip}:2379`), caFile: "/etc/kubernetes/pki/etcd/ca.crt", certFile: "/etc/kubernetes/pki/apiserver-etcd-client.crt", keyFile: "/etc/kubernetes/pki/apiserver-etcd-client.key" } });
     expect(members[0]!.ip).toBe("10.30.79.212");
   });
 
-  test("stacked: backups use kubeadm's healthcheck client certificate and pause the static pod for a restore", () => {
-    const members = cpMembers(3);
-    const files = stackedEtcdNodeFiles({ cluster: "prod", region: "eu-west-1", member: members[1]!, members, bucket: "b", intervalMinutes: 60 });
-    const backup = files.find((f) => f.path === "/usr/local/sbin/etcd-backup")!.content;
+  test("stacked: backups read the member on 127.0.0.1 with kubeadm's healthcheck client certificate", () => {
+    const files = stackedEtcdNodeFiles({ cluster: "prod", region: "eu-west-1", memberName: "control-plane-1", bucket: "b", intervalMinutes: 60 });
+    expect(files.map((f) => f.path)).toEqual(["/usr/local/sbin/etcd-backup", "/etc/systemd/system/etcd-backup.service", "/etc/systemd/system/etcd-backup.timer"]);
+    const backup = files[0]!.content;
     expect(backup).toContain("CERT='/etc/kubernetes/pki/etcd/healthcheck-client.crt'");
-    expect(backup).toContain(`ENDPOINT='https://${members[1]!.ip}:2379'`);
-    const restore = files.find((f) => f.path === "/usr/local/sbin/etcd-restore")!.content;
-    expect(restore).toContain("mv /etc/kubernetes/manifests/etcd.yaml");
-    expect(files.find((f) => f.path.endsWith("etcd-backup.timer"))!.content).toContain("OnUnitActiveSec=60min");
+    expect(backup).toContain("ENDPOINT='https://127.0.0.1:2379'");
+    expect(files[1]!.content).toContain("After=kubelet.service");
+    expect(files[2]!.content).toContain("OnUnitActiveSec=60min");
   });
 });
 

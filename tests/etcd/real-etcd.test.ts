@@ -13,7 +13,8 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { etcdSpec, recordEtcd } from "./fixtures";
-import { inputs, named } from "../helpers/record";
+import { inputs, named, recordProgram } from "../helpers/record";
+import { ClusterPki } from "../../components/pki";
 import type { Recording } from "../../tools/plan/run";
 
 const ETCD = "/usr/bin/etcd";
@@ -135,8 +136,10 @@ beforeAll(async () => {
   for (const d of [caDir, stubDir, s3Dir]) mkdirSync(d, { recursive: true });
   execFileSync("openssl", ["req", "-x509", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-keyout", path.join(caDir, "ca.key"), "-out", path.join(caDir, "ca.crt"), "-subj", "/CN=etcd-ca", "-days", "1",
     "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], { stdio: "ignore" });
-  // The API server's client certificate, with the usages the library requests for it.
-  const apiCert = inputs(named(rec, "tls:index/locallySignedCert:LocallySignedCert", "etcd-apiserver-etcd-client-cert"));
+  // The API server's client certificate, with the usages the library requests for it (ClusterPki mints it, the one source).
+  const pkiRec = await recordProgram(() => { new ClusterPki("pki", { clusterName: "prod", apiName: "api.prod.k8s.example.internal", externalEtcdClient: true }); });
+  expect(pkiRec.errors).toEqual([]);
+  const apiCert = inputs(named(pkiRec, "tls:index/locallySignedCert:LocallySignedCert", "pki-apiserver-etcd-client-cert"));
   mint(caDir, "client", "kube-apiserver-etcd-client", [], [], apiCert.allowedUses);
 
   for (let n = 0; n < N; n++) {

@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { parse as parseYaml } from "yaml";
 import { Pod } from "kubernetes-models/v1";
 import {
-  configFlagNames, etcdConfig, etcdLayout, etcdPod, kubeadmEtcdBlock, memberBootFiles, planMembers, renderBootScript, renderEtcdConfig,
+  colocatedNodeFiles, configFlagNames, etcdConfig, etcdLayout, etcdPod, kubeadmEtcdBlock, memberBootFiles, planMembers, renderBootScript, renderEtcdConfig,
   renderEtcdPod, renderMemberCloudInit, reservedBlockCidr, stackedEtcdNodeFiles, standaloneKubeletConfig, type MemberBootInput,
 } from "../../components/etcd";
 import { renderBackupScript, renderBackupTimer, renderRestoreScript } from "../../components/backup";
@@ -15,6 +15,7 @@ import { contains, parseCidr } from "../../components/core/cidr";
 
 const CIDRS = ["10.30.64.0/20", "10.30.80.0/20", "10.30.96.0/20"];
 const plan = (members: number, cidrs = CIDRS) => planMembers({ cluster: "prod", domain: "k8s.example.internal", members, subnetCidrs: cidrs });
+const cpPlan = (members: number) => planMembers({ cluster: "prod", domain: "k8s.example.internal", members, subnetCidrs: CIDRS, blockFromEnd: 3, namePrefix: "control-plane" });
 
 function tool(cmd: string, args: string[]): { status: number; out: string } {
   const r = spawnSync(cmd, args, { encoding: "utf8" });
@@ -155,8 +156,10 @@ describe("scripts pass shellcheck -S warning", () => {
     ["backup", renderBackupScript({ cluster: "prod", memberName: "etcd-0", endpoint: "https://10.0.0.1:2379", client: { caFile: "/a", certFile: "/b", keyFile: "/c" }, bucket: "b", region: "eu-west-1" })],
     ["restore", renderRestoreScript({ cluster: "prod", memberName: "etcd-0", peerUrl: "https://10.0.0.1:2380", initialCluster: "etcd-0=https://10.0.0.1:2380", clusterToken: "t", dataDir: "/var/lib/etcd", region: "eu-west-1" })],
     ...memberBootFiles(bootInput("containerized")).filter((f) => f.path.includes("/sbin/")).map((f): [string, string] => [`containerized${f.path.replace(/\//g, "_")}`, f.content]),
-    ...stackedEtcdNodeFiles({ cluster: "prod", region: "eu-west-1", member: plan(3)[0]!, members: plan(3), bucket: "b", intervalMinutes: 60 })
+    ...stackedEtcdNodeFiles({ cluster: "prod", region: "eu-west-1", memberName: "control-plane-0", bucket: "b", intervalMinutes: 60 })
       .filter((f) => f.path.includes("/sbin/")).map((f): [string, string] => [`stacked${f.path.replace(/\//g, "_")}`, f.content]),
+    ...colocatedNodeFiles({ cluster: "prod", region: "eu-west-1", member: cpPlan(3)[2]!, members: cpPlan(3), bucket: "b", intervalMinutes: 60 })
+      .filter((f) => f.path.includes("/sbin/")).map((f): [string, string] => [`colocated${f.path.replace(/\//g, "_")}`, f.content]),
   ];
   test.each(scripts)("%s", (name, content) => {
     const r = tool("shellcheck", ["-S", "warning", "-s", "bash", file(`${name}.sh`, content)]);

@@ -1,3 +1,4 @@
+import * as aws from "@pulumi/aws";
 import { spawnSync } from "child_process";
 import { mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
@@ -191,15 +192,45 @@ describe("Vpc: bring your own VPC", () => {
       writeFileSync(file, text);
       return spawnSync(TSX, [CLI, "--config", file], { encoding: "utf8" });
     };
+    // The layout is checked once, in one apply over every subnet: one error listing every problem,
+    // however many resources use the subnet ids (they wait for the check).
+    const failures = (stdout: string) => stdout.split("\n").filter((l) => l.startsWith("  - "));
     const swapped = plan(config(MOCK_EXISTING_VPC_ID, [sub("b", 1), sub("b", 0), sub("b", 2)]));
     expect(swapped.status).toBe(1);
-    expect(swapped.stdout).toContain(`privateSubnetIds[0] ${sub("b", 1)} is in eu-west-1b; expected eu-west-1a`);
+    expect(failures(swapped.stdout)).toEqual([
+      `  - network.existing: the subnets do not match the cluster's layout: privateSubnetIds[0] ${sub("b", 1)} is in eu-west-1b; expected eu-west-1a`
+      + ` (one subnet per AZ, in availabilityZones order); privateSubnetIds[1] ${sub("b", 0)} is in eu-west-1a; expected eu-west-1b`
+      + ` (one subnet per AZ, in availabilityZones order) (thrown in an apply at components/network/vpc.ts:${swapped.stdout.match(/vpc\.ts:(\d+)/)?.[1]})`,
+    ]);
     const other = plan(config("vpc-0fedcba9876543210", existing.privateSubnetIds));
     expect(other.status).toBe(1);
+    expect(failures(other.stdout)).toHaveLength(1);
+    expect(other.stdout.split("network.existing").length - 1).toBe(1);
+    // Public and private subnets are checked together.
     expect(other.stdout).toContain(`publicSubnetIds[0] ${sub("a", 0)} is in ${MOCK_EXISTING_VPC_ID}, not in vpc-0fedcba9876543210`);
+    expect(other.stdout).toContain(`privateSubnetIds[2] ${sub("b", 2)} is in ${MOCK_EXISTING_VPC_ID}, not in vpc-0fedcba9876543210`);
     const good = plan(config(MOCK_EXISTING_VPC_ID, existing.privateSubnetIds));
     expect(good.stdout).not.toContain("network.existing");
     expect(good.status).toBe(0);
+  });
+
+  test("under recordProgram: a wrong layout is one error, and resources that use the ids still record", async () => {
+    const spec = specFor("standard", { network: { existing: { ...existing, privateSubnetIds: [sub("b", 2), sub("b", 1), sub("b", 0)] } } });
+    const rec = await recordProgram(() => {
+      const v = new Vpc("t", { spec });
+      // A dozen consumers of the checked ids.
+      for (const [i, id] of [...v.privateSubnetIds, ...v.publicSubnetIds, ...v.privateSubnetIds, ...v.publicSubnetIds].entries()) {
+        new aws.ec2.NetworkInterface(`eni-${i}`, { subnetId: id });
+      }
+    });
+    expect(rec.errors).toHaveLength(1);
+    expect(rec.errors[0]).toContain(`privateSubnetIds[0] ${sub("b", 2)} is in eu-west-1c; expected eu-west-1a`);
+    expect(rec.errors[0]).toContain(`privateSubnetIds[2] ${sub("b", 0)} is in eu-west-1a; expected eu-west-1c`);
+    expect(rec.errors[0]).not.toContain("privateSubnetIds[1]");
+    const enis = ofType(rec, "aws:ec2/networkInterface:NetworkInterface");
+    expect(enis).toHaveLength(12);
+    // Nothing got a subnet id that failed the check.
+    expect(enis.map((e) => inputs(e).subnetId)).toEqual(Array(12).fill(undefined));
   });
 
   test("too few subnets for the tier's AZs, or a bad id, is refused before anything is created", async () => {

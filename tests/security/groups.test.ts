@@ -33,6 +33,12 @@ describe("ClusterSecurityGroups under mocks", () => {
     expect(inputs(named(rec, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "c-etcd-in-controlPlane-tcp-2379"))).toMatchObject({
       securityGroupId: id("c-etcd"), referencedSecurityGroupId: id("c-controlPlane"), fromPort: 2379, toPort: 2379,
     });
+    // Members reach each other's client URLs (etcdctl health, the backup script), not only their peer port.
+    for (const [kind, type] of [["in", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"], ["out", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"]]) {
+      expect(inputs(named(rec, type!, `c-etcd-${kind}-etcd-tcp-2379`))).toMatchObject({
+        securityGroupId: id("c-etcd"), referencedSecurityGroupId: id("c-etcd"), ipProtocol: "tcp", fromPort: 2379, toPort: 2379,
+      });
+    }
     const workersEgress = inputs(named(rec, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "c-workers-out-cidr-0-0-0-0-0-all"));
     expect(workersEgress).toMatchObject({ ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" });
     expect(workersEgress.fromPort).toBeUndefined();

@@ -102,6 +102,8 @@ describe("reachability: dev (internet-facing API, SSH allowlist, colocated etcd)
       ["controlPlane", "apiLb", "tcp", 6443, ALLOW, "control plane kubelets to the API name, via NAT"],
       ["controlPlane", "controlPlane", "tcp", 2379, ALLOW, "API server to colocated etcd"],
       ["controlPlane", "controlPlane", "tcp", 2380, ALLOW, "colocated etcd peers"],
+      ["etcd", "controlPlane", "tcp", 2379, ALLOW, "an etcd member reaches a colocated member's client URL"],
+      ["etcd", "workers", "tcp", 2379, DENY, "workers run no etcd"],
       ["workers", "controlPlane", "tcp", 2379, DENY, "a worker cannot reach etcd"],
       ["workers", "etcd", "tcp", 2379, DENY, "a worker cannot reach etcd"],
       ["workers", "controlPlane", "tcp", 2380, DENY, "a worker cannot reach etcd peers"],
@@ -140,6 +142,9 @@ describe("reachability: critical (internal API, SSM-only bastion, dedicated etcd
       ["apiLb", "controlPlane", "tcp", 6443, ALLOW, "load balancer to the API servers"],
       ["controlPlane", "etcd", "tcp", 2379, ALLOW, "API server to dedicated etcd"],
       ["etcd", "etcd", "tcp", 2380, ALLOW, "etcd peers"],
+      ["etcd", "etcd", "tcp", 2379, ALLOW, "members reach each other's client URLs (etcdctl health, the backup script)"],
+      ["etcd", "controlPlane", "tcp", 2379, DENY, "no etcd on the control plane when it is dedicated"],
+      ["etcd", "controlPlane", "tcp", 2380, DENY, "no etcd peer on the control plane when it is dedicated"],
       ["controlPlane", "etcd", "tcp", 2380, DENY, "the control plane is no etcd peer when etcd is dedicated"],
       ["controlPlane", "controlPlane", "tcp", 2379, DENY, "no etcd on the control plane when it is dedicated"],
       ["workers", "etcd", "tcp", 2379, DENY, "a worker cannot reach etcd"],
@@ -178,11 +183,13 @@ function expectedMatrix(spec: ClusterSpec): Set<string> {
     }
   }
   if (spec.api.exposure === "private") add("bastion", "apiLb", "tcp", 6443);
+  // Only the control plane's and etcd's groups reach 2379; only etcd's reaches 2380.
   add("controlPlane", "etcd", "tcp", 2379);
+  add("etcd", "etcd", "tcp", 2379);
   add("etcd", "etcd", "tcp", 2380);
   if (spec.etcd.topology === "colocated") {
-    // Control-plane instances are etcd members too.
-    add("controlPlane", "controlPlane", "tcp", 2379);
+    // Control-plane instances are etcd members too (they carry the etcd group).
+    for (const [a, b] of [["controlPlane", "controlPlane"], ["etcd", "controlPlane"]]) add(a!, b!, "tcp", 2379);
     for (const [a, b] of [["controlPlane", "controlPlane"], ["controlPlane", "etcd"], ["etcd", "controlPlane"]]) add(a!, b!, "tcp", 2380);
   }
   return s;

@@ -40,6 +40,20 @@ describe("the rule set (pure)", () => {
     }));
   });
 
+  test("property: only the control plane's and etcd's groups reach 2379, only etcd's reaches 2380", () => {
+    const reaches = (rules: SgRule[], direction: SgRule["direction"], port: number) => rules
+      .filter((r) => r.direction === direction && r.protocol !== "udp" && (r.protocol === "all" || (r.fromPort <= port && port <= r.toPort)))
+      .map((r) => `${r.group}:${"role" in r.peer ? r.peer.role : "cidr" in r.peer ? r.peer.cidr : "nat"}`);
+    fc.assert(fc.property(ctxArb, (c) => {
+      const rules = all(c);
+      expect(reaches(rules, "ingress", 2379).sort()).toEqual(["etcd:controlPlane", "etcd:etcd"]);
+      expect(reaches(rules, "ingress", 2380)).toEqual(["etcd:etcd"]);
+      // Egress to 2379/2380 by group: the same pairs seen from the source.
+      expect(reaches(rules, "egress", 2379).filter((x) => !x.startsWith("workers:")).sort()).toEqual(["controlPlane:etcd", "etcd:etcd"]);
+      expect(reaches(rules, "egress", 2380).filter((x) => !x.startsWith("workers:"))).toEqual(["etcd:etcd"]);
+    }));
+  });
+
   test("an empty SSH allowlist gives the bastion no ingress at all", () => {
     expect(all(ctx({ sshAllowlist: [] })).filter((r) => r.group === "bastion" && r.direction === "ingress")).toEqual([]);
   });

@@ -11,6 +11,9 @@ const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const rpc = require("@pulumi/pulumi/runtime/rpc");
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const outputModule = require("@pulumi/pulumi/output");
+
 export const SECRET = "[secret]";
 
 export interface RecordedResource {
@@ -31,10 +34,29 @@ export interface RecordedResource {
   ignoreChanges: string[];
   replaceOnChanges: string[];
   deleteBeforeReplace: boolean;
+  /** Aliases as sent to the engine: an old urn, or the parts of the old identity that differ (empty parts omitted). */
+  aliases: RecordedAlias[];
   /** The id the mocks assigned (custom resources). */
   id?: string;
   /** Outputs registered by a component (registerOutputs), secrets replaced. */
   outputs?: Record<string, unknown>;
+}
+
+export type RecordedAlias = string | { name?: string; type?: string; stack?: string; project?: string; parentUrn?: string; noParent?: boolean };
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function recordAlias(a: any): RecordedAlias {
+  const o = a.toObject() as { urn?: string; spec?: { name: string; type: string; stack: string; project: string; parenturn?: string; noparent?: boolean } };
+  if (o.urn) return o.urn;
+  const spec = o.spec ?? { name: "", type: "", stack: "", project: "" };
+  const out: Exclude<RecordedAlias, string> = {};
+  if (spec.name) out.name = spec.name;
+  if (spec.type) out.type = spec.type;
+  if (spec.stack) out.stack = spec.stack;
+  if (spec.project) out.project = spec.project;
+  if (spec.parenturn) out.parentUrn = spec.parenturn;
+  if (spec.noparent) out.noParent = true;
+  return out;
 }
 
 function isSecretValue(v: unknown): v is { value: unknown } {
@@ -82,6 +104,7 @@ export class RecordingMonitor extends MockMonitor {
       ignoreChanges: req.getIgnorechangesList(),
       replaceOnChanges: req.getReplaceonchangesList(),
       deleteBeforeReplace: req.getDeletebeforereplace() === true,
+      aliases: (req.getAliasesList?.() ?? []).map(recordAlias),
     };
     this.records.set(urn, rec);
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -113,4 +136,53 @@ export class RecordingMonitor extends MockMonitor {
       callback(err, resp);
     });
   }
+}
+
+/** An error's message without the "error serializing property ..." prefixes the runtime adds on the way up. */
+export function rootMessage(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.replace(/^(?:error serializing property "[^"]*": )+/, "");
+}
+
+/** The first stack frame of an error that is our code (not node_modules), as `path:line`, relative to `root`. */
+function ownFrame(e: unknown, root: string): string | undefined {
+  const stack = e instanceof Error ? e.stack ?? "" : "";
+  for (const line of stack.split("\n").slice(1)) {
+    const m = /\(?((?:\/|[A-Za-z]:\\)[^():]+):(\d+):\d+\)?\s*$/.exec(line);
+    if (m && !m[1]!.includes("node_modules") && !m[1]!.includes("tools/plan/recorder")) {
+      return `${m[1]!.startsWith(root) ? m[1]!.slice(root.length + 1) : m[1]}:${m[2]}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * While a program is recorded, an `apply` callback that throws (how components fail a deployment
+ * on a bad value they can only check once it is known) is reported once, where it happened, and
+ * its Output becomes unknown. Without this, Pulumi raises the error while serialising every
+ * resource input derived from it, as a cascade of unhandled rejections (one per derived promise;
+ * jest's sandbox reports each as a separate failure and none reaches the recording). With it,
+ * every resource that uses the value still registers, with that input unknown, and nothing
+ * downstream fails again for the same reason. Only the recording changes: a real deployment still
+ * fails on the error. `report` may receive a message more than once (callers deduplicate). Returns
+ * the undo.
+ */
+export function captureInputErrors(report: (message: string) => void, root: string): () => void {
+  const proto = outputModule.Output.prototype as { apply: (func: (v: unknown) => unknown, runWithUnknowns?: boolean) => unknown };
+  const originalApply = proto.apply;
+  proto.apply = function apply(this: unknown, func: (v: unknown) => unknown, runWithUnknowns?: boolean) {
+    const guarded = async (v: unknown) => {
+      try {
+        return await func(v);
+      } catch (e) {
+        const at = ownFrame(e, root);
+        report(`${rootMessage(e)}${at ? ` (thrown in an apply at ${at})` : " (thrown in an apply)"}`);
+        return outputModule.unknown;
+      }
+    };
+    return originalApply.call(this, guarded, runWithUnknowns);
+  };
+  return () => {
+    proto.apply = originalApply;
+  };
 }

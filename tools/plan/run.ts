@@ -9,7 +9,7 @@ import { parse as parseYaml } from "yaml";
 import { ConfigError, resolveClusterSpec, type ClusterSpec, type ConfigIssue } from "../../components/config";
 import { setArtifactSink, type BootFile } from "../../components/core/artifacts";
 import { PlanMocks } from "./mocks";
-import { RecordingMonitor, type RecordedResource } from "./recorder";
+import { captureInputErrors, RecordingMonitor, rootMessage, type RecordedResource } from "./recorder";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settings = require("@pulumi/pulumi/runtime/settings");
@@ -120,14 +120,18 @@ export interface Recording {
   artifacts: Map<string, BootFile[]>;
   /** Outputs of the program (stack outputs), secrets replaced by "[secret]". */
   outputs: Record<string, unknown>;
-  /** Program errors, unknown invokes, duplicate urns, artifacts published twice. */
+  /**
+   * Program errors, errors thrown in applies or while a resource's inputs were serialised, unknown
+   * invokes, duplicate urns, artifacts published twice: each distinct message once.
+   */
   errors: string[];
 }
 
 /**
  * Runs `program` (which creates resources) under the recording mocks and waits for every
  * registration to settle. Components' unit tests use it directly; the plan runs the stack program
- * with it. A ConfigError thrown by the program is rethrown; other errors are returned in `errors`.
+ * with it. A ConfigError thrown by the program is rethrown; other errors are returned in `errors`,
+ * each distinct message once (a failed value used by a dozen resources is one error, not twelve).
  */
 export async function recordProgram(program: () => unknown, opts: RecordOptions = {}): Promise<Recording> {
   const region = opts.region ?? "eu-west-1";
@@ -138,40 +142,50 @@ export async function recordProgram(program: () => unknown, opts: RecordOptions 
   pulumi.runtime.setMockOptions(monitor, PROJECT, stack, false);
   pulumi.runtime.setAllConfig(opts.config ?? {}, opts.secretKeys ?? []);
   const rec: Recording = { resources: [], artifacts: new Map(), outputs: {}, errors: [] };
+  const seen = new Set<string>();
+  const report = (message: string) => {
+    if (!seen.has(message)) rec.errors.push(message);
+    seen.add(message);
+  };
   setArtifactSink((role, files) => {
     const list = rec.artifacts.get(role) ?? [];
     for (const f of files) {
-      if (list.some((x) => x.path === f.path)) rec.errors.push(`boot artifact ${role}/${f.path} is published twice`);
+      if (list.some((x) => x.path === f.path)) report(`boot artifact ${role}/${f.path} is published twice`);
       list.push(f);
     }
     rec.artifacts.set(role, list);
   });
   let configError: ConfigError | undefined;
-  // A failed invoke also rejects promises inside the Pulumi runtime that nobody awaits; record them.
+  // A failed invoke also rejects promises inside the Pulumi runtime that nobody awaits; record them
+  // (outside jest, whose sandbox keeps these events to itself). Errors thrown in applies or while
+  // inputs are serialised are caught where they happen (captureInputErrors).
   const onRejection = (reason: unknown) => {
-    rec.errors.push(`unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}`);
+    const message = rootMessage(reason);
+    if (![...seen].some((m) => m.startsWith(message))) report(`unhandled rejection: ${message}`);
   };
   process.on("unhandledRejection", onRejection);
+  const restore = captureInputErrors(report, REPO_ROOT);
   try {
     await pulumi.runtime.runInPulumiStack(async () => {
       try {
         return (await program()) as Record<string, unknown> | undefined;
       } catch (e) {
         if (e instanceof ConfigError) configError = e;
-        else rec.errors.push(e instanceof Error ? (e.stack ?? e.message) : String(e));
+        else report(e instanceof Error ? (e.stack ?? e.message) : String(e));
         return undefined;
       }
     });
     await settings.waitForRPCs();
   } catch (e) {
-    if (!configError) rec.errors.push(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    if (!configError) report(e instanceof Error ? (e.stack ?? e.message) : String(e));
   } finally {
     setArtifactSink(undefined);
     await new Promise((r) => setImmediate(r));
     process.off("unhandledRejection", onRejection);
+    restore();
   }
   if (configError) throw configError;
-  rec.errors.push(...monitor.problems);
+  for (const p of monitor.problems) report(p);
   rec.resources = [...monitor.records.values()];
   rec.outputs = rec.resources.find((r) => r.type === "pulumi:pulumi:Stack")?.outputs ?? {};
   return rec;
