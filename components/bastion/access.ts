@@ -5,12 +5,13 @@
  */
 
 export interface AccessArgs {
+  /** The bastion's region (the SSM command names it). Required. */
   region: string;
-  /** The bastion's autoscaling group name. */
+  /** The bastion's autoscaling group name. Required. */
   asgName: string;
-  /** Login user of the image. */
+  /** Login user of the image. Required. */
   user: string;
-  /** Whether the bastion admits SSH from an allowlist (otherwise it is reached by SSM only). */
+  /** Whether the bastion admits SSH from an allowlist (otherwise it is reached by SSM only). Required. */
   sshEnabled: boolean;
 }
 

@@ -48,9 +48,9 @@ export interface SubnetPlan {
 }
 
 export interface PlanSubnetsArgs {
-  /** The VPC range, /16../22. */
+  /** The VPC range, /16../22. Required. */
   vpcCidr: string;
-  /** The pinned AZ names (their order is the plan's index), or just a count (names become `az0`, `az1`, ...). */
+  /** The pinned AZ names (their order is the plan's index), or just a count (names become `az0`, `az1`, ...). Required. */
   availabilityZones: string[] | number;
   /** Plan isolated subnets too. @default false */
   isolated?: boolean;

@@ -8,14 +8,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { ruleSlug, type Role, type SgRule } from "./rules";
 
 export interface RuleResourceArgs {
-  /** Prefix of every rule's logical name (usually the component's name). */
+  /** Prefix of every rule's logical name (usually the component's name). Required. */
   name: string;
+  /** The rules to create, one resource each. Required. */
   rules: SgRule[];
-  /** The group id of every role the rules name (as owner or peer). */
+  /** The group id of every role the rules name (as owner or peer). Required. */
   groupIds: Partial<Record<Role, pulumi.Input<string>>>;
-  /** Public addresses of the NAT gateways, for `natEgress` peers. */
+  /** Public addresses of the NAT gateways, for `natEgress` peers. Required (may be empty). */
   natIps: pulumi.Input<string>[];
-  /** Tags for every rule (its Name is added). */
+  /** Tags for every rule (its Name is added). Required (may be empty). */
   tags: Record<string, string>;
 }
 
