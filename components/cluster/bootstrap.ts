@@ -68,6 +68,7 @@ export function kubeadmBootstrap(name: string, args: KubeadmBootstrapArgs, paren
   const layout = etcdLayout(spec.etcd);
   const pki = new ClusterPki(`${name}-pki`, {
     clusterName: spec.name, apiName: args.apiName, externalEtcdClient: usesExternalEtcd(spec), protect: spec.deletionProtection,
+    tokenRotation: spec.tokenRotation,
   }, child);
   const key = new BootstrapKey(`${name}-bootstrap-key`, { clusterName: spec.name, protect: spec.deletionProtection, tags: spec.tags }, child);
   const ca = { certPem: pki.etcdCaCertPem, privateKeyPem: pki.etcdCaKeyPem };

@@ -181,5 +181,6 @@ export function resolveClusterSpec(raw: unknown): ClusterSpec {
     nodePools: parsed.nodePools ? merged.nodePools : tier.defaultNodePools.map((p) => ({ ...p, labels: { ...POOL_PRESETS[p.preset]!.labels, ...p.labels } })),
     images: { ...merged.images },
     tags: { ...merged.tags },
+    tokenRotation: parsed.tokenRotation ?? "initial",
   };
 }

@@ -111,6 +111,7 @@ export const clusterConfigSchema = z.strictObject({
     gpuAmi: z.string().regex(/^ami-[0-9a-f]{8,17}$/, "must look like ami-0123456789abcdef0").optional(),
   }).optional(),
   tags: z.record(z.string(), z.string()).optional(),
+  tokenRotation: z.string().min(1).max(64).optional(),
 });
 
 /** The stack config as written (before tier defaults are applied). */

@@ -178,4 +178,6 @@ export interface ClusterSpec {
   images: ImagesSpec;
   /** Tags on every taggable resource. */
   tags: Record<string, string>;
+  /** Any new value regenerates the bootstrap (join) token; nodes do not roll (see README, "Join credentials"). @default "initial" */
+  tokenRotation?: string;
 }
