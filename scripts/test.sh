@@ -26,7 +26,14 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/d
 fi
 pkill -x etcd 2>/dev/null || true
 
-npm ci --no-audit --no-fund --loglevel=error
+# The lock file must install as it is: a failed `npm ci` stops here rather than testing stale node_modules.
+# (@swc/core is pinned and unrs-resolver overridden to versions whose platform packages all exist in the registry
+# this project installs from; with newer ones npm writes a lock file that `npm ci` then rejects.)
+if ! npm ci --no-audit --no-fund --loglevel=error; then
+  echo "npm ci failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 
 failed_extra=0
 echo "== typecheck (tsc --noEmit)"
