@@ -46,6 +46,7 @@ export function clusterConfigInput(spec: ClusterSpec, etcdEndpoints?: string[]):
     podCidr: spec.network.podCidr,
     serviceCidr: spec.network.serviceCidr,
     etcd: dedicated ? { external: { endpoints: etcdEndpoints! } } : { local: true },
+    kubeletServingCertificates: spec.kubeletServingCertificates ?? "self-signed",
   };
 }
 

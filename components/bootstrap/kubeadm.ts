@@ -45,7 +45,17 @@ export interface ClusterConfigInput {
   etcd: EtcdMode;
   /** Days/backups/MiB of audit log kept on each control-plane node. @default { maxAgeDays: 30, maxBackups: 10, maxSizeMiB: 100 } */
   auditLog?: { maxAgeDays: number; maxBackups: number; maxSizeMiB: number };
+  /** How kubelets get their serving certificates (see KubeletServingCertificates). @default "self-signed" */
+  kubeletServingCertificates?: KubeletServingCertificates;
 }
+
+/**
+ * `self-signed` (kubeadm's default): each kubelet signs its own serving certificate; `kubectl logs/exec`
+ * work as soon as a node joins. `cluster-ca`: kubelets request serving certificates from the cluster CA
+ * (`serverTLSBootstrap`) and the API server verifies them (`--kubelet-certificate-authority`); this needs a
+ * CSR approver for `kubernetes.io/kubelet-serving` running in the cluster, or `kubectl logs/exec` fail.
+ */
+export type KubeletServingCertificates = "self-signed" | "cluster-ca";
 
 /** `host:port` of the API: what kubeadm's `controlPlaneEndpoint` and joiners' discovery use. */
 export function apiEndpoint(apiName: string): string {
@@ -77,9 +87,9 @@ export function renderClusterConfiguration(input: ClusterConfigInput): ClusterCo
     "audit-log-maxbackup": String(audit.maxBackups),
     "audit-log-maxsize": String(audit.maxSizeMiB),
     "encryption-provider-config": FILES.encryptionConfig,
-    "kubelet-certificate-authority": `${PATHS.pki}/ca.crt`,
     "tls-min-version": "VersionTLS12",
   };
+  if (input.kubeletServingCertificates === "cluster-ca") apiserverArgs["kubelet-certificate-authority"] = `${PATHS.pki}/ca.crt`;
   // Anonymous access limited to health endpoints needs this gate on 1.31 (beta and on by default from 1.32).
   if (minor === "1.31") apiserverArgs["feature-gates"] = "AnonymousAuthConfigurableEndpoints=true";
   const etcd: ClusterConfiguration["etcd"] = "external" in input.etcd
@@ -204,7 +214,7 @@ export function renderJoinConfiguration(input: JoinInput): JoinConfiguration {
 }
 
 /** The cluster-wide KubeletConfiguration (kubeadm stores it in the kubelet-config ConfigMap; joiners read it there). */
-export function renderKubeletConfiguration(input: { serviceCidr: string; dnsDomain?: string }): KubeletConfiguration {
+export function renderKubeletConfiguration(input: { serviceCidr: string; dnsDomain?: string; servingCertificates?: KubeletServingCertificates }): KubeletConfiguration {
   return {
     apiVersion: "kubelet.config.k8s.io/v1beta1",
     kind: "KubeletConfiguration",
@@ -212,7 +222,7 @@ export function renderKubeletConfiguration(input: { serviceCidr: string; dnsDoma
     authorization: { mode: "Webhook", webhook: { cacheAuthorizedTTL: "5m0s", cacheUnauthorizedTTL: "30s" } },
     readOnlyPort: 0,
     rotateCertificates: true,
-    serverTLSBootstrap: true,
+    serverTLSBootstrap: input.servingCertificates === "cluster-ca",
     cgroupDriver: "systemd",
     containerRuntimeEndpoint: CRI_SOCKET,
     clusterDNS: [clusterDnsAddress(input.serviceCidr)],

@@ -160,7 +160,7 @@ export function renderControlPlaneFiles(input: ControlPlaneFilesInput, m: Contro
     files.push(sensitive(FILES.initConfig, toYamlDocuments([
       renderInitConfiguration({ token: s.bootstrapToken, tokenTtl: env.tokenTtl }),
       renderClusterConfiguration(c),
-      renderKubeletConfiguration({ serviceCidr: c.serviceCidr, dnsDomain: c.dnsDomain }),
+      renderKubeletConfiguration({ serviceCidr: c.serviceCidr, dnsDomain: c.dnsDomain, servingCertificates: c.kubeletServingCertificates }),
       renderKubeProxyConfiguration({ podCidr: c.podCidr }),
     ])));
   }

@@ -182,5 +182,6 @@ export function resolveClusterSpec(raw: unknown): ClusterSpec {
     images: { ...merged.images },
     tags: { ...merged.tags },
     tokenRotation: parsed.tokenRotation ?? "initial",
+    kubeletServingCertificates: parsed.kubeletServingCertificates ?? "self-signed",
   };
 }

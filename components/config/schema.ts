@@ -112,6 +112,7 @@ export const clusterConfigSchema = z.strictObject({
   }).optional(),
   tags: z.record(z.string(), z.string()).optional(),
   tokenRotation: z.string().min(1).max(64).optional(),
+  kubeletServingCertificates: z.enum(["self-signed", "cluster-ca"]).optional(),
 });
 
 /** The stack config as written (before tier defaults are applied). */

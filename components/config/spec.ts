@@ -180,4 +180,9 @@ export interface ClusterSpec {
   tags: Record<string, string>;
   /** Any new value regenerates the bootstrap (join) token; nodes do not roll (see README, "Join credentials"). @default "initial" */
   tokenRotation?: string;
+  /**
+   * `self-signed` (kubeadm's default) or `cluster-ca` (kubelet serving certificates from the cluster CA, verified by
+   * the API server; needs a kubelet-serving CSR approver in the cluster). @default "self-signed"
+   */
+  kubeletServingCertificates?: "self-signed" | "cluster-ca";
 }

@@ -86,9 +86,18 @@ describe("KubeletConfiguration", () => {
     expect(k.authorization!.mode).toBe("Webhook");
     expect(k.readOnlyPort).toBe(0);
     expect(k.rotateCertificates).toBe(true);
-    expect(k.serverTLSBootstrap).toBe(true);
+    expect(k.serverTLSBootstrap).toBe(false);
     expect(k.protectKernelDefaults).toBe(true);
     expect(k.clusterDNS).toEqual(["10.96.0.10"]);
+  });
+
+  test("serving certificates: self-signed by default; cluster-ca makes kubelets ask the CA and the API server verify them", () => {
+    expect(renderKubeletConfiguration({ serviceCidr: "10.96.0.0/12", servingCertificates: "cluster-ca" }).serverTLSBootstrap).toBe(true);
+    const base = { clusterName: "c", kubernetesVersion: "1.33.5", apiName: "api.c.example.internal", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", etcd: { local: true } as const };
+    const argNames = (cc: ReturnType<typeof renderClusterConfiguration>) => (cc.apiServer?.extraArgs ?? []).map((a) => a.name);
+    expect(argNames(renderClusterConfiguration(base))).not.toContain("kubelet-certificate-authority");
+    const strict = renderClusterConfiguration({ ...base, kubeletServingCertificates: "cluster-ca" });
+    expect(strict.apiServer!.extraArgs).toContainEqual({ name: "kubelet-certificate-authority", value: "/etc/kubernetes/pki/ca.crt" });
   });
 
   test("cluster DNS is the 10th address of the service range", () => {
