@@ -16,13 +16,8 @@ cat >/etc/sysctl.d/90-kubernetes.conf <<'CONF'
 net.bridge.bridge-nf-call-iptables = 1
 net.bridge.bridge-nf-call-ip6tables = 1
 net.ipv4.ip_forward = 1
-# kubelet protectKernelDefaults: these must already hold when kubelet starts.
-vm.overcommit_memory = 1
-vm.panic_on_oom = 0
-kernel.panic = 10
-kernel.panic_on_oops = 1
-kernel.keys.root_maxkeys = 1000000
-kernel.keys.root_maxbytes = 25000000
+# The kernel settings kubelet's protectKernelDefaults requires are written at boot, beside the kubelet
+# configuration they belong to (components/bootstrap/units.ts, /etc/sysctl.d/90-kubelet.conf): one source.
 # Many pods watch many files.
 fs.inotify.max_user_instances = 8192
 fs.inotify.max_user_watches = 524288
