@@ -1,7 +1,7 @@
 /**
  * kube-apiserver configuration files, pure: the audit policy, the EncryptionConfiguration for
  * Secrets at rest, and the AuthenticationConfiguration that turns anonymous access off except for
- * the health endpoints (the static pod's probes and the load balancer's health check need them).
+ * the health endpoints and what token discovery reads (ANONYMOUS_PATHS).
  */
 import { toYaml } from "./yaml";
 
@@ -48,17 +48,31 @@ export function renderEncryptionConfig(keyBase64: string, keyName = "key1"): str
 }
 
 /**
- * AuthenticationConfiguration (`apiserver.config.k8s.io/v1beta1`): anonymous requests are rejected
- * everywhere except `/livez`, `/readyz` and `/healthz` (AnonymousAuthConfigurableEndpoints: beta and
- * on by default from 1.32; the renderer turns the gate on for 1.31).
+ * What an anonymous request may reach, and why. Everything else answers 401.
+ * - `/livez`, `/readyz`, `/healthz`: the static pod's probes and the load balancer's health check.
+ * - `cluster-info` in `kube-public`: kubeadm's token discovery reads it with no credentials (a joiner
+ *   has only the token, which it uses to verify the ConfigMap's JWS signature, and the CA hash). Without
+ *   it every `kubeadm join` fails at discovery with 401. The RBAC that lets `system:anonymous` `get` that
+ *   one object is kubeadm's own (Role `kubeadm:bootstrap-signer-clusterinfo`).
+ */
+export const ANONYMOUS_PATHS = [
+  "/livez",
+  "/readyz",
+  "/healthz",
+  "/api/v1/namespaces/kube-public/configmaps/cluster-info",
+] as const;
+
+/**
+ * AuthenticationConfiguration (`apiserver.config.k8s.io/v1`, GA with structured authentication in
+ * 1.34): anonymous requests are rejected everywhere except ANONYMOUS_PATHS.
  */
 export function renderAuthenticationConfig(): string {
   return toYaml({
-    apiVersion: "apiserver.config.k8s.io/v1beta1",
+    apiVersion: "apiserver.config.k8s.io/v1",
     kind: "AuthenticationConfiguration",
     anonymous: {
       enabled: true,
-      conditions: [{ path: "/livez" }, { path: "/readyz" }, { path: "/healthz" }],
+      conditions: ANONYMOUS_PATHS.map((path) => ({ path })),
     },
   });
 }

@@ -42,6 +42,8 @@ export function clusterConfigInput(spec: ClusterSpec, etcdEndpoints?: string[]):
   return {
     clusterName: spec.name,
     kubernetesVersion: spec.versions.kubernetes,
+    etcdVersion: spec.versions.etcd,
+    corednsVersion: spec.versions.coredns,
     apiName: apiNameOf(spec),
     podCidr: spec.network.podCidr,
     serviceCidr: spec.network.serviceCidr,

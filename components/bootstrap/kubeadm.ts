@@ -4,6 +4,7 @@
  * artifacts, once with the real values for the Secrets Manager bundle.
  */
 import { hostAddress, parseCidr } from "../core/cidr";
+import { kubeadmLocalEtcd } from "../etcd/kubeadm";
 import { minorOf } from "../versions/manifest";
 import {
   KUBEADM_API_VERSION,
@@ -31,6 +32,10 @@ export interface ClusterConfigInput {
   clusterName: string;
   /** Kubernetes version, full `X.Y.Z`. Required. */
   kubernetesVersion: string;
+  /** etcd version of the manifest, full `X.Y.Z`: stacked etcd runs `registry.k8s.io/etcd:<v>-0`. Required. */
+  etcdVersion: string;
+  /** CoreDNS version of the manifest, full `X.Y.Z` (without the `v`): kubeadm deploys `coredns:v<v>`. Required. */
+  corednsVersion: string;
   /** The stable API DNS name, e.g. `api.dev.kubeadm-aws.internal`. Required. */
   apiName: string;
   /** More API certificate SANs (the API name is always one). @default [] */
@@ -90,8 +95,6 @@ export function renderClusterConfiguration(input: ClusterConfigInput): ClusterCo
     "tls-min-version": "VersionTLS12",
   };
   if (input.kubeletServingCertificates === "cluster-ca") apiserverArgs["kubelet-certificate-authority"] = `${PATHS.pki}/ca.crt`;
-  // Anonymous access limited to health endpoints needs this gate on 1.31 (beta and on by default from 1.32).
-  if (minor === "1.31") apiserverArgs["feature-gates"] = "AnonymousAuthConfigurableEndpoints=true";
   const etcd: ClusterConfiguration["etcd"] = "external" in input.etcd
     ? {
       external: {
@@ -101,7 +104,7 @@ export function renderClusterConfiguration(input: ClusterConfigInput): ClusterCo
         keyFile: `${PATHS.pki}/apiserver-etcd-client.key`,
       },
     }
-    : { local: { dataDir: "/var/lib/etcd" } };
+    : kubeadmLocalEtcd(input.etcdVersion);
   if ("external" in input.etcd && input.etcd.external.endpoints.length === 0) throw new Error("external etcd needs at least one endpoint");
   return {
     apiVersion: KUBEADM_API_VERSION,
@@ -113,6 +116,8 @@ export function renderClusterConfiguration(input: ClusterConfigInput): ClusterCo
     encryptionAlgorithm: "RSA-2048",
     networking: { podSubnet: input.podCidr, serviceSubnet: input.serviceCidr, dnsDomain: input.dnsDomain ?? "cluster.local" },
     etcd,
+    // The image pre-pulls exactly this tag (packer/): without it kubeadm would pick its own default.
+    dns: { imageTag: `v${input.corednsVersion}` },
     apiServer: {
       certSANs: [...new Set([input.apiName, ...(input.extraCertSANs ?? [])])],
       extraArgs: args(apiserverArgs),
@@ -178,8 +183,8 @@ export function renderInitConfiguration(input: InitInput): InitConfiguration {
       groups: [BOOTSTRAP_TOKEN_GROUP],
     }],
     nodeRegistration: nodeRegistration([CONTROL_PLANE_TAINT], {}),
-    // The certificate key is for `--upload-certs`; our control-plane nodes get the CAs from their bundle.
-    skipPhases: ["upload-certs"],
+    // No skipPhases: our control-plane nodes get the CAs from their bundle, and without `--upload-certs`
+    // kubeadm's upload-certs phase does nothing (skipping it is refused: show-join-command depends on it).
   };
 }
 

@@ -34,32 +34,39 @@ export interface PlatformVersions {
 
 /** Per Kubernetes minor: the etcd minors its kubeadm supports, and the defaults it ships with. */
 export interface MinorSupport {
+  /** etcd minors kubeadm of this minor accepts (its `SupportedEtcdVersion` map and `MinExternalEtcdVersion`). */
   etcdMinors: string[];
+  /** The oldest etcd kubeadm of this minor accepts (`MinExternalEtcdVersion`). */
+  minEtcd: string;
+  /**
+   * What this minor's kubeadm pins (cmd/kubeadm/app/constants: `DefaultEtcdVersion`, `CoreDNSVersion`,
+   * `PauseVersion`) and the crictl its release is built with (build/dependencies.yaml).
+   */
   defaults: Pick<PlatformVersions, "etcd" | "coredns" | "pause" | "crictl">;
 }
 
 /**
- * The Kubernetes minors this library supports (kubeadm `v1beta4` exists from 1.31 on) and what
- * each one's kubeadm pins.
+ * The Kubernetes minors this library supports, and what each one's kubeadm pins. Upstream supports
+ * 1.35, 1.36 and 1.37 (2026-12); kubeadm 1.37 reads only `v1beta4`, the one API we render. The values
+ * were read from k8s.io/kubernetes at v1.35.4, v1.36.3 and v1.37.2 as served by the Go module proxy.
  */
 export const SUPPORTED_MINORS: Readonly<Record<string, MinorSupport>> = {
-  "1.31": { etcdMinors: ["3.5"], defaults: { etcd: "3.5.15", coredns: "1.11.3", pause: "3.10", crictl: "1.31.1" } },
-  "1.32": { etcdMinors: ["3.5"], defaults: { etcd: "3.5.16", coredns: "1.11.3", pause: "3.10", crictl: "1.32.0" } },
-  "1.33": { etcdMinors: ["3.5"], defaults: { etcd: "3.5.21", coredns: "1.12.0", pause: "3.10", crictl: "1.33.0" } },
-  "1.34": { etcdMinors: ["3.5", "3.6"], defaults: { etcd: "3.6.4", coredns: "1.12.1", pause: "3.10.1", crictl: "1.34.0" } },
+  "1.35": { etcdMinors: ["3.5", "3.6"], minEtcd: "3.5.24", defaults: { etcd: "3.6.6", coredns: "1.13.1", pause: "3.10.1", crictl: "1.34.0" } },
+  "1.36": { etcdMinors: ["3.5", "3.6"], minEtcd: "3.5.24", defaults: { etcd: "3.6.8", coredns: "1.14.2", pause: "3.10.2", crictl: "1.35.0" } },
+  "1.37": { etcdMinors: ["3.5", "3.6", "3.7"], minEtcd: "3.5.24", defaults: { etcd: "3.7.0", coredns: "1.14.6", pause: "3.10.2", crictl: "1.36.0" } },
 };
 
 /** The manifest a cluster gets when its config names no versions. */
 export const DEFAULT_VERSIONS: Readonly<PlatformVersions> = Object.freeze({
-  kubernetes: "1.33.5",
-  kubelet: "1.33.5",
-  etcd: "3.5.21",
-  containerd: "2.1.4",
-  runc: "1.3.1",
-  cniPlugins: "1.7.1",
-  crictl: "1.33.0",
-  coredns: "1.12.0",
-  pause: "3.10",
+  kubernetes: "1.36.3",
+  kubelet: "1.36.3",
+  etcd: "3.6.8",
+  containerd: "2.3.4",
+  runc: "1.4.3",
+  cniPlugins: "1.9.1",
+  crictl: "1.35.0",
+  coredns: "1.14.2",
+  pause: "3.10.2",
   os: Object.freeze({ family: "ubuntu", release: "24.04" }) as PlatformVersions["os"],
   nvidiaDriver: "570",
   nvidiaContainerToolkit: "1.17.8",
@@ -71,6 +78,17 @@ const FULL_VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
 export function minorOf(version: string): string | undefined {
   const m = FULL_VERSION.exec(version);
   return m ? `${m[1]}.${m[2]}` : undefined;
+}
+
+/** Compares two full `X.Y.Z` versions: negative, zero or positive. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < 3; i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 /** A problem with a field of the manifest: `field` is the manifest key, e.g. `kubelet`. */
@@ -95,7 +113,14 @@ export function checkVersions(v: PlatformVersions): VersionProblem[] {
   if (k8sMinor === undefined) return problems;
   const support = SUPPORTED_MINORS[k8sMinor];
   if (!support) {
-    problems.push({ field: "kubernetes", message: `minor ${k8sMinor} is not supported; supported: ${Object.keys(SUPPORTED_MINORS).join(", ")}` });
+    const supported = Object.keys(SUPPORTED_MINORS);
+    const older = compareVersions(`${k8sMinor}.0`, `${supported[0]}.0`) < 0;
+    problems.push({
+      field: "kubernetes",
+      message: older
+        ? `minor ${k8sMinor} is no longer supported (end of life upstream, and kubeadm of a supported minor cannot deploy it); supported: ${supported.join(", ")}`
+        : `minor ${k8sMinor} is not supported yet; supported: ${supported.join(", ")}`,
+    });
     return problems;
   }
   const kubeletMinor = minorOf(v.kubelet);
@@ -110,10 +135,13 @@ export function checkVersions(v: PlatformVersions): VersionProblem[] {
   const etcdMinor = minorOf(v.etcd);
   if (etcdMinor !== undefined && !support.etcdMinors.includes(etcdMinor)) {
     problems.push({ field: "etcd", message: `etcd ${v.etcd} is not supported by Kubernetes ${k8sMinor}; allowed etcd minors: ${support.etcdMinors.join(", ")}` });
+  } else if (etcdMinor !== undefined && compareVersions(v.etcd, support.minEtcd) < 0) {
+    problems.push({ field: "etcd", message: `etcd ${v.etcd} is older than ${support.minEtcd}, the oldest kubeadm ${k8sMinor} accepts` });
   }
   const crictlMinor = minorOf(v.crictl);
-  if (crictlMinor !== undefined && crictlMinor !== k8sMinor) {
-    problems.push({ field: "crictl", message: `crictl ${v.crictl} must match the Kubernetes minor ${k8sMinor}` });
+  const allowedCrictl = [k8sMinor, `1.${Number(k8sMinor.split(".")[1]) - 1}`];
+  if (crictlMinor !== undefined && !allowedCrictl.includes(crictlMinor)) {
+    problems.push({ field: "crictl", message: `crictl ${v.crictl} must be of the Kubernetes minor ${k8sMinor} or the one before (${allowedCrictl.join(" or ")})` });
   }
   return problems;
 }

@@ -13,7 +13,9 @@ import { renderRoles, stackSpecs } from "./stack-roles";
 
 const INPUT: ClusterConfigInput = {
   clusterName: "t1",
-  kubernetesVersion: "1.33.5",
+  kubernetesVersion: "1.36.3",
+  etcdVersion: "3.6.6",
+  corednsVersion: "1.14.2",
   apiName: "api.t1.example.internal",
   podCidr: "10.244.0.0/16",
   serviceCidr: "10.96.0.0/12",
@@ -30,8 +32,19 @@ describe("ClusterConfiguration", () => {
     expect(c.controlPlaneEndpoint).toBe("api.t1.example.internal:6443");
     expect(c.apiServer!.certSANs).toEqual(["api.t1.example.internal"]);
     expect(c.networking).toEqual({ podSubnet: "10.244.0.0/16", serviceSubnet: "10.96.0.0/12", dnsDomain: "cluster.local" });
-    expect(c.kubernetesVersion).toBe("v1.33.5");
-    expect(c.etcd).toEqual({ local: { dataDir: "/var/lib/etcd" } });
+    expect(c.kubernetesVersion).toBe("v1.36.3");
+  });
+
+  test("the manifest's versions reach kubeadm: Kubernetes, the stacked etcd image tag, the CoreDNS tag", () => {
+    expect(c.kubernetesVersion).toBe("v1.36.3");
+    expect(c.etcd).toEqual({ local: { dataDir: "/var/lib/etcd", imageTag: "3.6.6-0" } });
+    expect(c.dns).toEqual({ imageTag: "v1.14.2" });
+    for (const { spec } of stackSpecs()) {
+      const cc = renderClusterConfiguration(clusterConfigInput(spec, spec.etcd.topology === "dedicated" ? ["https://etcd-0.x:2379"] : undefined));
+      expect(cc.kubernetesVersion).toBe(`v${spec.versions.kubernetes}`);
+      expect(cc.dns!.imageTag).toBe(`v${spec.versions.coredns}`);
+      if (cc.etcd && "local" in cc.etcd) expect(cc.etcd.local!.imageTag).toBe(`${spec.versions.etcd}-0`);
+    }
   });
 
   test("hardened API server", () => {
@@ -48,10 +61,6 @@ describe("ClusterConfiguration", () => {
     expect(c.apiServer!.extraVolumes!.map((v) => [v.hostPath, v.readOnly])).toEqual([["/etc/kubernetes/apiserver", true], ["/var/log/kubernetes/audit", false]]);
     expect(argMap(c.controllerManager!.extraArgs)).toMatchObject({ "cloud-provider": "external", profiling: "false" });
     expect(argMap(c.scheduler!.extraArgs)).toEqual({ profiling: "false" });
-  });
-
-  test("1.31 turns on the anonymous-endpoints gate", () => {
-    expect(argMap(renderClusterConfiguration({ ...INPUT, kubernetesVersion: "1.31.4" }).apiServer!.extraArgs)["feature-gates"]).toBe("AnonymousAuthConfigurableEndpoints=true");
   });
 
   test("external etcd", () => {
@@ -93,7 +102,7 @@ describe("KubeletConfiguration", () => {
 
   test("serving certificates: self-signed by default; cluster-ca makes kubelets ask the CA and the API server verify them", () => {
     expect(renderKubeletConfiguration({ serviceCidr: "10.96.0.0/12", servingCertificates: "cluster-ca" }).serverTLSBootstrap).toBe(true);
-    const base = { clusterName: "c", kubernetesVersion: "1.33.5", apiName: "api.c.example.internal", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", etcd: { local: true } as const };
+    const base = { clusterName: "c", kubernetesVersion: "1.36.3", etcdVersion: "3.6.8", corednsVersion: "1.14.2", apiName: "api.c.example.internal", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", etcd: { local: true } as const };
     const argNames = (cc: ReturnType<typeof renderClusterConfiguration>) => (cc.apiServer?.extraArgs ?? []).map((a) => a.name);
     expect(argNames(renderClusterConfiguration(base))).not.toContain("kubelet-certificate-authority");
     const strict = renderClusterConfiguration({ ...base, kubeletServingCertificates: "cluster-ca" });

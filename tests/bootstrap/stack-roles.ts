@@ -9,6 +9,7 @@ import {
   placeholders,
   renderControlPlaneFiles,
   renderWorkerFiles,
+  usesExternalEtcd,
   workerRole,
   type ControlPlaneMaterial,
   type ControlPlaneSecrets,
@@ -32,7 +33,7 @@ export function stackSpecs(): { stack: string; spec: ClusterSpec }[] {
 
 /** Dedicated etcd endpoints as the etcd component would pass them. */
 export function etcdEndpoints(spec: ClusterSpec): string[] | undefined {
-  if (spec.etcd.topology !== "dedicated") return undefined;
+  if (!usesExternalEtcd(spec)) return undefined;
   return Array.from({ length: spec.etcd.members }, (_, i) => `https://etcd-${i}.${spec.name}.${spec.api.domain}:2379`);
 }
 

@@ -40,6 +40,8 @@ export interface RecordedResource {
   id?: string;
   /** Outputs registered by a component (registerOutputs), secrets replaced. */
   outputs?: Record<string, unknown>;
+  /** The same outputs with secrets revealed: for tests only (e.g. the admin kubeconfig against a real API server), never printed. */
+  rawOutputs?: Record<string, unknown>;
 }
 
 export type RecordedAlias = string | { name?: string; type?: string; stack?: string; project?: string; parentUrn?: string; noParent?: boolean };
@@ -118,7 +120,11 @@ export class RecordingMonitor extends MockMonitor {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   registerResourceOutputs(req: any, callback: (err: any, resp?: any) => void): void {
     const rec = this.records.get(req.getUrn());
-    if (rec) rec.outputs = sanitize(rpc.deserializeProperties(req.getOutputs()), "redact") as Record<string, unknown>;
+    if (rec) {
+      const outputs = rpc.deserializeProperties(req.getOutputs());
+      rec.outputs = sanitize(outputs, "redact") as Record<string, unknown>;
+      rec.rawOutputs = sanitize(outputs, "reveal") as Record<string, unknown>;
+    }
     super.registerResourceOutputs(req, callback);
   }
 

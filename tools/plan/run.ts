@@ -8,7 +8,7 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, resolveClusterSpec, type ClusterSpec, type ConfigIssue } from "../../components/config";
 import { setArtifactSink, type BootFile } from "../../components/core/artifacts";
-import { PlanMocks } from "./mocks";
+import { PlanMocks, type MockContext } from "./mocks";
 import { captureInputErrors, RecordingMonitor, rootMessage, type RecordedResource } from "./recorder";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -22,6 +22,8 @@ export interface PlanOptions {
   stack?: string;
   /** Any stack config file (overrides `stack` for the file; the stack name is taken from the file name). */
   configFile?: string;
+  /** Mocks to plan with (tests that need real certificates). @default PlanMocks */
+  mocks?: RecordOptions["mocks"];
 }
 
 export interface PlanResult {
@@ -93,7 +95,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
     // Import here so that the program's modules see the mocked runtime.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { main } = require("../../stacks/program") as typeof import("../../stacks/program");
-    const rec = await recordProgram(main, { region: result.spec.region, availabilityZones: result.spec.availabilityZones, stack, config, secretKeys });
+    const rec = await recordProgram(main, { region: result.spec.region, availabilityZones: result.spec.availabilityZones, stack, config, secretKeys, mocks: opts.mocks });
     result.resources = rec.resources;
     result.artifacts = rec.artifacts;
     result.outputs = rec.outputs;
@@ -113,6 +115,11 @@ export interface RecordOptions {
   /** Namespaced config values, as strings. */
   config?: Record<string, string>;
   secretKeys?: string[];
+  /**
+   * The mocks to record with, e.g. a subclass that mints real certificates for tests that run a real
+   * control plane. @default new PlanMocks({ region, availabilityZones })
+   */
+  mocks?: (ctx: MockContext) => PlanMocks;
 }
 
 export interface Recording {
@@ -135,7 +142,8 @@ export interface Recording {
  */
 export async function recordProgram(program: () => unknown, opts: RecordOptions = {}): Promise<Recording> {
   const region = opts.region ?? "eu-west-1";
-  const mocks = new PlanMocks({ region, availabilityZones: opts.availabilityZones ?? [`${region}a`, `${region}b`, `${region}c`] });
+  const ctx: MockContext = { region, availabilityZones: opts.availabilityZones ?? [`${region}a`, `${region}b`, `${region}c`] };
+  const mocks = opts.mocks ? opts.mocks(ctx) : new PlanMocks(ctx);
   const monitor = new RecordingMonitor(mocks);
   const stack = opts.stack ?? "test";
   await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
