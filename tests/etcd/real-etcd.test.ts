@@ -3,27 +3,36 @@
  * mocks, its rendered config, backup and restore scripts are rewritten ONLY in addresses, ports and
  * file paths (member IPs -> 127.0.0.1 with free high ports, /var/lib/etcd and /etc/etcd/pki -> a
  * temp dir), certificates are minted with openssl using the SANs and usages the library requests,
- * and Debian's /usr/bin/etcd 3.4 runs it. Fails (never skips) when etcd, etcdctl or openssl is missing.
+ * and the manifest's etcd (3.6.8, built from source by tools/k8s/build.ts: tests/helpers/k8s-bin.ts)
+ * runs it. The scripts find that build's etcdctl and etcdutl first on PATH. Fails (never skips) when
+ * etcd, etcdctl, etcdutl or openssl is missing, or when a binary is not the manifest's version.
+ *
+ * etcdutl: etcd 3.6 restores only with `etcdutl snapshot restore`; tools/k8s/build.ts builds it with etcd.
  */
-import { spawn, execFileSync, type ChildProcess } from "child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, createWriteStream, chmodSync } from "fs";
+import { spawn, spawnSync, execFileSync, type ChildProcess } from "child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, createWriteStream, openSync, chmodSync, symlinkSync, realpathSync, type WriteStream } from "fs";
 import { createServer, type AddressInfo } from "net";
 import { request } from "https";
 import { tmpdir } from "os";
 import * as path from "path";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, stringify } from "yaml";
 import { etcdSpec, recordEtcd } from "./fixtures";
 import { inputs, named, recordProgram } from "../helpers/record";
+import { k8sBin, k8sBinDir } from "../helpers/k8s-bin";
 import { ClusterPki } from "../../components/pki";
+import { configFlagNames } from "../../components/etcd";
+import { DEFAULT_VERSIONS } from "../../components/versions/manifest";
 import type { Recording } from "../../tools/plan/run";
 
-const ETCD = "/usr/bin/etcd";
-const ETCDCTL = "/usr/bin/etcdctl";
+let ETCD = "";
+let ETCDCTL = "";
+let ETCDUTL = "";
 const N = 3;
 
 interface MemberEnv { name: string; ip: string; client: number; peer: number; metrics: number; dir: string; config: string; backup: string; restore: string }
 
 const procs = new Map<string, ChildProcess>();
+const logs = new Map<string, WriteStream>();
 let root = "";
 let rec: Recording;
 const members: MemberEnv[] = [];
@@ -42,14 +51,12 @@ function freePort(): Promise<number> {
   });
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, timeout = 20000): { code: number; out: string } {
-  try {
-    const out = execFileSync(cmd, args, { env: { ...process.env, ETCDCTL_API: "3", ...env }, timeout, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    return { code: 0, out };
-  } catch (e) {
-    const err = e as { status?: number; stdout?: string; stderr?: string };
-    return { code: err.status ?? 1, out: `${err.stdout ?? ""}${err.stderr ?? ""}` };
-  }
+/** Runs a command: `out` is stdout (with stderr appended on failure), `err` always stderr. */
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, timeout = 20000): { code: number; out: string; err: string } {
+  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, timeout, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  const code = r.status ?? 1;
+  return { code, out: code === 0 ? r.stdout : `${r.stdout}${r.stderr}`, err: r.stderr };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -72,11 +79,13 @@ async function until<T>(what: string, f: () => T | undefined, ms = 20000): Promi
 }
 
 function start(m: MemberEnv, tag: string): void {
-  const log = createWriteStream(path.join(m.dir, `etcd-${tag}.log`));
+  // Opened synchronously: the file exists (and is ours) before etcd writes its first line.
+  const log = createWriteStream("", { fd: openSync(path.join(m.dir, `etcd-${tag}.log`), "w") });
   const p = spawn(ETCD, [`--config-file=${m.config}`], { stdio: ["ignore", "pipe", "pipe"] });
   p.stdout!.pipe(log);
   p.stderr!.pipe(log);
   procs.set(m.name, p);
+  logs.set(`${m.name}/${tag}`, log);
 }
 
 async function stop(m: MemberEnv): Promise<void> {
@@ -88,6 +97,73 @@ async function stop(m: MemberEnv): Promise<void> {
     p.once("exit", () => resolve());
     p.kill("SIGKILL");
   });
+}
+
+/**
+ * What etcd says about its configuration that the test refuses: every warning or error that calls a
+ * flag, config key or environment variable deprecated, decommissioned, unrecognized or unknown
+ * (etcd 3.6 logs `--<key> is deprecated in 3.6 ...` for a deprecated config-file key, and
+ * "unrecognized environment variable" for an ETCD_/ETCDCTL_ variable it does not know).
+ */
+const CONFIG_COMPLAINT = /deprecat|decommission|unrecognized|unknown (flag|key|field)|not defined|no longer supported/i;
+function configComplaints(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("{")) {
+      if (CONFIG_COMPLAINT.test(line)) out.push(line);
+      continue;
+    }
+    let entry: { level?: string; msg?: string };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      out.push(`unparsable log line: ${line}`);
+      continue;
+    }
+    if ((entry.level === "warn" || entry.level === "error" || entry.level === "fatal") && CONFIG_COMPLAINT.test(line)) out.push(line);
+  }
+  return out;
+}
+
+/**
+ * The complaints in every log written so far by the members. The test polls with synchronous
+ * etcdctl calls, during which Node reads nothing from the members' pipes: first let the event loop
+ * copy what is buffered (until the logs stop growing), then read the files.
+ */
+async function memberLogComplaints(): Promise<Record<string, string[]>> {
+  const size = () => [...logs.values()].reduce((n, l) => n + l.bytesWritten + l.writableLength, 0);
+  for (let last = -1, end = Date.now() + 5000; Date.now() < end; ) {
+    await sleep(300);
+    const now = size();
+    if (now === last && [...logs.values()].every((l) => l.writableLength === 0)) break;
+    last = now;
+  }
+  const found: Record<string, string[]> = {};
+  for (const key of logs.keys()) {
+    const [name, tag] = key.split("/");
+    const c = configComplaints(readFileSync(path.join(root, name!, `etcd-${tag}.log`), "utf8"));
+    if (c.length > 0) found[key] = c;
+  }
+  return found;
+}
+
+/** `etcd --help` of the built binary: each flag with its description. */
+function helpFlags(): Map<string, string> {
+  const text = run(ETCD, ["--help"]).out;
+  const flags = new Map<string, string>();
+  let current = "";
+  for (const line of text.split("\n")) {
+    const f = /^\s{2}--([a-z0-9-]+)/.exec(line);
+    if (f) {
+      current = f[1]!;
+      flags.set(current, "");
+    } else if (current && /^\s{4}\S/.test(line)) {
+      flags.set(current, `${flags.get(current)} ${line.trim()}`.trim());
+    } else {
+      current = "";
+    }
+  }
+  return flags;
 }
 
 /** Rewrites only addresses, ports and paths of member `self`'s rendered files. */
@@ -123,7 +199,14 @@ function mint(dir: string, base: string, cn: string, dnsNames: string[], ips: st
 }
 
 beforeAll(async () => {
-  for (const tool of [ETCD, ETCDCTL]) if (!existsSync(tool)) throw new Error(`${tool} is required for this test (apt-get install etcd-server etcd-client)`);
+  // k8sBin waits for (or reuses) the build of the manifest's binaries.
+  ETCD = k8sBin("etcd");
+  ETCDCTL = k8sBin("etcdctl");
+  ETCDUTL = path.join(k8sBinDir(), "etcdutl");
+  const missing = [ETCD, ETCDCTL, ETCDUTL].filter((t) => !existsSync(t));
+  if (missing.length > 0) {
+    throw new Error(`missing ${missing.join(", ")}: the test needs etcd, etcdctl and etcdutl ${DEFAULT_VERSIONS.etcd} (npm run -s k8s:bin builds them)`);
+  }
   execFileSync("openssl", ["version"]); // throws when openssl is missing
 
   rec = await recordEtcd(etcdSpec({ topology: "dedicated", runtime: "on-host", members: N }));
@@ -178,10 +261,14 @@ mkdir -p "$(dirname "$dst")"; cp "$src" "$dst"
 echo "$*" >> "$S3_DIR/calls.log"
 `, { mode: 0o755 });
   writeFileSync(path.join(stubDir, "systemctl"), `#!/bin/bash\necho "$*" >> "$SYSTEMCTL_LOG"\n`, { mode: 0o755 });
-}, 60000);
+  // The scripts call etcdctl and etcdutl by name: the built ones come first on PATH.
+  symlinkSync(ETCDCTL, path.join(stubDir, "etcdctl"));
+  symlinkSync(ETCDUTL, path.join(stubDir, "etcdutl"));
+}, 60 * 60 * 1000); // a cold build of the binaries takes tens of minutes; a warm one returns at once
 
 afterAll(async () => {
   for (const m of members) await stop(m);
+  for (const l of logs.values()) l.end();
   for (const p of procs.values()) p.kill("SIGKILL");
   if (root) rmSync(root, { recursive: true, force: true });
 });
@@ -193,7 +280,59 @@ const statusOf = (m: MemberEnv) => {
   return s!.Status;
 };
 
-describe("a real etcd 3.4 runs the rendered 3-member dedicated on-host cluster", () => {
+const scriptEnv = (extra: NodeJS.ProcessEnv = {}) => ({ PATH: `${stubDir}:${process.env.PATH}`, S3_DIR: s3Dir, ...extra });
+
+describe(`a real etcd ${DEFAULT_VERSIONS.etcd} runs the rendered 3-member dedicated on-host cluster`, () => {
+  test("the binaries are the manifest's etcd, and the scripts' PATH finds the built etcdctl and etcdutl", () => {
+    expect(run(ETCD, ["--version"]).out).toContain(`etcd Version: ${DEFAULT_VERSIONS.etcd}\n`);
+    expect(run(ETCDCTL, ["version"]).out).toContain(`etcdctl version: ${DEFAULT_VERSIONS.etcd}\n`);
+    expect(run(ETCDUTL, ["version"]).out).toContain(`etcdutl version: ${DEFAULT_VERSIONS.etcd}\n`);
+    const found = run("bash", ["-c", "command -v etcdctl; command -v etcdutl"], scriptEnv()).out.trim().split("\n");
+    expect(found.map((f) => realpathSync(f))).toEqual([realpathSync(ETCDCTL), realpathSync(ETCDUTL)]);
+  });
+
+  test("every key of the rendered config is a current flag of this etcd, none deprecated (etcd ignores unknown keys silently)", () => {
+    const flags = helpFlags();
+    expect(flags.size).toBeGreaterThan(100);
+    // The check can fail: etcd 3.6 dropped enable-v2 and deprecated max-snapshots.
+    expect(flags.has("enable-v2")).toBe(false);
+    expect(flags.get("max-snapshots")).toMatch(/Deprecated/);
+    for (const m of members) {
+      const names = configFlagNames(parseYaml(artifact(m.name, "rootfs/etc/etcd/etcd.conf.yml")) as object);
+      expect(names.filter((k) => !flags.has(k))).toEqual([]);
+      expect(names.filter((k) => /deprecat|decommission/i.test(flags.get(k) ?? ""))).toEqual([]);
+    }
+  });
+
+  test("the log check is real: a deprecated key in the same config makes etcd 3.6 warn, and the check reports it", async () => {
+    const m = members[0]!;
+    const dir = path.join(root, "canary");
+    mkdirSync(path.join(dir, "data"), { recursive: true, mode: 0o700 });
+    const cfg = parseYaml(readFileSync(m.config, "utf8")) as Record<string, unknown>;
+    const [client, peer, metrics] = [await freePort(), await freePort(), await freePort()];
+    const canary = {
+      ...cfg, "max-snapshots": 5, "data-dir": path.join(dir, "data"),
+      "listen-client-urls": `https://127.0.0.1:${client}`, "advertise-client-urls": `https://127.0.0.1:${client}`,
+      "listen-peer-urls": `https://127.0.0.1:${peer}`, "initial-advertise-peer-urls": `https://127.0.0.1:${peer}`,
+      "listen-metrics-urls": `http://127.0.0.1:${metrics}`, "initial-cluster": `${m.name}=https://127.0.0.1:${peer}`,
+    };
+    writeFileSync(path.join(dir, "etcd.conf.yml"), stringify(canary));
+    const p = spawn(ETCD, [`--config-file=${path.join(dir, "etcd.conf.yml")}`], { stdio: ["ignore", "pipe", "pipe"] });
+    let text = "";
+    p.stdout!.on("data", (d: Buffer) => (text += d.toString()));
+    p.stderr!.on("data", (d: Buffer) => (text += d.toString()));
+    try {
+      await until("the canary's configuration to be read", () => (text.includes("starting an etcd server") ? true : undefined));
+    } finally {
+      await new Promise<void>((resolve) => {
+        if (p.exitCode !== null) return resolve();
+        p.once("exit", () => resolve());
+        p.kill("SIGKILL");
+      });
+    }
+    expect(configComplaints(text)).toEqual([expect.stringContaining("--max-snapshots is deprecated in 3.6")]);
+  });
+
   test("the rewrite touched only addresses, ports and paths", () => {
     for (const m of members) {
       const original = parseYaml(artifact(m.name, "rootfs/etc/etcd/etcd.conf.yml")) as Record<string, unknown>;
@@ -212,6 +351,10 @@ describe("a real etcd 3.4 runs the rendered 3-member dedicated on-host cluster",
     const list = ctl([eps[0]!], ["member", "list", "-w", "simple"]);
     expect(list.code).toBe(0);
     for (const m of members) expect(list.out).toContain(`${m.name}, https://127.0.0.1:${m.peer}, https://127.0.0.1:${m.client}`);
+    expect(configComplaints(list.out + list.err)).toEqual([]);
+    // The rendered configuration starts with no complaint about a flag, key or variable.
+    expect(await memberLogComplaints()).toEqual({});
+    for (const m of members) expect(readFileSync(path.join(m.dir, "etcd-first.log"), "utf8")).toContain(`"etcd-version":"${DEFAULT_VERSIONS.etcd}"`);
   });
 
   test("a client without a certificate is refused, on the client and on the peer port", async () => {
@@ -249,8 +392,10 @@ describe("a real etcd 3.4 runs the rendered 3-member dedicated on-host cluster",
   test("the rendered backup step: only the leader saves a snapshot, to frequent/ and (first of the day) daily/", () => {
     const alive = members.filter((m) => procs.has(m.name));
     expect(alive).toHaveLength(2);
-    const outputs = alive.map((m) => run("bash", [m.backup], { PATH: `${stubDir}:${process.env.PATH}`, S3_DIR: s3Dir }, 30000));
+    const outputs = alive.map((m) => run("bash", [m.backup], scriptEnv(), 30000));
     for (const o of outputs) expect(o.code).toBe(0);
+    // etcdctl 3.6 had nothing to complain about (it logs ETCDCTL_API=3 as an unrecognized variable).
+    for (const o of outputs) expect(configComplaints(o.out + o.err)).toEqual([]);
     expect(outputs.filter((o) => /not the leader/.test(o.out))).toHaveLength(1);
     const frequent = readdirSync(path.join(s3Dir, "prod-etcd-backups-abc", "frequent", "prod"));
     expect(frequent).toHaveLength(1);
@@ -259,7 +404,7 @@ describe("a real etcd 3.4 runs the rendered 3-member dedicated on-host cluster",
     expect(days).toEqual([new Date().toISOString().slice(0, 10)]);
     snapshotKey = `s3://prod-etcd-backups-abc/frequent/prod/${frequent[0]}`;
     // A second run the same day uploads a new frequent snapshot but no second daily one.
-    const again = alive.map((m) => run("bash", [m.backup], { PATH: `${stubDir}:${process.env.PATH}`, S3_DIR: s3Dir }, 30000));
+    const again = alive.map((m) => run("bash", [m.backup], scriptEnv(), 30000));
     for (const o of again) expect(o.code).toBe(0);
     expect(readdirSync(path.join(s3Dir, "prod-etcd-backups-abc", "daily", "prod", days[0]!))).toHaveLength(1);
   });
@@ -270,8 +415,9 @@ describe("a real etcd 3.4 runs the rendered 3-member dedicated on-host cluster",
     // Written after the snapshot? No: stop first, so the snapshot is the only source of data.
     for (const m of members) {
       const log = path.join(m.dir, "systemctl.log");
-      const r = run("bash", [m.restore, snapshotKey], { PATH: `${stubDir}:${process.env.PATH}`, S3_DIR: s3Dir, SYSTEMCTL_LOG: log }, 30000);
+      const r = run("bash", [m.restore, snapshotKey], scriptEnv({ SYSTEMCTL_LOG: log }), 30000);
       expect(r.code).toBe(0);
+      expect(configComplaints(r.out + r.err)).toEqual([]);
       expect(readFileSync(log, "utf8")).toBe("stop etcd.service\nstart etcd.service\n");
       const kept = readdirSync(path.join(m.dir, "data")).filter((f) => f.startsWith("member.pre-restore-"));
       expect(kept).toHaveLength(1);
@@ -283,5 +429,19 @@ describe("a real etcd 3.4 runs the rendered 3-member dedicated on-host cluster",
     expect(ctl(eps, ["get", "/registry/after-leader-kill", "--print-value-only"]).out.trim()).toBe("yes");
     expect(statusOf(members[0]!)!.header.cluster_id).not.toBe(oldCluster);
     expect(ctl(eps, ["put", "/registry/after-restore", "ok"]).code).toBe(0);
+    // Neither the first start, nor the restart from restored data, complained about its configuration.
+    expect(await memberLogComplaints()).toEqual({});
+  });
+
+  test("without etcdutl the restore script stops nothing and says why", () => {
+    const m = members[0]!;
+    const bare = path.join(root, "bare-bin");
+    mkdirSync(bare, { recursive: true });
+    symlinkSync(path.join(stubDir, "systemctl"), path.join(bare, "systemctl"));
+    const log = path.join(root, "bare-systemctl.log");
+    const r = run("/bin/bash", [m.restore, snapshotKey], { PATH: bare, SYSTEMCTL_LOG: log }, 30000);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("etcd-restore: etcdutl is not installed (etcd >= 3.6 restores only with etcdutl); nothing was changed");
+    expect(existsSync(log)).toBe(false);
   });
 });

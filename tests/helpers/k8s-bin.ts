@@ -9,7 +9,7 @@ import { ensureBinaries } from "../../tools/k8s/build";
 
 let cached: string | undefined;
 
-/** The folder holding kubeadm, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet, etcd, etcdctl. */
+/** The folder holding kubeadm, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet, etcd, etcdctl, etcdutl. */
 export function k8sBinDir(): string {
   if (cached) return cached;
   const fromEnv = process.env.PKA_K8S_BIN;
@@ -18,6 +18,6 @@ export function k8sBinDir(): string {
 }
 
 /** The path of one built binary. */
-export function k8sBin(name: "kubeadm" | "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kubectl" | "kubelet" | "etcd" | "etcdctl"): string {
+export function k8sBin(name: "kubeadm" | "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kubectl" | "kubelet" | "etcd" | "etcdctl" | "etcdutl"): string {
   return path.join(k8sBinDir(), name);
 }

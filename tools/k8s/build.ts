@@ -8,7 +8,8 @@
  * What it builds:
  *   - from k8s.io/kubernetes@v<kubernetes>: kubeadm, kube-apiserver, kube-controller-manager,
  *     kube-scheduler, kubectl, kubelet;
- *   - from go.etcd.io/etcd/{server,etcdctl}/v3@v<etcd>: etcd, etcdctl.
+ *   - from go.etcd.io/etcd/{server,etcdctl,etcdutl}/v3@v<etcd>: etcd, etcdctl, etcdutl (etcd 3.6
+ *     restores snapshots with etcdutl only).
  *
  * How: k8s.io/kubernetes requires its staging modules (k8s.io/api, ...) at v0.0.0 and replaces them
  * with ./staging/src paths, and Go honours `replace` only in the main module. So a wrapper module
@@ -32,7 +33,7 @@ import { DEFAULT_VERSIONS } from "../../components/versions/manifest";
 
 /** The binaries a bin folder holds once the build is complete. */
 export const KUBERNETES_BINARIES = ["kubeadm", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kubelet"] as const;
-export const ETCD_BINARIES = ["etcd", "etcdctl"] as const;
+export const ETCD_BINARIES = ["etcd", "etcdctl", "etcdutl"] as const;
 
 /** Options of a build; both versions are full `X.Y.Z` without the `v`. */
 export interface BuildOptions {
@@ -312,6 +313,7 @@ function buildEtcd(version: string, out: string, env: NodeJS.ProcessEnv, log: (l
   fs.mkdirSync(src, { recursive: true });
   const server = download("go.etcd.io/etcd/server/v3", version, src, env);
   download("go.etcd.io/etcd/etcdctl/v3", version, src, env);
+  download("go.etcd.io/etcd/etcdutl/v3", version, src, env);
   fs.writeFileSync(
     path.join(src, "go.mod"),
     [
@@ -323,6 +325,7 @@ function buildEtcd(version: string, out: string, env: NodeJS.ProcessEnv, log: (l
       "require (",
       `\tgo.etcd.io/etcd/server/v3 v${version}`,
       `\tgo.etcd.io/etcd/etcdctl/v3 v${version}`,
+      `\tgo.etcd.io/etcd/etcdutl/v3 v${version}`,
       ")",
       "",
     ].join("\n"),
@@ -335,6 +338,7 @@ function buildEtcd(version: string, out: string, env: NodeJS.ProcessEnv, log: (l
   run("go", ["mod", "download"], src, env, "go mod download (etcd dependencies)");
   run("go", ["build", "-mod=mod", "-trimpath", `-ldflags=${ldflags}`, "-o", path.join(binDir, "etcd"), "go.etcd.io/etcd/server/v3"], src, env, `go build etcd v${version}`);
   run("go", ["build", "-mod=mod", "-trimpath", `-ldflags=${ldflags}`, "-o", path.join(binDir, "etcdctl"), "go.etcd.io/etcd/etcdctl/v3"], src, env, `go build etcdctl v${version}`);
+  run("go", ["build", "-mod=mod", "-trimpath", `-ldflags=${ldflags}`, "-o", path.join(binDir, "etcdutl"), "go.etcd.io/etcd/etcdutl/v3"], src, env, `go build etcdutl v${version}`);
   const printed = run(path.join(binDir, "etcd"), ["--version"], src, env, "etcd --version");
   if (!printed.includes(`etcd Version: ${version}`)) throw new BuildError(`the built etcd reports ${printed.split("\n")[0]}, expected ${version}`);
   log(`  etcd ${version} built`);
