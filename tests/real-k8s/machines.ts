@@ -1,8 +1,9 @@
 /**
- * Machines on one host, for tests that run a real control plane: a "VPC" (one network namespace
- * with a veth interface carrying every machine's private address and a default route, so kubeadm
- * detects a node address as it would on EC2) and, per machine, a mount namespace in which the
- * machine's own folders are bind-mounted over /etc/kubernetes, /var/lib/etcd, /var/lib/kubelet and
+ * Machines on one host, for tests that run a real control plane: a "VPC" (a network namespace with a
+ * bridge) and, per machine, its own network namespace plugged into that bridge (an `eth0` with the
+ * machine's private address and a default route, so kubeadm detects the node address as on EC2; its
+ * own loopback, so two machines may both listen on 127.0.0.1:2381), its own hostname (the node name),
+ * and its own mount namespace in which the machine's folders are bind-mounted over /etc/kubernetes, /var/lib/etcd, /var/lib/kubelet and
  * the rest, and its own /etc/hosts resolves the cluster's private names (the API name, etcd member
  * names) the way the private hosted zone does. Rendered files keep their real paths and addresses:
  * nothing is rewritten.
@@ -74,9 +75,10 @@ export function machineSupport(): string | undefined {
   return undefined;
 }
 
+/** The VPC: a network namespace holding a bridge that every machine's interface is plugged into. */
 export class Vpc {
   readonly pid: number;
-  private readonly addresses = new Set<string>();
+  private ports = 0;
 
   private constructor(pid: number) {
     this.pid = pid;
@@ -87,18 +89,8 @@ export class Vpc {
     if (problem) throw new Error(problem);
     const p = holder(["unshare", "--net", "--", "sleep", "infinity"]);
     const vpc = new Vpc(p.pid!);
-    await waitFor(() => {
-      const own = sh("readlink", [`/proc/${vpc.pid}/ns/net`]).stdout.trim();
-      return own !== "" && own !== sh("readlink", ["/proc/self/ns/net"]).stdout.trim();
-    }, "the VPC network namespace");
-    vpc.net(["sh", "-c", [
-      "ip link set lo up",
-      "ip link add vpc0 type veth peer name vpc1",
-      "ip link set vpc0 up",
-      "ip link set vpc1 up",
-      "ip route add default dev vpc0",
-      "sysctl -qw net.ipv4.ip_forward=1",
-    ].join(" && ")]);
+    await waitFor(() => nsOf(vpc.pid, "net") !== nsOf(process.pid, "net"), "the VPC network namespace");
+    vpc.net(["sh", "-c", "ip link set lo up && ip link add vpc0 type bridge && ip link set vpc0 up"]);
     return vpc;
   }
 
@@ -107,12 +99,23 @@ export class Vpc {
     return must("nsenter", ["-t", String(this.pid), "-n", "--", ...args]);
   }
 
-  /** Gives the VPC an address (a machine's private IP); idempotent. */
-  addAddress(ip: string): void {
-    if (this.addresses.has(ip)) return;
-    this.net(["ip", "addr", "add", `${ip}/32`, "dev", "vpc0"]);
-    this.addresses.add(ip);
+  /** Plugs machine `pid` into the bridge as its `eth0`, with its addresses and a default route. */
+  plug(pid: number, ips: string[]): void {
+    const n = this.ports++;
+    this.net(["sh", "-c", `ip link add p${n} type veth peer name m${n} && ip link set m${n} netns ${pid} && ip link set p${n} master vpc0 && ip link set p${n} up`]);
+    must("nsenter", ["-t", String(pid), "-n", "--", "sh", "-c", [
+      "ip link set lo up",
+      `ip link set m${n} name eth0`,
+      ...ips.map((ip) => `ip addr add ${ip}/32 dev eth0`),
+      "ip link set eth0 up",
+      "ip route add default dev eth0",
+      "sysctl -qw net.ipv4.ip_forward=1",
+    ].join(" && ")]);
   }
+}
+
+function nsOf(pid: number, kind: "net" | "mnt"): string {
+  return sh("readlink", [`/proc/${pid}/ns/${kind}`]).stdout.trim();
 }
 
 export interface MachineOptions {
@@ -138,11 +141,11 @@ export class Machine {
 
   static async create(vpc: Vpc, name: string, o: MachineOptions): Promise<Machine> {
     const root = mkdtempSync(path.join(tmpdir(), `machine-${name}-`));
-    for (const ip of o.ips) vpc.addAddress(ip);
-    const p = holder(["nsenter", "-t", String(vpc.pid), "-n", "--", "unshare", "--mount", "--uts", "--propagation", "private", "--", "sleep", "infinity"]);
+    const p = holder(["unshare", "--net", "--mount", "--uts", "--propagation", "private", "--", "sleep", "infinity"]);
     const m = new Machine(name, root, p.pid!, o.ips[0]!);
     machines.push(m.pid);
-    await waitFor(() => sh("readlink", [`/proc/${m.pid}/ns/mnt`]).stdout.trim() !== sh("readlink", ["/proc/self/ns/mnt"]).stdout.trim(), `machine ${name}'s mount namespace`);
+    await waitFor(() => nsOf(m.pid, "mnt") !== nsOf(process.pid, "mnt") && nsOf(m.pid, "net") !== nsOf(process.pid, "net"), `machine ${name}'s namespaces`);
+    vpc.plug(m.pid, o.ips);
     const mounts: string[] = [];
     for (const d of MACHINE_DIRS) {
       mkdirSync(path.join(root, d), { recursive: true });
@@ -153,7 +156,7 @@ export class Machine {
     mounts.push(`mount --bind ${path.join(root, "hosts")} /etc/hosts`);
     // The node name is the hostname, as on EC2 (the boot sets it to the private DNS name).
     mounts.push(`hostname ${name}`);
-    must("nsenter", ["-t", String(m.pid), "-m", "--", "sh", "-c", mounts.join(" && ")]);
+    must("nsenter", ["-t", String(m.pid), "-m", "-u", "--", "sh", "-c", mounts.join(" && ")]);
     return m;
   }
 
@@ -182,7 +185,7 @@ export class Machine {
   }
 
   private nsArgs(): string[] {
-    return ["-t", String(this.pid), "-n", "-m", "--"];
+    return ["-t", String(this.pid), "-n", "-m", "-u", "--"];
   }
 
   /** Runs a command to completion inside the machine. */
