@@ -55,7 +55,7 @@ KEY=${q(input.client.keyFile)}
 BUCKET=${q(input.bucket)}
 REGION=${q(input.region)}
 STATE_DIR=${q(stateDir)}
-export ETCDCTL_API=3
+# No ETCDCTL_API: v3 is etcdctl's default since 3.4, and etcdctl 3.6 logs the variable as unrecognized.
 
 ANY_MEMBER=0
 if [ "\${1:-}" = "--any-member" ]; then ANY_MEMBER=1; fi
@@ -159,7 +159,8 @@ export interface RestoreScriptInput {
 
 /**
  * `etcd-restore SNAPSHOT` (a local file or an `s3://` URI): stops the member, restores the
- * snapshot into a new directory on the data volume, keeps the old data as
+ * snapshot with `etcdutl snapshot restore` (etcd 3.6 removed etcdctl's restore; the script refuses
+ * to start without etcdutl) into a new directory on the data volume, keeps the old data as
  * `member.pre-restore-<stamp>`, swaps the new data in and starts the member. Run it on every member
  * with the same snapshot (see docs/etcd.md); each gets a new cluster id derived from the snapshot.
  */
@@ -178,11 +179,16 @@ DATA_DIR=${q(input.dataDir)}
 ETCD_USER=${q(input.user ?? "etcd")}
 REGION=${q(input.region)}
 STATE_DIR=${q(stateDir)}
-export ETCDCTL_API=3
 
 if [ $# -ne 1 ]; then
   echo "usage: $0 SNAPSHOT   (a local file or s3://bucket/key)" >&2
   exit 2
+fi
+# etcd 3.6 removed "etcdctl snapshot restore": the offline tool etcdutl (in the node image next to
+# etcd and etcdctl) restores. Checked before anything is stopped.
+if ! command -v etcdutl >/dev/null 2>&1; then
+  echo "etcd-restore: etcdutl is not installed (etcd >= 3.6 restores only with etcdutl); nothing was changed" >&2
+  exit 1
 fi
 source_uri="$1"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
@@ -202,14 +208,10 @@ fi
 token="$CLUSTER_TOKEN-$(sha256sum "$snapshot" | cut -c1-12)"
 staging="$DATA_DIR/restore-$stamp"
 
-# etcd 3.5+ ships the offline tool etcdutl; etcdctl still restores on older releases.
-restore_tool=etcdctl
-if command -v etcdutl >/dev/null 2>&1; then restore_tool=etcdutl; fi
-
 echo "etcd-restore: stopping $MEMBER"
 ${input.stopCommand ?? "systemctl stop etcd.service"}
 
-"$restore_tool" snapshot restore "$snapshot" \\
+etcdutl snapshot restore "$snapshot" \\
   --name "$MEMBER" \\
   --initial-cluster "$INITIAL_CLUSTER" \\
   --initial-cluster-token "$token" \\

@@ -4,7 +4,11 @@
  * Keys are etcd's own config-file names, which are its flag names; the two TLS blocks nest the
  * client flags (`--cert-file`, ...) and the peer flags (`--peer-cert-file`, ...) without the
  * `peer-` prefix. etcd ignores keys it does not know, so the interface below is the only list of
- * keys the library writes, and tests/etcd checks each against `etcd --help`.
+ * keys the library writes, and tests/etcd checks each against `etcd --help` of the manifest's etcd.
+ *
+ * etcd 3.6: none of these keys is removed or deprecated there (no `enable-v2`, no `experimental-*`,
+ * no `max-snapshots`), and the same file is read unchanged by etcd 3.5.24+, the other minor kubeadm
+ * 1.35-1.37 accept. A real etcd 3.6.8 runs it with no deprecation warning (tests/etcd/real-etcd.test.ts).
  */
 import { stringify } from "yaml";
 import { DEFAULT_ETCD_PORTS, initialCluster, type EtcdMember, type EtcdPorts } from "./members";

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # etcd, etcdctl and etcdutl at the manifest's version, checksum verified. Only the binaries: the
 # etcd role renders its own configuration and unit at boot; nothing runs etcd on other roles.
+# etcdutl is required: etcd 3.6 removed "etcdctl snapshot restore", and etcd-restore runs etcdutl.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${PKA_LIB:-/var/tmp/pka/lib.sh}"
 require_env ETCD_VERSION ETCD_SHA256

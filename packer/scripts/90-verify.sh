@@ -24,6 +24,8 @@ expect runc "runc version ${RUNC_VERSION}" "$(runc --version)"
 expect crictl "v${CRICTL_VERSION}" "$(crictl --version)"
 expect etcd "etcd Version: ${ETCD_VERSION}" "$(etcd --version)"
 expect etcdctl "etcdctl version: ${ETCD_VERSION}" "$(etcdctl version)"
+# etcd 3.6 restores only with etcdutl (etcd-restore needs it).
+expect etcdutl "etcdutl version: ${ETCD_VERSION}" "$(etcdutl version)"
 expect aws-cli "aws-cli/${AWS_CLI_VERSION} " "$(aws --version)"
 expect "cni bridge plugin" "bridge" "$(ls /opt/cni/bin)"
 

@@ -3,6 +3,7 @@
  * and with no other problem (so each row tests one rule).
  */
 import { validateClusterConfig } from "../../components/config";
+import { SUPPORTED_MINORS } from "../../components/versions/manifest";
 
 const base = () => ({
   name: "demo",
@@ -47,10 +48,13 @@ const rows: [string, (c: Cfg) => unknown, string, string][] = [
   ["public API without allowlist", (c) => (c.api = { allowedCidrs: [] }), "cluster.api.allowedCidrs", "an internet-facing API endpoint needs an allowlist of client CIDRs (or set api.exposure: private)"],
   ["allowlist of the whole internet", (c) => (c.api = { allowedCidrs: ["0.0.0.0/0"] }), "cluster.api.allowedCidrs[0]", "0.0.0.0/0 is not an allowlist; name the client networks"],
   ["bastion SSH open to the internet", (c) => (c.bastion = { sshAllowlist: ["0.0.0.0/0"] }), "cluster.bastion.sshAllowlist[0]", "0.0.0.0/0 is not an allowlist; name the client networks"],
-  ["Kubernetes version not full", (c) => (c.versions = { kubernetes: "1.33" }), "cluster.versions.kubernetes", 'must be a full version X.Y.Z (got "1.33")'],
-  ["unsupported Kubernetes minor", (c) => (c.versions = { kubernetes: "1.29.4" }), "cluster.versions.kubernetes", "minor 1.29 is not supported; supported: 1.31, 1.32, 1.33, 1.34"],
-  ["kubelet newer than the API server", (c) => (c.versions = { kubernetes: "1.33.5", kubelet: "1.34.1" }), "cluster.versions.kubelet", "kubelet 1.34.1 is newer than the API server 1.33.5; kubelet must not be newer than the control plane"],
-  ["etcd unsupported by Kubernetes", (c) => (c.versions = { kubernetes: "1.33.5", etcd: "3.6.4" }), "cluster.versions.etcd", "etcd 3.6.4 is not supported by Kubernetes 1.33; allowed etcd minors: 3.5"],
+  ["Kubernetes version not full", (c) => (c.versions = { kubernetes: "1.36" }), "cluster.versions.kubernetes", 'must be a full version X.Y.Z (got "1.36")'],
+  ["unsupported Kubernetes minor", (c) => (c.versions = { kubernetes: "1.33.5" }), "cluster.versions.kubernetes", "minor 1.33 is no longer supported (end of life upstream, and kubeadm of a supported minor cannot deploy it); supported: 1.35, 1.36, 1.37"],
+  ["Kubernetes minor not supported yet", (c) => (c.versions = { kubernetes: "1.38.0" }), "cluster.versions.kubernetes", "minor 1.38 is not supported yet; supported: 1.35, 1.36, 1.37"],
+  ["kubelet newer than the API server", (c) => (c.versions = { kubernetes: "1.35.4", kubelet: "1.36.3" }), "cluster.versions.kubelet", "kubelet 1.36.3 is newer than the API server 1.35.4; kubelet must not be newer than the control plane"],
+  ["etcd unsupported by Kubernetes", (c) => (c.versions = { kubernetes: "1.36.3", etcd: "3.4.30" }), "cluster.versions.etcd", "etcd 3.4.30 is not supported by Kubernetes 1.36; allowed etcd minors: 3.5, 3.6"],
+  ["etcd older than kubeadm's minimum", (c) => (c.versions = { kubernetes: "1.36.3", etcd: "3.5.21" }), "cluster.versions.etcd", "etcd 3.5.21 is older than 3.5.24, the oldest kubeadm 1.36 accepts"],
+  ["crictl two minors back", (c) => (c.versions = { kubernetes: "1.36.3", crictl: "1.34.0" }), "cluster.versions.crictl", "crictl 1.34.0 must be of the Kubernetes minor 1.36 or the one before (1.36 or 1.35)"],
   ["gp3 IOPS above the limit", (c) => (c.etcd = { topology: "dedicated", volume: { type: "gp3", sizeGiB: 100, iops: 20000 } }), "cluster.etcd.volume.iops", "gp3 allows at most 16000 IOPS (got 20000); use type: io2 for more"],
   ["backup interval not dividing a day", (c) => (c.backup = { intervalMinutes: 7 }), "cluster.backup.intervalMinutes", "7 does not divide a day (1440 minutes); use e.g. 15, 30, 60, 360"],
   ["wrong type", (c) => (c.deletionProtection = "yes"), "cluster.deletionProtection", "must be a boolean"],
@@ -85,5 +89,33 @@ describe("every problem is reported at once", () => {
   });
   test("a missing config says what to set", () => {
     expect(validateClusterConfig(undefined)).toEqual([{ path: "cluster", message: "is required: set pulumi-kubeadm-aws:cluster to an object (see README)" }]);
+  });
+});
+
+describe("Kubernetes minors", () => {
+  const withVersions = (versions: Record<string, string>) => ({ ...base(), versions });
+
+  test("1.34 (end of life) is refused, and the message names every supported minor", () => {
+    const issues = validateClusterConfig(withVersions({ kubernetes: "1.34.6" }));
+    expect(issues).toEqual([
+      { path: "cluster.versions.kubernetes", message: "minor 1.34 is no longer supported (end of life upstream, and kubeadm of a supported minor cannot deploy it); supported: 1.35, 1.36, 1.37" },
+    ]);
+    expect(Object.keys(SUPPORTED_MINORS)).toEqual(["1.35", "1.36", "1.37"]);
+    for (const minor of Object.keys(SUPPORTED_MINORS)) expect(issues[0]!.message).toContain(minor);
+  });
+
+  test.each([
+    ["1.36.3", "1.35.0"],
+    ["1.35.4", "1.34.0"],
+    ["1.37.2", "1.36.0"],
+  ])("Kubernetes %s accepts crictl %s (the previous minor, as its release is built with)", (kubernetes, crictl) => {
+    expect(validateClusterConfig(withVersions({ kubernetes, crictl }))).toEqual([]);
+  });
+
+  test("crictl of the Kubernetes minor itself is accepted too, and every supported minor's pins validate", () => {
+    expect(validateClusterConfig(withVersions({ kubernetes: "1.36.3", crictl: "1.36.0" }))).toEqual([]);
+    for (const [minor, support] of Object.entries(SUPPORTED_MINORS)) {
+      expect({ minor, issues: validateClusterConfig(withVersions({ kubernetes: `${minor}.1`, ...support.defaults })) }).toEqual({ minor, issues: [] });
+    }
   });
 });

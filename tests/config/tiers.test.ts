@@ -91,10 +91,14 @@ describe("tiers", () => {
   });
 
   test("pinning a Kubernetes minor brings that minor's etcd, CoreDNS, pause and crictl", () => {
-    const spec = resolveClusterSpec(minimal("dev", { versions: { kubernetes: "1.34.2" } }));
-    expect(spec.versions).toMatchObject({ kubernetes: "1.34.2", kubelet: "1.34.2", etcd: "3.6.4", coredns: "1.12.1", pause: "3.10.1", crictl: "1.34.0" });
-    const older = resolveClusterSpec(minimal("dev", { versions: { kubernetes: "1.33.5", kubelet: "1.31.9", crictl: "1.33.0" } }));
-    expect(older.versions.kubelet).toBe("1.31.9");
+    // kubeadm 1.35's pins: DefaultEtcdVersion 3.6.6, CoreDNSVersion 1.13.1, PauseVersion 3.10.1; its release's crictl 1.34.0.
+    const spec = resolveClusterSpec(minimal("dev", { versions: { kubernetes: "1.35.4" } }));
+    expect(spec.versions).toMatchObject({ kubernetes: "1.35.4", kubelet: "1.35.4", etcd: "3.6.6", coredns: "1.13.1", pause: "3.10.1", crictl: "1.34.0" });
+    // Nothing pinned: the default manifest, Kubernetes 1.36.3 with kubeadm 1.36's pins.
+    expect(resolveClusterSpec(minimal("dev")).versions).toMatchObject({ kubernetes: "1.36.3", kubelet: "1.36.3", etcd: "3.6.8", coredns: "1.14.2", pause: "3.10.2", crictl: "1.35.0" });
+    // An explicit pin wins over the minor's default: a kubelet one minor behind the API server, mid-upgrade.
+    const older = resolveClusterSpec(minimal("dev", { versions: { kubernetes: "1.36.3", kubelet: "1.35.4" } }));
+    expect(older.versions).toMatchObject({ kubernetes: "1.36.3", kubelet: "1.35.4", etcd: "3.6.8", crictl: "1.35.0" });
   });
 
   test("the README's tier table is the one rendered from the tier data", () => {

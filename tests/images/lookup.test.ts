@@ -91,7 +91,7 @@ describe("lookupImage", () => {
   });
 
   test("no matching image: our error names every tag and how to build the image", async () => {
-    const v: PlatformVersions = { ...DEFAULT_VERSIONS, kubernetes: "1.33.4", kubelet: "1.33.4" };
+    const v: PlatformVersions = { ...DEFAULT_VERSIONS, kubernetes: "1.35.4", kubelet: "1.35.4", etcd: "3.6.6", crictl: "1.34.0" };
     const msg = await lookupFailure([], { versions: v, variant: "node", region: "eu-central-1" });
     expect(msg).toBe(missingImageHelp(v, "node", "eu-central-1"));
     for (const [k, val] of Object.entries(imageTags(v, "node"))) expect(msg).toContain(`${k}=${val}`);

@@ -120,7 +120,8 @@ describe("AMI tags: what Packer writes is what the lookup filters on", () => {
       const tags = packerTags(dir, DEFAULT_VERSIONS);
       expect(tags.node).toEqual(imageTags(DEFAULT_VERSIONS, "node"));
       expect(tags.gpu).toEqual(imageTags(DEFAULT_VERSIONS, "gpu"));
-      expect(tags.node["pulumi-kubeadm-aws:kubernetes"]).toBe("1.33.5");
+      expect(tags.node["pulumi-kubeadm-aws:kubernetes"]).toBe("1.36.3");
+      expect(tags.node["pulumi-kubeadm-aws:etcd"]).toBe("3.6.8");
     } finally {
       removeDir(dir);
     }

@@ -95,6 +95,16 @@ describe("provisioner scripts", () => {
     }
   });
 
+  test("the image installs and verifies etcd, etcdctl and etcdutl (etcd 3.6 restores only with etcdutl)", () => {
+    const etcd = readFileSync(path.join(SCRIPTS, "40-etcd.sh"), "utf8");
+    expect(etcd).toMatch(/^for bin in etcd etcdctl etcdutl; do\n {2}install -m 0755 "\$\{PKA_WORK\}\/etcd-v\$\{ETCD_VERSION\}-linux-amd64\/\$\{bin\}" "\/usr\/local\/bin\/\$\{bin\}"\ndone$/m);
+    const verify = readFileSync(path.join(SCRIPTS, "90-verify.sh"), "utf8");
+    for (const [bin, args] of [["etcd", "--version"], ["etcdctl", "version"], ["etcdutl", "version"]]) {
+      expect(verify).toContain(`"$(${bin} ${args})"`);
+    }
+    expect(verify).toContain('expect etcdutl "etcdutl version: ${ETCD_VERSION}" "$(etcdutl version)"');
+  });
+
   test("kubelet is installed disabled, and the image pins and pre-pulls the manifest's control-plane images", () => {
     const k8s = readFileSync(path.join(SCRIPTS, "30-kubernetes.sh"), "utf8");
     expect(k8s).toMatch(/^systemctl disable kubelet\.service$/m);
