@@ -5,6 +5,7 @@
  */
 import type { Taint } from "../config/spec";
 import { renderAuditPolicy, renderAuthenticationConfig, renderEncryptionConfig } from "./apiserver-files";
+import { CERT_RENEWAL, certRenewScript, certRenewServiceUnit, certRenewTimerUnit } from "./cert-renewal";
 import type { RoleFile } from "./files";
 import {
   apiEndpoint,
@@ -144,17 +145,22 @@ export function renderControlPlaneFiles(input: ControlPlaneFilesInput, m: Contro
   if (external && (m.etcdClientCertPem === undefined || s.etcdClientKeyPem === undefined)) throw new Error("external etcd needs the API server's etcd client certificate and key");
   if (!external && s.etcdCaKeyPem === undefined) throw new Error("stacked etcd needs the etcd CA key");
   const init = input.index === 0;
-  const hooks = { ...(input.beforeKubeadm !== undefined ? { beforeKubeadm: input.beforeKubeadm } : {}), ...(input.enableUnits ? { enableUnits: input.enableUnits } : {}) };
+  // Every control-plane node renews kubeadm's certificates (cert-renewal.ts), once kubeadm succeeded.
+  const hooks = { ...(input.beforeKubeadm !== undefined ? { beforeKubeadm: input.beforeKubeadm } : {}), enableUnits: [CERT_RENEWAL.timerUnit, ...(input.enableUnits ?? [])] };
   const env = envFor(input, c.clusterName, c.apiName, init ? "init" : "join", true, input.index * (input.joinSpreadSeconds ?? 30), hooks);
   const join = renderJoinConfiguration({ apiServerEndpoint: apiEndpoint(c.apiName), token: s.bootstrapToken, caCertHash: m.discoveryHash, controlPlane: true });
   const pki = PATHS.pki;
   const files: RoleFile[] = [
     ...commonFiles(env),
-    plain(FILES.tokenSyncScript, tokenSyncScript(), "0755"),
-    plain(`${PATHS.units}/kubeadm-aws-token-sync.service`, tokenSyncServiceUnit()),
-    plain(`${PATHS.units}/kubeadm-aws-token-sync.timer`, tokenSyncTimerUnit()),
+    // The control-plane timers travel in the bundle: the user data is near EC2's 16 KiB.
+    { ...plain(FILES.tokenSyncScript, tokenSyncScript(), "0755"), viaBundle: true },
+    { ...plain(`${PATHS.units}/kubeadm-aws-token-sync.service`, tokenSyncServiceUnit()), viaBundle: true },
+    { ...plain(`${PATHS.units}/kubeadm-aws-token-sync.timer`, tokenSyncTimerUnit()), viaBundle: true },
     plain(FILES.auditPolicy, renderAuditPolicy(), "0600"),
     plain(FILES.authenticationConfig, renderAuthenticationConfig(), "0600"),
+    { ...plain(CERT_RENEWAL.script, certRenewScript(), "0755"), viaBundle: true },
+    { ...plain(CERT_RENEWAL.service, certRenewServiceUnit()), viaBundle: true },
+    { ...plain(CERT_RENEWAL.timer, certRenewTimerUnit()), viaBundle: true },
   ];
   if (init) {
     files.push(sensitive(FILES.initConfig, toYamlDocuments([

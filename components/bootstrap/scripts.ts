@@ -3,15 +3,21 @@
  * the env file (`renderBootstrapEnv`), so one reviewed script serves every role. Each reads its
  * paths from variables with on-node defaults, so tests can run it against stub commands.
  */
+import { INIT_LOCK_FILES } from "./init-lock";
 import { TOKEN_DESCRIPTION } from "./kubeadm";
+import { CERT_RENEWAL } from "./cert-renewal";
 import { FILES, PATHS } from "./paths";
+
+// The boot script and the init marker live in their own modules; exported from here with the other scripts.
+export { BOOT_BUDGET_MARGIN_SECONDS, KUBEADM_TIMEOUT_SECONDS, RETRY_PAUSE_SECONDS, bootBudgetSeconds, bootScript } from "./boot-script";
+export { INIT_LOCK_FILES, INIT_RESUME_PHASES, RESTORE_RUNBOOK, initLockScript, initLockTableName, renderInitLockEnv, type InitLockEnv } from "./init-lock";
 
 export type BootMode = "init" | "join";
 
 export interface BootstrapEnv {
   /** Machine role, e.g. `control-plane-0`, `worker-general`. */
   role: string;
-  /** `init` (first control-plane node of a new cluster) or `join`. */
+  /** `init` (first control-plane node of a new cluster) or `join`; with `initLockTable`, the init marker decides instead. */
   mode: BootMode;
   /** Whether this node runs the control plane. */
   controlPlane: boolean;
@@ -35,6 +41,14 @@ export interface BootstrapEnv {
   beforeKubeadm?: string;
   /** systemd units enabled and started once kubeadm succeeded (e.g. `etcd-backup.timer`). @default [] */
   enableUnits?: string[];
+  /**
+   * Control plane: the DynamoDB table of the cluster's init marker (docs/bootstrap.md, "Init marker"); with it
+   * every control-plane node may claim `kubeadm init` and `mode` is only where the boot starts. The Cluster
+   * delivers the same variable in `init-lock.env` through the bundle. @default undefined (no marker: `mode` decides)
+   */
+  initLockTable?: string;
+  /** Control-plane nodes of the cluster (with 1, a lost cluster is never re-initialised). @default undefined (3 assumed) */
+  controlPlaneCount?: number;
 }
 
 /** The env file every script sources. Plain: names and numbers only, no secret. */
@@ -55,6 +69,8 @@ export function renderBootstrapEnv(e: BootstrapEnv): string {
   // Optional lines only when set, so roles without them keep the same env file.
   if (e.beforeKubeadm !== undefined) lines.push(["KUBEADM_AWS_BEFORE_KUBEADM", e.beforeKubeadm]);
   if (e.enableUnits !== undefined && e.enableUnits.length > 0) lines.push(["KUBEADM_AWS_ENABLE_UNITS", e.enableUnits.join(",")]);
+  if (e.initLockTable !== undefined) lines.push(["KUBEADM_AWS_INIT_LOCK_TABLE", e.initLockTable]);
+  if (e.controlPlaneCount !== undefined) lines.push(["KUBEADM_AWS_CONTROL_PLANE_COUNT", e.controlPlaneCount]);
   for (const [k, v] of lines) {
     if (!/^[A-Za-z0-9_.:/@+,-]*$/.test(String(v))) throw new Error(`bootstrap env ${k}=${String(v)} has characters that would need quoting`);
   }
@@ -64,8 +80,7 @@ export function renderBootstrapEnv(e: BootstrapEnv): string {
 /** Reads the role's bundle from Secrets Manager with the instance role, retrying, and unpacks it. */
 export function fetchBundleScript(): string {
   return `#!/bin/bash
-# kubeadm-aws: fetch this node's bootstrap bundle from AWS Secrets Manager (instance role
-# credentials; retried while the instance profile propagates) and write its files.
+# kubeadm-aws: fetch this node's bundle (Secrets Manager, instance role; retried) and write its files.
 set -euo pipefail
 ENV_FILE="\${KUBEADM_AWS_ENV:-${FILES.env}}"
 UNPACK="\${KUBEADM_AWS_UNPACK:-${FILES.unpacker}}"
@@ -90,14 +105,18 @@ python3 "$UNPACK" "$bundle"
 
 /**
  * Path prefixes outside the kubeadm directories a bundle may write: a colocated etcd member's
- * config and keys, its unit and its backup scripts and units.
+ * config and keys, its unit and its backup scripts and units; the init marker's script.
  */
-export const BUNDLE_EXTRA_PREFIXES = ["/etc/etcd/", "/usr/local/sbin/etcd-", "/etc/systemd/system/etcd"] as const;
+export const BUNDLE_EXTRA_PREFIXES = [
+  "/etc/etcd/", "/usr/local/sbin/etcd-", "/etc/systemd/system/etcd", INIT_LOCK_FILES.script,
+  // Control-plane timers delivered through the bundle (user data is near EC2's 16 KiB).
+  FILES.tokenSyncScript, `${PATHS.units}/kubeadm-aws-token-sync.`, CERT_RENEWAL.script, `${PATHS.units}/kubeadm-aws-cert-renew.`,
+] as const;
 
 /** Writes the files of a bundle (JSON) atomically with their modes; refuses paths outside our directories. */
 export function unpackScript(): string {
   return `#!/usr/bin/python3
-"""kubeadm-aws: write the files of a bootstrap bundle (JSON read from Secrets Manager)."""
+"""kubeadm-aws: write the files of a bootstrap bundle."""
 import json
 import os
 import sys
@@ -105,7 +124,7 @@ import tempfile
 
 ALLOWED = (
     "${PATHS.kubeadmDir}/", "${PATHS.pki}/", "${PATHS.apiserverDir}/", "${PATHS.bootstrapDir}/",
-    ${BUNDLE_EXTRA_PREFIXES.map((p) => `"${p}"`).join(", ")},
+    ${BUNDLE_EXTRA_PREFIXES.map((p) => `"${p}",`).join("\n    ")}
 )
 ROOT = os.environ.get("KUBEADM_AWS_ROOT", "/")
 
@@ -127,7 +146,7 @@ def main(path):
                 out.write(item["content"])
             os.chmod(tmp, int(item["permissions"], 8))
             if os.path.exists(dest):
-                # Keep the owner a boot hook gave the file (etcd reads its keys as user etcd).
+                # Keep the owner a boot hook gave (etcd reads its keys as etcd).
                 st = os.stat(dest)
                 os.chown(tmp, st.st_uid, st.st_gid)
             os.replace(tmp, dest)
@@ -142,109 +161,6 @@ if __name__ == "__main__":
 `;
 }
 
-/** The boot: name the node, fetch the bundle, kubeadm init or join (retried), start the token sync. */
-export function bootScript(): string {
-  return `#!/bin/bash
-# kubeadm-aws: configure and start this node. Everything it runs comes from the machine image;
-# nothing is downloaded. Role settings come from the env file written by cloud-init.
-set -euo pipefail
-ENV_FILE="\${KUBEADM_AWS_ENV:-${FILES.env}}"
-FETCH="\${KUBEADM_AWS_FETCH:-${FILES.fetchScript}}"
-# shellcheck source=/dev/null
-. "$ENV_FILE"
-log() { echo "kubeadm-aws[$KUBEADM_AWS_ROLE]: $*"; }
-
-if [ -f /etc/kubernetes/kubelet.conf ]; then
-  log "already bootstrapped; starting kubelet"
-  systemctl start kubelet
-  exit 0
-fi
-
-# The AWS cloud controller manager expects the node name to be the private DNS name (IMDSv2).
-imds_token="$(curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token)"
-node_name="$(curl -sf -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/local-hostname)"
-hostnamectl set-hostname "$node_name"
-
-modprobe overlay
-modprobe br_netfilter
-sysctl --system >/dev/null
-systemctl enable --now containerd
-systemctl enable kubelet
-
-# /readyz answers anonymous requests (the only anonymous path besides /livez and /healthz).
-api_ready() {
-  curl -sfk --max-time 5 "https://$KUBEADM_AWS_API_ENDPOINT/readyz" >/dev/null
-}
-
-wait_for_api() {
-  local waited=0
-  until api_ready; do
-    if [ "$waited" -ge "$KUBEADM_AWS_API_WAIT_SECONDS" ]; then
-      log "the API at $KUBEADM_AWS_API_ENDPOINT did not answer within $waited s"
-      return 1
-    fi
-    sleep 10
-    waited=$((waited + 10))
-  done
-}
-
-mode="$KUBEADM_AWS_MODE"
-if [ "$mode" = init ] && api_ready; then
-  # The first node was replaced while the cluster lives on: join it instead of creating another.
-  log "the API already answers; joining instead of kubeadm init"
-  mode="join"
-fi
-if [ "$mode" = join ]; then
-  sleep "$KUBEADM_AWS_JOIN_DELAY"
-fi
-
-attempt=1
-while true; do
-  "$FETCH"
-  rc=0
-  if [ -n "\${KUBEADM_AWS_BEFORE_KUBEADM:-}" ]; then
-    # e.g. start this node's etcd member: kube-apiserver needs it before kubeadm runs.
-    "$KUBEADM_AWS_BEFORE_KUBEADM" || rc=$?
-  fi
-  if [ "$rc" -ne 0 ]; then
-    log "$KUBEADM_AWS_BEFORE_KUBEADM failed"
-  elif [ "$mode" = init ]; then
-    kubeadm init --config ${FILES.initConfig} --skip-token-print --skip-certificate-key-print || rc=$?
-  else
-    # Joiners boot in parallel with the first node: wait until the API answers, then join.
-    if wait_for_api; then
-      kubeadm join --config ${FILES.joinConfig} || rc=$?
-    else
-      rc=1
-    fi
-  fi
-  if [ "$rc" -eq 0 ]; then
-    break
-  fi
-  if [ "$attempt" -ge "$KUBEADM_AWS_MAX_ATTEMPTS" ]; then
-    log "kubeadm $mode failed $attempt times; giving up"
-    exit 1
-  fi
-  log "kubeadm $mode failed (attempt $attempt); resetting and retrying"
-  # reset also removes the certificates: the next attempt fetches the bundle again.
-  kubeadm reset --force >/dev/null 2>&1 || true
-  attempt=$((attempt + 1))
-  sleep 20
-done
-
-if [ "$KUBEADM_AWS_CONTROL_PLANE" = true ]; then
-  systemctl enable --now kubeadm-aws-token-sync.timer
-fi
-if [ -n "\${KUBEADM_AWS_ENABLE_UNITS:-}" ]; then
-  # Units that came with the bundle (e.g. the etcd backup timer).
-  systemctl daemon-reload
-  IFS=',' read -r -a units <<<"$KUBEADM_AWS_ENABLE_UNITS"
-  systemctl enable --now "\${units[@]}"
-fi
-log "node bootstrapped ($mode)"
-`;
-}
-
 /**
  * Control plane, hourly: re-reads the bundle (Pulumi may have rotated the token) and makes sure
  * the current join token exists in the cluster with more than the refresh margin left; otherwise
@@ -252,8 +168,7 @@ log "node bootstrapped ($mode)"
  */
 export function tokenSyncScript(): string {
   return `#!/bin/bash
-# kubeadm-aws: keep the current join token (from Secrets Manager) valid in the cluster, so nodes
-# an autoscaler launches at any time can join. Tokens never appear in the logs.
+# kubeadm-aws: keep the current join token (Secrets Manager) valid in the cluster; never log it.
 set -euo pipefail
 ENV_FILE="\${KUBEADM_AWS_ENV:-${FILES.env}}"
 FETCH="\${KUBEADM_AWS_FETCH:-${FILES.fetchScript}}"

@@ -1,7 +1,11 @@
 /** systemd units and kernel settings a node installs, pure strings. */
 import { FILES } from "./paths";
 
-/** Runs the boot script once per boot (it exits at once on a bootstrapped node). */
+/**
+ * Runs the boot script once per boot (it exits at once on a bootstrapped node). No start timeout:
+ * the script has its own deadline (`bootBudgetSeconds`, from its env), so systemd never kills a
+ * boot that is still within its attempts; one bounded budget, in one place.
+ */
 export function bootstrapServiceUnit(role: string): string {
   return `[Unit]
 Description=kubeadm-aws: configure and start this node (${role})
@@ -12,7 +16,7 @@ After=network-online.target containerd.service
 Type=oneshot
 RemainAfterExit=yes
 ExecStart=${FILES.bootScript}
-TimeoutStartSec=3600
+TimeoutStartSec=infinity
 StandardOutput=journal+console
 
 [Install]
@@ -49,7 +53,7 @@ WantedBy=timers.target
 
 /** Kernel settings the kubelet's `protectKernelDefaults: true` requires to be set already. */
 export function kubeletSysctl(): string {
-  return `# kubeadm-aws: the kubelet runs with protectKernelDefaults and refuses to start without these.
+  return `# kubeadm-aws: the kubelet (protectKernelDefaults) needs these.
 vm.overcommit_memory = 1
 vm.panic_on_oom = 0
 kernel.panic = 10

@@ -10,10 +10,24 @@
  *   etcd before kubeadm.
  * - dedicated: `EtcdCluster`; the control plane is created (and replaced) after the members.
  * The API server's etcd client certificate comes from ClusterPki alone (external layouts).
+ *
+ * Init marker (docs/bootstrap.md, "Init marker"): a DynamoDB table per cluster whose one item says
+ * which control-plane node initialises the cluster, once in its life. Every control-plane node gets
+ * the marker's script and settings and an `init.yaml` through its bundle, so any of them may claim;
+ * only control-plane roles may read or write the item. Node 0's `init.yaml` comes from
+ * renderControlPlaneFiles; the others get the same document here. Nothing changes in the
+ * JoinConfiguration: a node that does not win the claim joins exactly as before.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { controlPlaneBootstrapArgs, usesExternalEtcd, workerBootstrapArgs, workerRole, type ExtraFile } from "../bootstrap/cluster-roles";
+import { clusterConfigInput, controlPlaneBootstrapArgs, usesExternalEtcd, workerBootstrapArgs, workerRole, type ExtraFile } from "../bootstrap/cluster-roles";
+import { INIT_LOCK_FILES, initLockScript, initLockTableName, renderInitLockEnv } from "../bootstrap/init-lock";
+import { renderClusterConfiguration, renderInitConfiguration, renderKubeletConfiguration, renderKubeProxyConfiguration } from "../bootstrap/kubeadm";
+import { FILES } from "../bootstrap/paths";
+import { toYamlDocuments } from "../bootstrap/yaml";
+import { clusterTags } from "../core/tags";
+import { initLockPolicy, instanceHealthPolicy } from "../iam/policy";
+import { poolGroupName } from "../node-pools/node-pool";
 import { BootstrapKey } from "../bootstrap/key";
 import { RoleBootstrap } from "../bootstrap/role-bootstrap";
 import type { ClusterSpec, NodePoolSpec } from "../config/spec";
@@ -46,6 +60,8 @@ export interface KubeadmBootstrapArgs {
 export interface KubeadmBootstrap extends ClusterBootstrap {
   pki: ClusterPki;
   key: BootstrapKey;
+  /** The init marker's table (one item: who initialises the cluster, and when it was). */
+  initLock: aws.dynamodb.Table;
   /** Dedicated members. */
   etcd?: EtcdCluster;
   /** Colocated on-host members (the control-plane nodes). */
@@ -94,6 +110,16 @@ export function kubeadmBootstrap(name: string, args: KubeadmBootstrapArgs, paren
     "etcd-backup": pulumi.output(args.backup.bucketArn).apply((arn) => etcdSnapshotUploadPolicy(arn, spec.name)),
   };
 
+  const initLock = initLockTable(name, spec, parent);
+  const lockPolicy = initLock.arn.apply(initLockPolicy);
+  const lockFiles: ExtraFile[] = [
+    { path: INIT_LOCK_FILES.env, content: initLock.name.apply((table) => renderInitLockEnv({ table, controlPlaneCount: spec.controlPlane.count })) },
+    { path: INIT_LOCK_FILES.script, content: initLockScript(), permissions: "0755" },
+  ];
+  const initConfig = everyNodeInitConfig(spec, pki, etcdEndpoints);
+  // Node 0 (and every node after it) boots once its bundle, its marker policy and the table exist.
+  const bootReady: pulumi.Resource[] = [initLock];
+
   const cpBoots = new Map<number, RoleBoot>();
   const workerBoots = new Map<string, RoleBoot & { instanceProfileName: pulumi.Input<string> }>();
   for (let index = 0; index < spec.controlPlane.count; index++) {
@@ -101,27 +127,37 @@ export function kubeadmBootstrap(name: string, args: KubeadmBootstrapArgs, paren
     const hooks = colocatedHooks(spec, index, args.backup.bucketName, colocated);
     // Control-plane roles hold the CCM policy (attached by ControlPlane), their own secret and the snapshot upload: no managed policies.
     const rb = new RoleBootstrap(`${name}-boot-cp-${index}`, {
-      ...controlPlaneBootstrapArgs({ spec, pki, kmsKeyArn: key.keyArn, index, etcdEndpoints, extraPolicies: snapshotPolicy, ...hooks }),
+      ...controlPlaneBootstrapArgs({
+        spec, pki, kmsKeyArn: key.keyArn, index, etcdEndpoints, ...hooks,
+        extraPolicies: { ...snapshotPolicy, "init-lock": lockPolicy },
+        extraFiles: [...(hooks.extraFiles ?? []), ...lockFiles],
+        // renderControlPlaneFiles gives node 0 its init.yaml; the others get the same one here.
+        extraSecretFiles: [...(hooks.extraSecretFiles ?? []), ...(index > 0 ? [initConfig] : [])],
+      }),
       managedPolicyArns: [],
     }, child);
+    bootReady.push(rb.secretVersion, rb.nodeRole!.rolePolicies["init-lock"]!);
     cpBoots.set(index, {
       userData: rb.userData, roleName: rb.nodeRole!.roleName, instanceProfileName: rb.instanceProfileName!, secretArns: [rb.secretArn],
       ...(node ? { privateIp: node.privateIp } : {}),
     });
   }
   for (const pool of args.pools) {
-    const rb = new RoleBootstrap(`${name}-boot-${workerRole(pool)}`, workerBootstrapArgs({ spec, pki, kmsKeyArn: key.keyArn, pool }), child);
+    // A worker whose boot failed for good marks itself Unhealthy in its pool's group (docs/bootstrap.md).
+    const health = instanceHealthPolicy({ region: spec.region, clusterName: spec.name, poolName: pool.name, groupName: poolGroupName(spec.name, pool.name) });
+    const rb = new RoleBootstrap(`${name}-boot-${workerRole(pool)}`, workerBootstrapArgs({ spec, pki, kmsKeyArn: key.keyArn, pool, extraPolicies: { "boot-health": health } }), child);
     workerBoots.set(pool.name, { userData: rb.userData, instanceProfileName: rb.instanceProfileName!, secretArns: [rb.secretArn] });
   }
   return {
     pki,
     key,
+    initLock,
     etcd,
     colocatedEtcd: colocated,
     kmsKeyArn: key.keyArn,
     adminKubeconfig: pki.adminKubeconfig,
     // Node 0 comes after the members (dedicated) or after the address reservations and certificates (colocated on-host).
-    controlPlaneAfter: etcd ? [etcd] : colocated ? [colocated] : [],
+    controlPlaneAfter: [...(etcd ? [etcd] : colocated ? [colocated] : []), ...bootReady],
     controlPlane: (node) => cpBoots.get(node.index)!,
     worker: (pool) => {
       const w = workerBoots.get(pool.name);
@@ -148,4 +184,36 @@ function colocatedHooks(spec: ClusterSpec, index: number, bucketName: pulumi.Inp
     };
   }
   return {};
+}
+
+/** The cluster's init marker table: on-demand, protected (and undeletable) with deletion protection. */
+function initLockTable(name: string, spec: ClusterSpec, parent: pulumi.Resource): aws.dynamodb.Table {
+  const tableName = initLockTableName(spec.name);
+  return new aws.dynamodb.Table(`${name}-init-lock`, {
+    name: tableName,
+    billingMode: "PAY_PER_REQUEST",
+    hashKey: "id",
+    attributes: [{ name: "id", type: "S" }],
+    deletionProtectionEnabled: spec.deletionProtection,
+    serverSideEncryption: { enabled: true },
+    tags: clusterTags(spec.name, spec.tags, tableName),
+  }, { parent, protect: spec.deletionProtection });
+}
+
+/**
+ * The `init.yaml` of control-plane nodes 1..n: the same documents renderControlPlaneFiles renders for
+ * node 0 (tests/boot compare the two bundles), so whichever node wins the init marker can run it.
+ */
+function everyNodeInitConfig(spec: ClusterSpec, pki: ClusterPki, etcdEndpoints?: pulumi.Input<string>[]): ExtraFile {
+  const external = usesExternalEtcd(spec);
+  const content = pulumi.all([pki.bootstrapToken, pulumi.all(etcdEndpoints ?? [])]).apply(([token, endpoints]) => {
+    const c = clusterConfigInput(spec, external ? endpoints : undefined);
+    return toYamlDocuments([
+      renderInitConfiguration({ token, tokenTtl: "24h0m0s" }),
+      renderClusterConfiguration(c),
+      renderKubeletConfiguration({ serviceCidr: c.serviceCidr, dnsDomain: c.dnsDomain, servingCertificates: c.kubeletServingCertificates }),
+      renderKubeProxyConfiguration({ podCidr: c.podCidr }),
+    ]);
+  });
+  return { path: FILES.initConfig, content: pulumi.secret(content), permissions: "0600" };
 }

@@ -91,20 +91,7 @@ chmod 700 "$DATA_DIR"
 
 # 2. Certificates and keys, readable by this member's instance role only.
 mkdir -p "$PKI_DIR"
-aws --region "$REGION" secretsmanager get-secret-value --secret-id "$SECRET_ID" --query SecretString --output text |
-  python3 -c '
-import json, os, sys
-target = sys.argv[1]
-for name, pem in json.load(sys.stdin).items():
-    if "/" in name or name.startswith("."):
-        raise SystemExit("etcd-member-boot: bad file name in secret: " + name)
-    path = os.path.join(target, name)
-    fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.write(fd, pem.encode())
-    os.close(fd)
-    os.replace(path + ".tmp", path)
-' "$PKI_DIR"
-chown -R "$ETCD_USER:$ETCD_USER" "$PKI_DIR"
+${renderPkiFetch()}chown -R "$ETCD_USER:$ETCD_USER" "$PKI_DIR"
 chmod 700 "$PKI_DIR"
 
 # 3. Start the member and the backup timer.
@@ -112,6 +99,41 @@ systemctl daemon-reload
 systemctl enable --now "$SERVICE"
 systemctl enable --now etcd-backup.timer
 echo "etcd-member-boot: $MEMBER started ($SERVICE)"
+`;
+}
+
+/**
+ * Step 2 of `etcd-member-boot`: read the member's TLS secret (retried like the bundle fetch: the
+ * instance profile and the secret's version may still be propagating) and write its files into
+ * `$PKI_DIR`. Needs `SECRET_ID`, `REGION`, `PKI_DIR`; a bash fragment, tested on its own.
+ */
+export function renderPkiFetch(attempts = 30): string {
+  return `pki_json="$(mktemp)"
+attempt=1
+until aws --region "$REGION" secretsmanager get-secret-value --secret-id "$SECRET_ID" --query SecretString --output text >"$pki_json"; do
+  if [ "$attempt" -ge ${attempts} ]; then
+    echo "etcd-member-boot: cannot read $SECRET_ID after $attempt attempts" >&2
+    rm -f "$pki_json"
+    exit 1
+  fi
+  sleep $((attempt < 10 ? attempt * 2 : 20))
+  attempt=$((attempt + 1))
+done
+python3 -c '
+import json, os, sys
+target = sys.argv[1]
+with open(sys.argv[2], encoding="utf-8") as f:
+    files = json.load(f)
+for name, pem in files.items():
+    if "/" in name or name.startswith("."):
+        raise SystemExit("etcd-member-boot: bad file name in secret: " + name)
+    path = os.path.join(target, name)
+    fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, pem.encode())
+    os.close(fd)
+    os.replace(path + ".tmp", path)
+' "$PKI_DIR" "$pki_json"
+rm -f "$pki_json"
 `;
 }
 

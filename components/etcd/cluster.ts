@@ -163,7 +163,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
         recoveryWindowInDays: 7,
         tags: tags(),
       }, { parent });
-      new aws.secretsmanager.SecretVersion(`${rn}-pki`, {
+      const secretVersion = new aws.secretsmanager.SecretVersion(`${rn}-pki`, {
         secretId: secret.id,
         secretString: pulumi.secret(pulumi.all([args.ca.certPem, server.certPem, server.privateKeyPem, peer.certPem, peer.privateKeyPem]).apply(([ca, sc, sk, pc, pk]) =>
           JSON.stringify({ [PKI_FILES.ca]: ca, [PKI_FILES.serverCert]: sc, [PKI_FILES.serverKey]: sk, [PKI_FILES.peerCert]: pc, [PKI_FILES.peerKey]: pk }))),
@@ -199,7 +199,13 @@ export class EtcdCluster extends pulumi.ComponentResource {
         metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
         rootBlockDevice: { volumeType: "gp3", volumeSize: args.rootVolumeGiB ?? 30, encrypted: true, deleteOnTermination: true, ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}) },
         tags: { ...tags(`${spec.name}-${mName}`), "pulumi-kubeadm-aws:role": "etcd", "pulumi-kubeadm-aws:etcd-member": mName },
-      }, { parent, deleteBeforeReplace: true, ...(previous ? { dependsOn: [previous] } : {}) });
+      }, {
+        parent,
+        deleteBeforeReplace: true,
+        // Its boot reads the secret's value with the role's policy: both exist before the instance does
+        // (the boot still retries while IAM propagates). And the previous member first (one at a time).
+        dependsOn: [...(previous ? [previous] : []), role.rolePolicies["etcd-member"]!, secretVersion],
+      });
 
       const attachment = new aws.ec2.VolumeAttachment(`${rn}-data-attachment`, {
         deviceName: "/dev/sdf",

@@ -68,3 +68,61 @@ export function secretReadPolicy(args: SecretReadPolicyArgs): PolicyDocument {
 export function policyJson(doc: PolicyDocument): string {
   return JSON.stringify(doc);
 }
+
+/** The one item of a cluster's init marker table (docs/bootstrap.md, "Init marker"). */
+export const INIT_MARKER_KEY = "init";
+
+/**
+ * A control-plane node and the cluster's init marker: GetItem/PutItem/UpdateItem on the cluster's
+ * table only, and only on its `init` item (`dynamodb:LeadingKeys`); no Scan, Query or Delete. Plus
+ * `ec2:DescribeInstances` (which has no resource-level permissions) to tell whether a claimant is gone.
+ */
+export function initLockPolicy(tableArn: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "InitMarker",
+        Effect: "Allow",
+        Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        Resource: [tableArn],
+        Condition: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [INIT_MARKER_KEY] } },
+      },
+      { Sid: "InitMarkerClaimant", Effect: "Allow", Action: ["ec2:DescribeInstances"], Resource: "*" },
+    ],
+  };
+}
+
+export interface InstanceHealthPolicyArgs {
+  /** Region of the group. Required. */
+  region: string;
+  /** Cluster name: the group must carry `kubernetes.io/cluster/<cluster> = owned`. Required. */
+  clusterName: string;
+  /** The pool: the group must carry `pulumi-kubeadm-aws:node-pool = <pool>`. Required. */
+  poolName: string;
+  /** The pool's Auto Scaling group name (`poolGroupName`). Required. */
+  groupName: string;
+}
+
+/**
+ * A worker whose boot failed marks itself Unhealthy, so its Auto Scaling group replaces it:
+ * `autoscaling:SetInstanceHealth` on its pool's group only, by name and by the group's cluster and
+ * pool tags (`autoscaling:ResourceTag/...`). Nothing else of Auto Scaling.
+ */
+export function instanceHealthPolicy(a: InstanceHealthPolicyArgs): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [{
+      Sid: "ReportOwnBootFailure",
+      Effect: "Allow",
+      Action: ["autoscaling:SetInstanceHealth"],
+      Resource: [`arn:aws:autoscaling:${a.region}:*:autoScalingGroup:*:autoScalingGroupName/${a.groupName}`],
+      Condition: {
+        StringEquals: {
+          [`autoscaling:ResourceTag/kubernetes.io/cluster/${a.clusterName}`]: "owned",
+          "autoscaling:ResourceTag/pulumi-kubeadm-aws:node-pool": a.poolName,
+        },
+      },
+    }],
+  };
+}

@@ -6,12 +6,17 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { NodePoolSpec } from "../config/spec";
-import { awsName } from "../core/names";
+import { AWS_NAME_LIMITS, awsName } from "../core/names";
 import { clusterTags } from "../core/tags";
 import { typeToken } from "../core/tokens";
 import { NODE_METADATA_OPTIONS, instanceRefresh, mixedInstancesPolicy, needsMixedInstances, rootBlockDevice } from "./launch";
 import { effectivePool, poolProblems } from "./presets";
 import { asgTags } from "./tags";
+
+/** A pool's Auto Scaling group name, `<cluster>-<pool>` within AWS's limit (its workers' health policy names it). */
+export function poolGroupName(clusterName: string, poolName: string): string {
+  return awsName(`${clusterName}-${poolName}`, AWS_NAME_LIMITS.autoScalingGroup);
+}
 
 export interface NodePoolArgs {
   /** Cluster name (tags, resource names). Required. */
@@ -84,7 +89,7 @@ export class NodePool extends pulumi.ComponentResource {
 
     const version = this.launchTemplate.latestVersion.apply((v) => String(v));
     this.group = new aws.autoscaling.Group(`${name}-asg`, {
-      name: awsName(instanceName, 255),
+      name: poolGroupName(args.clusterName, pool.name),
       vpcZoneIdentifiers: args.privateSubnetIds,
       minSize: pool.minSize,
       maxSize: pool.maxSize,
@@ -93,6 +98,8 @@ export class NodePool extends pulumi.ComponentResource {
         ? { mixedInstancesPolicy: mixedInstancesPolicy(pool, this.launchTemplate.id, version) }
         : { launchTemplate: { id: this.launchTemplate.id, version } }),
       capacityRebalance: pool.spot !== undefined,
+      // EC2 status checks only; a node whose boot failed for good marks itself Unhealthy
+      // (autoscaling:SetInstanceHealth, docs/bootstrap.md "Failed workers") and is replaced.
       healthCheckType: "EC2",
       healthCheckGracePeriod: 300,
       instanceRefresh: instanceRefresh(pool),

@@ -138,7 +138,11 @@ function runBoot(env: BootstrapEnv, hookFailures: number): { status: number; cal
   const calls = path.join(dir, "calls");
   writeFileSync(calls, "");
   const r = runTool("bash", [path.join(dir, "boot")], {
-    env: { PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`, CALLS: calls, HOOK_STATE: path.join(dir, "hook-state"), KUBEADM_AWS_ENV: envFile, KUBEADM_AWS_FETCH: path.join(dir, "fetch") },
+    env: {
+      PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`, CALLS: calls, HOOK_STATE: path.join(dir, "hook-state"), KUBEADM_AWS_ENV: envFile, KUBEADM_AWS_FETCH: path.join(dir, "fetch"),
+      // No init marker here (tests/boot runs it): the env file's mode decides, as without a Cluster.
+      KUBEADM_AWS_STATE_DIR: path.join(dir, "state"), KUBEADM_AWS_INIT_LOCK: path.join(dir, "no-init-lock"), KUBEADM_AWS_LOCK_ENV: path.join(dir, "no-init-lock.env"),
+    },
   });
   return { status: r.status, stdout: r.stdout, calls: readFileSync(calls, "utf8").trim().split("\n") };
 }
@@ -152,7 +156,7 @@ describe("boot hooks (colocated etcd starts before kubeadm; backup timer after i
     expect(r.status).toBe(0);
     expect(relevant(r.calls)).toEqual([
       "fetch ", "hook ", "kubeadm init --config /etc/kubernetes/kubeadm/init.yaml --skip-token-print --skip-certificate-key-print",
-      "systemctl enable --now kubeadm-aws-token-sync.timer", "systemctl daemon-reload", "systemctl enable --now etcd-backup.timer",
+      "systemctl daemon-reload", "systemctl enable --now kubeadm-aws-token-sync.timer", "systemctl enable --now etcd-backup.timer",
     ]);
   });
 
@@ -162,7 +166,7 @@ describe("boot hooks (colocated etcd starts before kubeadm; backup timer after i
     expect(relevant(r.calls)).toEqual([
       "fetch ", "hook ", "kubeadm reset --force", "fetch ", "hook ", "kubeadm reset --force", "fetch ", "hook ",
       "kubeadm init --config /etc/kubernetes/kubeadm/init.yaml --skip-token-print --skip-certificate-key-print",
-      "systemctl enable --now kubeadm-aws-token-sync.timer", "systemctl daemon-reload", "systemctl enable --now etcd-backup.timer",
+      "systemctl daemon-reload", "systemctl enable --now kubeadm-aws-token-sync.timer", "systemctl enable --now etcd-backup.timer",
     ]);
   });
 
@@ -199,5 +203,14 @@ describe("bundle unpacker and colocated etcd files", () => {
     const r = runTool("python3", [path.join(dir, "unpack.py"), path.join(dir, "bundle.json")], { env: { ...process.env, KUBEADM_AWS_ROOT: path.join(dir, "root") } });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("refusing path");
+  });
+});
+
+describe("init marker settings in the env file", () => {
+  test("table and control-plane count only when set, and never with characters that need quoting", () => {
+    expect(renderBootstrapEnv(ENV)).not.toMatch(/INIT_LOCK_TABLE|CONTROL_PLANE_COUNT/);
+    const env = renderBootstrapEnv({ ...ENV, initLockTable: "t-kubeadm-aws-init", controlPlaneCount: 3 });
+    expect(env).toContain("KUBEADM_AWS_INIT_LOCK_TABLE=t-kubeadm-aws-init\nKUBEADM_AWS_CONTROL_PLANE_COUNT=3\n");
+    expect(() => renderBootstrapEnv({ ...ENV, initLockTable: "t init" })).toThrow(/quoting/);
   });
 });

@@ -123,7 +123,7 @@ describe.each(ON_HOST)("colocated on-host etcd, %i control-plane node(s), planne
       const userData = inputs(named(r, INSTANCE, `${cluster}-cp-${i}`)).userData as string;
       expect(userData).toBe(artifact(r, `control-plane-${i}`, "cloud-init.yaml"));
       expect(userData).not.toMatch(/etcd\.conf\.yml|PRIVATE KEY/);
-      expect(artifact(r, `control-plane-${i}`, "etc/kubeadm-aws/bootstrap.env")).toContain("KUBEADM_AWS_BEFORE_KUBEADM=/usr/local/sbin/etcd-node-start\nKUBEADM_AWS_ENABLE_UNITS=etcd-backup.timer\n");
+      expect(artifact(r, `control-plane-${i}`, "etc/kubeadm-aws/bootstrap.env")).toContain("KUBEADM_AWS_BEFORE_KUBEADM=/usr/local/sbin/etcd-node-start\nKUBEADM_AWS_ENABLE_UNITS=kubeadm-aws-cert-renew.timer,etcd-backup.timer\n");
       expect(artifact(r, `control-plane-${i}`, "etc/etcd/pki/server.key")).toBe("<secret:file:/etc/etcd/pki/server.key>");
     }
   });
@@ -172,7 +172,7 @@ describe.each([["dev", 360], ["staging", 60], ["prod", 15]] as const)("etcd back
     }
     if (!dedicated) {
       expect(artifact(r, "control-plane-0", "usr/local/sbin/etcd-backup")).toContain("CERT='/etc/kubernetes/pki/etcd/healthcheck-client.crt'");
-      expect(artifact(r, "control-plane-0", "etc/kubeadm-aws/bootstrap.env")).toContain("KUBEADM_AWS_ENABLE_UNITS=etcd-backup.timer\n");
+      expect(artifact(r, "control-plane-0", "etc/kubeadm-aws/bootstrap.env")).toContain("KUBEADM_AWS_ENABLE_UNITS=kubeadm-aws-cert-renew.timer,etcd-backup.timer\n");
     } else {
       expect(r.artifacts.get("control-plane-0")!.some((f) => f.path.includes("etcd-backup"))).toBe(false);
     }

@@ -99,6 +99,18 @@ describe("EtcdCluster (dedicated)", () => {
     }
   });
 
+  test("each member's instance waits for its own IAM policy and its TLS secret's value (its boot reads both)", async () => {
+    const rec = await recordEtcd(etcdSpec({ topology: "dedicated", runtime: "on-host", members: 3 }));
+    expect(rec.errors).toEqual([]);
+    for (let n = 0; n < 3; n++) {
+      const deps = named(rec, INSTANCE, `etcd-etcd-${n}`).dependencies;
+      const policies = ofType(rec, "aws:iam/rolePolicy:RolePolicy").filter((p) => deps.includes(p.urn)).map((p) => p.name);
+      const versions = ofType(rec, "aws:secretsmanager/secretVersion:SecretVersion").filter((v) => deps.includes(v.urn)).map((v) => v.name);
+      expect(policies).toEqual([`etcd-etcd-${n}-iam-etcd-member`]);
+      expect(versions).toEqual([`etcd-etcd-${n}-pki`]);
+    }
+  });
+
   test("io2 volumes carry IOPS and no throughput; without deletion protection volumes are neither protected nor retained", async () => {
     const rec = await recordEtcd(etcdSpec({ topology: "dedicated", runtime: "on-host", members: 3, volume: { type: "io2", sizeGiB: 100, iops: 10000, throughputMiBps: 0 } }, { deletionProtection: false }));
     expect(rec.errors).toEqual([]);

@@ -10,6 +10,7 @@
 import { writeFileSync } from "fs";
 import { k8sBin } from "../helpers/k8s-bin";
 import { ANONYMOUS_PATHS } from "../../components/bootstrap/apiserver-files";
+import { CERT_RENEWAL, certRenewScript } from "../../components/bootstrap/cert-renewal";
 import { FILES } from "../../components/bootstrap/paths";
 import { stopAll } from "./machines";
 import { fakeSystemctl, install, kubeadmInit, machinePath, Machine, planWithRealCerts, Vpc, NO_RUNTIME_PREFLIGHT, type Planned } from "./cluster";
@@ -127,6 +128,42 @@ describe("the token-sync script against the real API server", () => {
     expect(renewed.stdout).toContain("(re)created");
     const expires = listed().split("\n").find((l) => l.startsWith(tokenId()))!.split(" ")[1]!;
     expect((Date.parse(expires) - Date.now()) / 3600_000).toBeGreaterThan(23);
+  });
+});
+
+describe("certificate renewal against the real control plane", () => {
+  const env = (days: number) => ({ PATH: machinePath(), KUBEADM_AWS_CERT_RENEW_DAYS: String(days), KUBEADM_AWS_MANIFEST_PAUSE: "2", KUBEADM_AWS_CERT_METRICS: "/var/lib/kubelet/certs.prom" });
+  const serial = (f: string) => cp.run("openssl", ["x509", "-in", f, "-noout", "-serial", "-enddate"]).stdout;
+
+  test("the node carries the renewal script and enables its timer after kubeadm", () => {
+    const files = plan.files("control-plane-0");
+    expect(fileOf(files, CERT_RENEWAL.script)).toBe(certRenewScript());
+    expect(fileOf(files, FILES.env)).toMatch(new RegExp(`^KUBEADM_AWS_ENABLE_UNITS=.*${CERT_RENEWAL.timerUnit.replace(".", "\\.")}`, "m"));
+  });
+
+  test("nothing is renewed while every certificate has more than the window left; expiry is reported", () => {
+    const before = serial("/etc/kubernetes/pki/apiserver.crt");
+    const r = cp.run(CERT_RENEWAL.script, [], { env: env(60) });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/apiserver expires in 36[45] days/);
+    expect(r.stdout).not.toContain("renewing");
+    expect(serial("/etc/kubernetes/pki/apiserver.crt")).toBe(before);
+    expect(cp.read("/var/lib/kubelet/certs.prom")).toMatch(/^kubeadm_aws_certificate_expiry_seconds\{name="apiserver",ca="false"\} \d+$/m);
+  });
+
+  test("inside the window: every kubeadm certificate is renewed, the static Pods restart, and the API serves the new certificate", () => {
+    const before = serial("/etc/kubernetes/pki/apiserver.crt");
+    const r = cp.run(CERT_RENEWAL.script, [], { env: env(400), timeout: 600_000 });
+    expect({ status: r.status, out: r.status === 0 ? "" : `${r.stdout}\n${r.stderr}` }).toEqual({ status: 0, out: "" });
+    expect(r.stdout).toContain("renewing every kubeadm certificate");
+    for (const pod of ["etcd", "kube-scheduler", "kube-controller-manager", "kube-apiserver"]) expect(r.stdout).toContain(`${pod} restarted and healthy`);
+    const after = serial("/etc/kubernetes/pki/apiserver.crt");
+    expect(after).not.toBe(before);
+    const served = cp.run("sh", ["-c", `openssl s_client -connect ${CP_IP}:6443 -servername ${plan.apiName} </dev/null 2>/dev/null | openssl x509 -noout -serial -enddate`]);
+    expect(served.stdout).toBe(after);
+    // Renewal keeps the stable API name (kubeadm renews from the existing certificate).
+    expect(cp.run("openssl", ["x509", "-in", "/etc/kubernetes/pki/apiserver.crt", "-noout", "-ext", "subjectAltName"]).stdout).toContain(`DNS:${plan.apiName}`);
+    expect(kubectl(["get", "--raw", "/readyz"]).stdout).toBe("ok");
   });
 });
 
