@@ -2,29 +2,31 @@
 # The test command (README, .ci/run): installs what the tests need on a fresh Debian/Ubuntu
 # machine, type-checks, runs every test, and ends with the line "N passed, N failed".
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
-# Real third-party validators the tests run: cloud-init schema, shellcheck, packer validate,
-# a real etcd cluster on 127.0.0.1 (etcd, etcdctl), yamllint; openssl (test certificates, hashes),
-# ssh (parses the bastion's ProxyJump lines) and systemd-analyze (verifies rendered units).
-APT_PACKAGES=(cloud-init shellcheck packer etcd-server etcd-client yamllint openssl openssh-client systemd)
-COMMANDS=(cloud-init shellcheck packer etcd etcdctl yamllint openssl ssh systemd-analyze)
+# Real third-party tools the tests run: cloud-init schema, shellcheck, packer validate, yamllint;
+# openssl (certificates, hashes), ssh (the bastion's ProxyJump lines), systemd-analyze (rendered units);
+# for the real control plane: unshare/nsenter/mount (util-linux), ip (iproute2), curl, and Debian's
+# containerd (a joining kubelet validates its CRI before it bootstraps). etcd, kubeadm and the control
+# plane are built below at the manifest's versions, never taken from Debian.
+APT_PACKAGES=(cloud-init shellcheck packer yamllint openssl openssh-client systemd util-linux util-linux iproute2 curl containerd python3-pip)
+COMMANDS=(cloud-init shellcheck packer yamllint openssl ssh systemd-analyze unshare nsenter ip curl containerd pip3)
 missing=()
 for i in "${!COMMANDS[@]}"; do
   command -v "${COMMANDS[$i]}" >/dev/null 2>&1 || missing+=("${APT_PACKAGES[$i]}")
 done
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
 if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   echo "Installing ${missing[*]} from Debian's packages"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Debian's etcd-server package starts a system etcd on 127.0.0.1:2379; the tests run their own.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
-  systemctl stop etcd || true
+# AWS APIs on loopback for the boot scripts' tests (moto) and the AWS CLI the scripts call, from PyPI.
+if ! command -v moto_server >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
+  echo "Installing moto and the AWS CLI from PyPI"
+  python3 -m pip install -q 'moto[server]' awscli || pip3 install -q --break-system-packages 'moto[server]' awscli
 fi
-pkill -x etcd 2>/dev/null || true
 
 # The lock file must install as it is: a failed `npm ci` stops here rather than testing stale node_modules.
 # (@swc/core is pinned and unrs-resolver overridden to versions whose platform packages all exist in the registry
@@ -34,6 +36,19 @@ if ! npm ci --no-audit --no-fund --loglevel=error; then
   echo "0 passed, 1 failed"
   exit 1
 fi
+
+# Real Kubernetes: kubeadm, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet,
+# etcd, etcdctl and etcdutl of the manifest's versions, built from the Go module proxy (tools/k8s/build.ts)
+# and cached outside the repository; a second run reuses them in seconds.
+echo "== Kubernetes binaries (npm run -s k8s:bin)"
+build_started=$(date +%s)
+if ! PKA_K8S_BIN="$(npm run -s k8s:bin)"; then
+  echo "the Kubernetes build failed (see above); the real-Kubernetes tests cannot run"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+export PKA_K8S_BIN="${PKA_K8S_BIN##*$'\n'}"
+echo "Kubernetes binaries in $PKA_K8S_BIN ($(( $(date +%s) - build_started )) s)"
 
 failed_extra=0
 echo "== typecheck (tsc --noEmit)"
