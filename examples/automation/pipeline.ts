@@ -8,8 +8,8 @@
  * credentials are available:
  *
  *   npx tsx examples/automation/pipeline.ts create  prod-blue
- *   npx tsx examples/automation/pipeline.ts upgrade prod-blue 1.34.1
- *   npx tsx examples/automation/pipeline.ts blue-green prod-blue prod-green 1.34.1
+ *   npx tsx examples/automation/pipeline.ts upgrade prod-blue 1.37.2
+ *   npx tsx examples/automation/pipeline.ts blue-green prod-blue prod-green 1.37.2
  *
  * Each stack's program is inline: it resolves a ClusterSpec from a plain object (no stack config
  * file) and builds the same components the stack program builds.
