@@ -25,6 +25,8 @@ export const CERT_RENEWAL = {
   metrics: "/var/lib/node_exporter/textfile_collector/kubeadm_aws_certificates.prom",
   /** sha256 of the apiserver-etcd-client certificate the running API server was started with. */
   etcdClientStamp: `${PATHS.bootstrapDir}/apiserver-etcd-client.sha256`,
+  /** Present from a renewal until every static Pod restarted healthy: a failed restart is retried next run. */
+  pendingRestart: `${PATHS.bootstrapDir}/cert-renew-restart-pending`,
 } as const;
 
 /** Renew when the first kubeadm certificate has fewer days left than this. @default 60 */
@@ -46,6 +48,7 @@ PKI="\${KUBEADM_AWS_PKI:-${PATHS.pki}}"
 PAUSE="\${KUBEADM_AWS_MANIFEST_PAUSE:-25}"
 METRICS="\${KUBEADM_AWS_CERT_METRICS:-${CERT_RENEWAL.metrics}}"
 STAMP="\${KUBEADM_AWS_ETCD_CLIENT_STAMP:-${CERT_RENEWAL.etcdClientStamp}}"
+PENDING="\${KUBEADM_AWS_CERT_RESTART_PENDING:-${CERT_RENEWAL.pendingRestart}}"
 log() { echo "kubeadm-aws-cert-renew: $*"; }
 
 report="$(kubeadm certs check-expiration -o json)"
@@ -112,10 +115,17 @@ restart_control_plane() {
 
 if [ "$renew" = true ]; then
   log "renewing every kubeadm certificate (the first expires within $RENEW_DAYS days)"
+  # Recorded before the files change: if a restart below fails, the next run restarts again (the renewed
+  # files alone would no longer look due, and the Pods would keep serving the old certificates).
+  touch "$PENDING"
   kubeadm certs renew all
+fi
+if [ -f "$PENDING" ]; then
+  [ "$renew" = true ] || log "restarting the static Pods after an earlier renewal whose restarts did not finish"
   # Stacked etcd (its metrics listener answers /health in plain HTTP on loopback).
   restart_pod etcd http://127.0.0.1:2381/health
   restart_control_plane
+  rm -f "$PENDING"
 fi
 
 # External etcd: Pulumi renews the API server's etcd client certificate; restart the API server

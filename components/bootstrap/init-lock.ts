@@ -141,6 +141,21 @@ takeover() {
     --expression-attribute-values "$(values :me "$ME" :t "$(now)" :old "$1")" >/dev/null
 }
 
+# An empty marker does not prove there is no cluster: one created before the marker existed, or whose table was
+# re-created. If the API answers behind the stable name, record the cluster as initialised (adopted) and join.
+adopt_living_cluster() {
+  local n probes="\${KUBEADM_AWS_ADOPT_PROBES:-6}"
+  for n in $(seq "$probes"); do
+    if curl -sfk --max-time 5 "https://$KUBEADM_AWS_API_ENDPOINT/readyz" >/dev/null; then
+      ddb put-item --item "$(values id init owner adopted initializedAt "$(now)")" --condition-expression 'attribute_not_exists(id)' >/dev/null || true
+      log "the init marker was empty but the API answers: adopted the living cluster; joining"
+      return 0
+    fi
+    [ "$n" = "$probes" ] || sleep 5
+  done
+  return 1
+}
+
 claim() {
   local tries rc
   for tries in 1 2 3 4 5; do
@@ -151,7 +166,10 @@ claim() {
     # Never claim what this node cannot do.
     if [ ! -f "$INIT_CONFIG" ]; then echo "held \${owner}"; return 0; fi
     rc=0
-    if [ "$owner" = None ]; then
+    if [ "$owner" = None ] && adopt_living_cluster; then
+      echo join
+      return 0
+    elif [ "$owner" = None ]; then
       ddb put-item --item "$(values id init owner "$ME" claimedAt "$(now)")" --condition-expression 'attribute_not_exists(id)' >/dev/null || rc=$?
       [ "$rc" -ne 0 ] || log "claimed the cluster's init"
     elif owner_gone "$owner"; then
@@ -209,6 +227,10 @@ release() {
 # The boot failed: a claimant that never had an API gives the claim back, so another node may init.
 failed() {
   [ -f "$STATE/init-claimed" ] && [ ! -f "$STATE/local-api-answered" ] || return 0
+  # Its control plane must not come up later next to the one another node initialises: stop and reset it
+  # first (safe: its API never answered, so nobody joined it).
+  systemctl stop kubelet >/dev/null 2>&1 || true
+  kubeadm reset --force >/dev/null 2>&1 || true
   release
 }
 
@@ -227,7 +249,9 @@ rebooted() {
     n=$((n + 1))
   done
   touch "$STATE/local-api-answered"
-  mark_initialized
+  # kubeadm init was interrupted after its API came up: finish its remaining phases (cluster-info, the join
+  # token, the add-ons) before marking, or no node could ever join.
+  run init
 }
 
 api_lost() {

@@ -108,7 +108,10 @@ echo "etcd-member-boot: $MEMBER started ($SERVICE)"
  * `$PKI_DIR`. Needs `SECRET_ID`, `REGION`, `PKI_DIR`; a bash fragment, tested on its own.
  */
 export function renderPkiFetch(attempts = 30): string {
-  return `pki_json="$(mktemp)"
+  return `# The secret's JSON holds private keys: keep it beside them (never in /tmp) and remove it on any exit.
+mkdir -p "$PKI_DIR"
+pki_json="$(mktemp "$PKI_DIR/.secret.XXXXXX")"
+trap 'rm -f "$pki_json"' EXIT
 attempt=1
 until aws --region "$REGION" secretsmanager get-secret-value --secret-id "$SECRET_ID" --query SecretString --output text >"$pki_json"; do
   if [ "$attempt" -ge ${attempts} ]; then

@@ -95,6 +95,34 @@ test("a claimant whose boot fails for good gives the claim back, and the next no
   expect(marker(moto, table)).toMatchObject({ owner: ids[1], previousOwner: "released" });
 });
 
+test("a failed claimant stops and resets its control plane before it gives the claim back (no second cluster later)", async () => {
+  const table = createTable(moto);
+  const [id] = runInstances(moto, 1);
+  const a = makeNode(shared(), moto, { role: "control-plane-0", instanceId: id!, table, init: ["fail"], env: { maxAttempts: 1 } });
+  expect((await boot(a)).status).toBe(1);
+  const calls = a.calls();
+  const stop = calls.lastIndexOf("systemctl stop kubelet");
+  const reset = calls.map((c) => c.startsWith("kubeadm reset")).lastIndexOf(true);
+  expect(stop).toBeGreaterThan(-1);
+  expect(reset).toBeGreaterThan(stop);
+  expect(marker(moto, table)).toMatchObject({ owner: "released" });
+});
+
+test("an empty marker with a living API (a cluster older than its marker): the node adopts it and joins, never inits", async () => {
+  const table = createTable(moto);
+  const [id] = runInstances(moto, 1);
+  const s = shared();
+  writeFileSync(path.join(s, "api-up"), "");
+  const n = makeNode(s, moto, { role: "control-plane-0", instanceId: id!, table });
+  const r = await boot(n);
+  expect(r.status).toBe(0);
+  expect(r.stdout + r.stderr).toContain("adopted the living cluster; joining");
+  expect(kubeadmCalls(n).filter(isInit)).toEqual([]);
+  expect(kubeadmCalls(n).some(isJoin)).toBe(true);
+  expect(marker(moto, table)).toMatchObject({ owner: "adopted" });
+  expect(marker(moto, table)!.initializedAt).toBeDefined();
+});
+
 test("a replaced single control plane never initialises an empty cluster: it fails naming the restore runbook", async () => {
   const table = createTable(moto);
   const [id] = runInstances(moto, 1);

@@ -2,7 +2,7 @@
  * A dedicated etcd member's boot reads its TLS secret with retries (the instance profile and the
  * secret's value may still be propagating): the rendered fragment, run for real with a stub `aws`.
  */
-import { readFileSync, statSync } from "fs";
+import { readdirSync, readFileSync, statSync } from "fs";
 import * as path from "path";
 import { renderBootScript, renderPkiFetch } from "../../components/etcd";
 import { runTool, writeTree } from "../bootstrap/tools";
@@ -10,10 +10,10 @@ import { runTool, writeTree } from "../bootstrap/tools";
 const SECRET = JSON.stringify({ "ca.crt": "CA\n", "server.key": "KEY\n" });
 
 /** Runs the fragment with `aws` failing `failures` times first. */
-function run(failures: number, attempts = 30) {
+function run(failures: number, attempts = 30, secret = SECRET) {
   const dir = writeTree([
     { path: "fetch", content: `#!/bin/bash\nset -euo pipefail\nSECRET_ID=s REGION=eu-west-1 PKI_DIR="$PKI"\n${renderPkiFetch(attempts)}echo done\n`, mode: 0o755 },
-    { path: "secret.json", content: SECRET },
+    { path: "secret.json", content: secret },
     { path: "bin/aws", mode: 0o755, content: `#!/bin/sh\necho "aws $*" >>"$CALLS"\nn=$(cat "$STATE" 2>/dev/null || echo 0); echo $((n + 1)) >"$STATE"\n[ "$n" -ge ${failures} ] || { echo "AccessDeniedException" >&2; exit 255; }\ncat "$SECRET"\n` },
     { path: "bin/sleep", mode: 0o755, content: `#!/bin/sh\necho "sleep $*" >>"$CALLS"\n` },
     { path: "pki/.keep", content: "" },
@@ -22,7 +22,7 @@ function run(failures: number, attempts = 30) {
     env: { PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`, CALLS: path.join(dir, "calls"), STATE: path.join(dir, "n"), SECRET: path.join(dir, "secret.json"), PKI: path.join(dir, "pki") },
   });
   const calls = readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n");
-  return { ...r, calls, pki: path.join(dir, "pki") };
+  return { ...r, calls, pki: path.join(dir, "pki"), dir };
 }
 
 test("the member's boot script uses the fragment (and it passes shellcheck)", () => {
@@ -49,3 +49,14 @@ test("a secret that never becomes readable fails the boot after the budget, with
   expect(r.calls.filter((c) => c.startsWith("aws "))).toHaveLength(5);
   expect(r.stdout).not.toContain("done");
 });
+
+test("the secret's JSON (private keys) never lands in /tmp and is removed even when unpacking fails", () => {
+  expect(renderPkiFetch()).not.toMatch(/mktemp\)"|mktemp"\)/);
+  const ok = run(0);
+  expect(readdirSync(ok.pki).filter((f) => f.startsWith(".secret."))).toEqual([]);
+  const bad = run(0, 30, JSON.stringify({ "../escape": "KEY\n", "server.key": "KEY\n" }));
+  expect(bad.status).not.toBe(0);
+  expect(bad.stderr).toContain("bad file name in secret");
+  expect(readdirSync(bad.pki).filter((f) => f.startsWith(".secret."))).toEqual([]);
+});
+

@@ -2,10 +2,10 @@
  * The init marker's protocol, run for real: the rendered kubeadm-aws-init-lock script with the real
  * AWS CLI against moto's DynamoDB and EC2 (conditional writes and instance states as AWS has them).
  */
-import { mkdtempSync } from "fs";
+import { mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { initLockScript } from "../../components/bootstrap";
+import { INIT_RESUME_PHASES, initLockScript } from "../../components/bootstrap";
 import { runTool, writeTree } from "../bootstrap/tools";
 import { aws, createTable, lock, makeNode, marker, putMarker, runInstances, startMoto, stateFile, type Moto, type TestNode } from "./harness";
 
@@ -151,3 +151,17 @@ test("a claimant interrupted before it marked, whose claim was taken over, refus
   expect(r.stderr).toContain(`${ids[1]} holds the claim now: not starting kubelet`);
   expect(a!.calls().filter((c) => c.startsWith("systemctl"))).toEqual([]);
 });
+
+test("a claimant rebooted after its API answered but before it marked finishes kubeadm init's remaining phases, then marks", async () => {
+  const table = createTable(moto);
+  const ids = runInstances(moto, 1);
+  const [a] = nodes(table, ids);
+  await lock(a!, "claim");
+  writeFileSync(path.join(a!.dir, "local-api-up"), "");
+  const r = await lock(a!, "rebooted");
+  expect(r.status).toBe(0);
+  const phases = a!.calls().filter((c) => c.startsWith("kubeadm init phase")).map((c) => c.replace(/ --config .*/, "").replace("kubeadm init phase ", ""));
+  expect(phases).toEqual([...INIT_RESUME_PHASES]);
+  expect(marker(moto, table)!.initializedAt).toBeDefined();
+});
+

@@ -89,11 +89,13 @@ export function fakeSystemctl(kubeletBin: string, extraKubeletArgs: string[]): s
 # Test stand-in for systemctl: runs the kubelet as the image's unit + kubeadm drop-in would.
 case "$1 \${2:-}" in
   "start kubelet"|"restart kubelet"|"start kubelet.service"|"restart kubelet.service")
-    pkill -f '^${kubeletBin} ' 2>/dev/null || true
+    # Only this machine's kubelet (no PID namespace here: a pattern would match other machines').
+    [ -f /var/lib/kubelet/test-kubelet.pid ] && kill "$(cat /var/lib/kubelet/test-kubelet.pid)" 2>/dev/null || true
     ${envs.join("\n    ")}
     ${envFiles.map((f) => `[ -f ${f} ] && . ${f}`).join("\n    ")}
     # shellcheck disable=SC2086
     nohup ${exec.replace(/^\S+/, kubeletBin)} ${extraKubeletArgs.join(" ")} >>/var/log/kubernetes/kubelet.log 2>&1 &
+    echo $! >/var/lib/kubelet/test-kubelet.pid
     ;;
 esac
 exit 0

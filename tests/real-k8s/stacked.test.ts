@@ -164,6 +164,17 @@ describe("certificate renewal against the real control plane", () => {
     // Renewal keeps the stable API name (kubeadm renews from the existing certificate).
     expect(cp.run("openssl", ["x509", "-in", "/etc/kubernetes/pki/apiserver.crt", "-noout", "-ext", "subjectAltName"]).stdout).toContain(`DNS:${plan.apiName}`);
     expect(kubectl(["get", "--raw", "/readyz"]).stdout).toBe("ok");
+    expect(cp.run("test", ["-e", CERT_RENEWAL.pendingRestart]).status).not.toBe(0);
+  });
+
+  test("restarts that did not finish are done on the next run, though the files no longer look due", () => {
+    cp.write(CERT_RENEWAL.pendingRestart, "");
+    const r = cp.run(CERT_RENEWAL.script, [], { env: env(60), timeout: 600_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toContain("renewing every kubeadm certificate");
+    expect(r.stdout).toContain("restarting the static Pods after an earlier renewal");
+    expect(r.stdout).toContain("kube-apiserver restarted and healthy");
+    expect(cp.run("test", ["-e", CERT_RENEWAL.pendingRestart]).status).not.toBe(0);
   });
 });
 
