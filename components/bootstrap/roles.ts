@@ -21,6 +21,9 @@ import { bootScript, fetchBundleScript, renderBootstrapEnv, tokenSyncScript, unp
 import { bootstrapServiceUnit, kubeletSysctl, kubernetesModules, kubernetesNetSysctl, tokenSyncServiceUnit, tokenSyncTimerUnit } from "./units";
 import { toYamlDocuments } from "./yaml";
 
+/** A worker's kubeadm attempts: with 900 s of API wait each plus the margin, a failed worker is marked Unhealthy within about 2 h. */
+export const WORKER_MAX_ATTEMPTS = 4;
+
 /** Name of the Secrets Manager secret holding a role's bundle (deterministic, so user data need not wait for the secret). */
 export function bootstrapSecretName(clusterName: string, role: string): string {
   return `${clusterName}/bootstrap/${role}`;
@@ -35,7 +38,10 @@ export interface CommonRoleInput {
   tokenTtl?: string;
   /** Renew the token when fewer hours are left. @default 12 */
   tokenRefreshHours?: number;
-  /** kubeadm attempts before the boot fails. @default 30 */
+  /**
+   * kubeadm attempts before the boot fails. A worker that cannot join is better replaced soon (its group
+   * launches a fresh one); a control-plane node waits out a longer outage. @default 30 (control plane), 4 (workers: about 2 h in all)
+   */
   maxAttempts?: number;
   /** Seconds a joiner waits for the API per attempt. @default 900 */
   apiWaitSeconds?: number;
@@ -131,7 +137,7 @@ function envFor(input: CommonRoleInput, clusterName: string, apiName: string, mo
     apiEndpoint: apiEndpoint(apiName),
     joinDelaySeconds,
     apiWaitSeconds: input.apiWaitSeconds ?? 900,
-    maxAttempts: input.maxAttempts ?? 30,
+    maxAttempts: input.maxAttempts ?? (controlPlane ? 30 : WORKER_MAX_ATTEMPTS),
     tokenTtl: input.tokenTtl ?? "24h0m0s",
     tokenRefreshHours: input.tokenRefreshHours ?? 12,
   };

@@ -1,6 +1,7 @@
 /** Exact values of the kubeadm/kubelet documents, the label rule, and snapshots of every dev-stack file. */
 import { parseAllDocuments } from "yaml";
 import {
+  bootBudgetSeconds,
   clusterConfigInput,
   clusterDnsAddress,
   kubeletLabelProblem,
@@ -183,6 +184,21 @@ describe("kubeadm files parse as the documents they claim to be", () => {
     const w = renderRoles(dev).find((r) => r.role === "worker-general")!;
     expect(w.files.filter((f) => f.sensitive).map((f) => f.path)).toEqual(["/etc/kubernetes/kubeadm/join.yaml"]);
     expect(w.files.some((f) => f.path.includes("/pki/"))).toBe(false);
+  });
+});
+
+describe("boot budgets", () => {
+  const envOf = (files: { path: string; content: string }[]) =>
+    Object.fromEntries(files.find((f) => f.path === "/etc/kubeadm-aws/bootstrap.env")!.content.trim().split("\n").map((l) => l.split("=") as [string, string]));
+  test("a worker that cannot join gives up within about 2 h (then its group replaces it); a control-plane node waits out a long outage", () => {
+    for (const { spec } of stackSpecs()) {
+      for (const { role, files } of renderRoles(spec)) {
+        const e = envOf(files);
+        const seconds = bootBudgetSeconds({ joinDelaySeconds: Number(e.KUBEADM_AWS_JOIN_DELAY), maxAttempts: Number(e.KUBEADM_AWS_MAX_ATTEMPTS), apiWaitSeconds: Number(e.KUBEADM_AWS_API_WAIT_SECONDS) });
+        if (role.startsWith("worker-")) expect([role, seconds <= 2.1 * 3600]).toEqual([role, true]);
+        else expect([role, seconds >= 8 * 3600]).toEqual([role, true]);
+      }
+    }
   });
 });
 
