@@ -8,7 +8,7 @@ import { mkdtempSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { k8sBin, k8sBinDir } from "../helpers/k8s-bin";
-import { binFolder, kubernetesWrapperGoMod, stagingModules, versionLdflags } from "../../tools/k8s/build";
+import { binFolder, goVersionAtLeast, kubernetesWrapperGoMod, stagingModules, versionLdflags } from "../../tools/k8s/build";
 import { DEFAULT_VERSIONS } from "../../components/versions/manifest";
 
 const UPSTREAM = `module k8s.io/kubernetes
@@ -50,6 +50,13 @@ describe("the wrapper module", () => {
       expect(flags).toEqual(expect.arrayContaining([`-X ${pkg}.gitVersion=v1.36.3`, `-X ${pkg}.gitMajor=1`, `-X ${pkg}.gitMinor=36`, `-X ${pkg}.gitTreeState=clean`]));
     }
   });
+});
+
+test("Go versions compare numerically (1.26.10 is newer than 1.26.9; 1.26 equals 1.26.0)", () => {
+  expect(goVersionAtLeast("1.26.10", "1.26.9")).toBe(true);
+  expect(goVersionAtLeast("1.26.8", "1.26.0")).toBe(true);
+  expect(goVersionAtLeast("1.26", "1.26.0")).toBe(true);
+  expect(goVersionAtLeast("1.25.9", "1.26.0")).toBe(false);
 });
 
 describe("the built binaries are the manifest's versions", () => {

@@ -223,6 +223,26 @@ function download(mod: string, version: string, cwd: string, env: NodeJS.Process
   return { dir: info.Dir, goMod: fs.readFileSync(info.GoMod, "utf8"), time: info.Time, hash: info.Origin?.Hash };
 }
 
+/** Numeric compare of Go versions such as `1.26.0` and `1.26`. */
+export function goVersionAtLeast(have: string, need: string): boolean {
+  const a = have.split(".").map(Number);
+  const b = need.split(".").map(Number);
+  for (let i = 0; i < 3; i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return true;
+}
+
+/** Stops with advice when the local Go is older than the module's `go` directive (GOTOOLCHAIN may fetch a newer one). */
+function requireGo(goMod: string, what: string, env: NodeJS.ProcessEnv): void {
+  const need = /^go\s+(\S+)/m.exec(goMod)?.[1];
+  const have = spawnSync("go", ["env", "GOVERSION"], { env: { ...env, GOTOOLCHAIN: "local" }, encoding: "utf8" }).stdout.trim().replace(/^go/, "");
+  if (need && have && !goVersionAtLeast(have, need) && (env.GOTOOLCHAIN ?? "auto").startsWith("local")) {
+    throw new BuildError(`${what} needs Go >= ${need}; this machine has Go ${have}. Install a newer Go, or export GOTOOLCHAIN=go${need} to let the go command fetch that toolchain from the module proxy.`);
+  }
+}
+
 /** `godebug` lines and the `go` directive of a go.mod, to copy into the wrapper (Go ignores them in dependencies). */
 function goHeader(goMod: string): string {
   const go = /^go\s+(\S+)/m.exec(goMod)?.[1] ?? "1.26";
@@ -284,6 +304,7 @@ function buildKubernetes(version: string, out: string, env: NodeJS.ProcessEnv, l
   const src = path.join(out, "src");
   fs.mkdirSync(src, { recursive: true });
   const k8s = download("k8s.io/kubernetes", version, src, env);
+  requireGo(k8s.goMod, `k8s.io/kubernetes@v${version}`, env);
   fs.writeFileSync(path.join(src, "go.mod"), kubernetesWrapperGoMod(version, k8s.goMod));
   fs.rmSync(path.join(src, "go.sum"), { force: true });
   const [, minor, patch] = version.split(".");
