@@ -26,6 +26,8 @@ fi
 if ! command -v moto_server >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
   echo "Installing moto and the AWS CLI from PyPI"
   python3 -m pip install -q 'moto[server]' awscli || pip3 install -q --break-system-packages 'moto[server]' awscli
+  # pyenv's shims learn of new console scripts only on a rehash.
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
 fi
 
 # The lock file must install as it is: a failed `npm ci` stops here rather than testing stale node_modules.
