@@ -50,7 +50,7 @@ export interface CommonRoleInput {
 export interface ControlPlaneFilesInput extends CommonRoleInput {
   /** Cluster-wide kubeadm settings. Required. */
   cluster: ClusterConfigInput;
-  /** Position among control-plane nodes: 0 runs `kubeadm init`, the others join. Required. */
+  /** Position among control-plane nodes: 0 boots first and claims the init marker first (with no marker: 0 runs `kubeadm init`, the others join). Required. */
   index: number;
   /** Joiner `i` waits `i * joinSpreadSeconds` before its first attempt (stacked etcd adds one member at a time). @default 30 */
   joinSpreadSeconds?: number;
@@ -168,14 +168,13 @@ export function renderControlPlaneFiles(input: ControlPlaneFilesInput, m: Contro
     { ...plain(CERT_RENEWAL.service, certRenewServiceUnit()), viaBundle: true },
     { ...plain(CERT_RENEWAL.timer, certRenewTimerUnit()), viaBundle: true },
   ];
-  if (init) {
-    files.push(sensitive(FILES.initConfig, toYamlDocuments([
-      renderInitConfiguration({ token: s.bootstrapToken, tokenTtl: env.tokenTtl }),
-      renderClusterConfiguration(c),
-      renderKubeletConfiguration({ serviceCidr: c.serviceCidr, dnsDomain: c.dnsDomain, servingCertificates: c.kubeletServingCertificates }),
-      renderKubeProxyConfiguration({ podCidr: c.podCidr }),
-    ])));
-  }
+  // Every control-plane node carries the init config: whichever wins the init marker runs it (docs/bootstrap.md).
+  files.push(sensitive(FILES.initConfig, toYamlDocuments([
+    renderInitConfiguration({ token: s.bootstrapToken, tokenTtl: env.tokenTtl }),
+    renderClusterConfiguration(c),
+    renderKubeletConfiguration({ serviceCidr: c.serviceCidr, dnsDomain: c.dnsDomain, servingCertificates: c.kubeletServingCertificates }),
+    renderKubeProxyConfiguration({ podCidr: c.podCidr }),
+  ])));
   files.push(
     // Also on the first node: a replacement of it joins the living cluster instead of creating one.
     sensitive(FILES.joinConfig, toYamlDocuments([join])),

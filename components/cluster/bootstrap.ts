@@ -14,17 +14,14 @@
  * Init marker (docs/bootstrap.md, "Init marker"): a DynamoDB table per cluster whose one item says
  * which control-plane node initialises the cluster, once in its life. Every control-plane node gets
  * the marker's script and settings and an `init.yaml` through its bundle, so any of them may claim;
- * only control-plane roles may read or write the item. Node 0's `init.yaml` comes from
- * renderControlPlaneFiles; the others get the same document here. Nothing changes in the
+ * only control-plane roles may read or write the item (renderControlPlaneFiles gives every
+ * control-plane node the same `init.yaml`). Nothing changes in the
  * JoinConfiguration: a node that does not win the claim joins exactly as before.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { clusterConfigInput, controlPlaneBootstrapArgs, usesExternalEtcd, workerBootstrapArgs, workerRole, type ExtraFile } from "../bootstrap/cluster-roles";
+import { controlPlaneBootstrapArgs, usesExternalEtcd, workerBootstrapArgs, workerRole, type ExtraFile } from "../bootstrap/cluster-roles";
 import { INIT_LOCK_FILES, initLockScript, initLockTableName, renderInitLockEnv } from "../bootstrap/init-lock";
-import { renderClusterConfiguration, renderInitConfiguration, renderKubeletConfiguration, renderKubeProxyConfiguration } from "../bootstrap/kubeadm";
-import { FILES } from "../bootstrap/paths";
-import { toYamlDocuments } from "../bootstrap/yaml";
 import { clusterTags } from "../core/tags";
 import { initLockPolicy, instanceHealthPolicy } from "../iam/policy";
 import { poolGroupName } from "../node-pools/node-pool";
@@ -116,7 +113,6 @@ export function kubeadmBootstrap(name: string, args: KubeadmBootstrapArgs, paren
     { path: INIT_LOCK_FILES.env, content: initLock.name.apply((table) => renderInitLockEnv({ table, controlPlaneCount: spec.controlPlane.count })) },
     { path: INIT_LOCK_FILES.script, content: initLockScript(), permissions: "0755" },
   ];
-  const initConfig = everyNodeInitConfig(spec, pki, etcdEndpoints);
   // Node 0 (and every node after it) boots once its bundle, its marker policy and the table exist.
   const bootReady: pulumi.Resource[] = [initLock];
 
@@ -131,8 +127,6 @@ export function kubeadmBootstrap(name: string, args: KubeadmBootstrapArgs, paren
         spec, pki, kmsKeyArn: key.keyArn, index, etcdEndpoints, ...hooks,
         extraPolicies: { ...snapshotPolicy, "init-lock": lockPolicy },
         extraFiles: [...(hooks.extraFiles ?? []), ...lockFiles],
-        // renderControlPlaneFiles gives node 0 its init.yaml; the others get the same one here.
-        extraSecretFiles: [...(hooks.extraSecretFiles ?? []), ...(index > 0 ? [initConfig] : [])],
       }),
       managedPolicyArns: [],
     }, child);
@@ -198,22 +192,4 @@ function initLockTable(name: string, spec: ClusterSpec, parent: pulumi.Resource)
     serverSideEncryption: { enabled: true },
     tags: clusterTags(spec.name, spec.tags, tableName),
   }, { parent, protect: spec.deletionProtection });
-}
-
-/**
- * The `init.yaml` of control-plane nodes 1..n: the same documents renderControlPlaneFiles renders for
- * node 0 (tests/boot compare the two bundles), so whichever node wins the init marker can run it.
- */
-function everyNodeInitConfig(spec: ClusterSpec, pki: ClusterPki, etcdEndpoints?: pulumi.Input<string>[]): ExtraFile {
-  const external = usesExternalEtcd(spec);
-  const content = pulumi.all([pki.bootstrapToken, pulumi.all(etcdEndpoints ?? [])]).apply(([token, endpoints]) => {
-    const c = clusterConfigInput(spec, external ? endpoints : undefined);
-    return toYamlDocuments([
-      renderInitConfiguration({ token, tokenTtl: "24h0m0s" }),
-      renderClusterConfiguration(c),
-      renderKubeletConfiguration({ serviceCidr: c.serviceCidr, dnsDomain: c.dnsDomain, servingCertificates: c.kubeletServingCertificates }),
-      renderKubeProxyConfiguration({ podCidr: c.podCidr }),
-    ]);
-  });
-  return { path: FILES.initConfig, content: pulumi.secret(content), permissions: "0600" };
 }

@@ -55,6 +55,8 @@ describe.each(["dev", "prod"])("stack %s", (stack) => {
     // The table's ARN as the mocks gave it, read from node 0's policy; every control-plane policy names that one only.
     const statements = (role: string) => roles.get(role)!.flatMap((p) => p.Statement).filter((x) => x.Sid === "InitMarker");
     const target = (statements(cp[0]!)[0]!.Resource as string[])[0]!;
+    // The table's ARN in AWS's form (the mocks return it as DynamoDB does).
+    expect(target).toBe(`arn:aws:dynamodb:${spec.region}:123456789012:table/${initLockTableName(spec.name)}`);
     for (const c of cp) expect(statements(c).map((x) => x.Resource)).toEqual([[target]]);
     const item = { "dynamodb:LeadingKeys": ["init"] };
     for (const [role, docs] of roles) {
@@ -103,10 +105,11 @@ describe.each(["dev", "prod"])("stack %s", (stack) => {
       // The join configuration is untouched: a node that loses the claim joins as before.
       expect(files.filter((f) => f.path === "/etc/kubernetes/kubeadm/join.yaml")).toHaveLength(1);
     }
-    // Artifacts keep the token out: the init.yaml of node 1+ is a placeholder there.
-    if (spec.controlPlane.count > 1) {
-      const a = r().artifacts.get("control-plane-1")!.find((f) => f.path === "etc/kubernetes/kubeadm/init.yaml")!;
-      expect(a.content).toBe("<secret:file:/etc/kubernetes/kubeadm/init.yaml>");
+    // Artifacts keep the token out: every node's init.yaml shows the token's placeholder, never its value.
+    for (let i = 0; i < spec.controlPlane.count; i++) {
+      const a = r().artifacts.get(`control-plane-${i}`)!.find((f) => f.path === "etc/kubernetes/kubeadm/init.yaml")!;
+      expect(a.content).toContain("token: <secret:bootstrapToken>");
+      expect(a.content).not.toContain(init0.content.match(/token: (\S+)/)![1]!);
     }
   });
 

@@ -166,11 +166,11 @@ describe("kubeadm files parse as the documents they claim to be", () => {
     expect(init.sensitive).toBe(true);
   });
 
-  test("joiners carry no init config; every control-plane node carries a join config", () => {
+  test("every control-plane node carries the init and the join config (the init marker picks one to init); workers only join", () => {
     const staging = stackSpecs().find((s) => s.stack === "staging")!.spec;
     for (const { role, files } of renderRoles(staging).filter((r) => r.role.startsWith("control-plane-"))) {
       const paths = files.map((f) => f.path);
-      expect(paths.includes("/etc/kubernetes/kubeadm/init.yaml")).toBe(role === "control-plane-0");
+      expect(paths).toContain("/etc/kubernetes/kubeadm/init.yaml");
       expect(paths).toContain("/etc/kubernetes/kubeadm/join.yaml");
       const env = files.find((f) => f.path === "/etc/kubeadm-aws/bootstrap.env")!.content;
       const i = Number(role.split("-").pop());

@@ -36,10 +36,10 @@ function expectValid(d: KubeadmDocument, where: string): void {
 }
 
 describe("the stacks' kubeadm documents", () => {
-  test("three stacks, each with one init.yaml and a join.yaml per control-plane node and per pool", () => {
+  test("three stacks, each with an init.yaml per control-plane node (any may win the init marker) and a join.yaml per control-plane node and per pool", () => {
     expect(stacks.map((s) => s.stack)).toEqual(["dev", "prod", "staging"]);
     for (const { spec, docs } of stacks) {
-      expect(docs.filter((d) => d.kind === "init").map((d) => d.role)).toEqual(["control-plane-0"]);
+      expect(docs.filter((d) => d.kind === "init").map((d) => d.role)).toEqual(Array.from({ length: spec.controlPlane.count }, (_, i) => `control-plane-${i}`));
       expect(docs.filter((d) => d.kind === "join").length).toBe(spec.controlPlane.count + spec.nodePools.length);
     }
   });

@@ -145,6 +145,7 @@ export class PlanMocks implements pulumi.runtime.Mocks {
       case "aws:s3/bucket:Bucket": case "aws:s3/bucketV2:BucketV2": { const n = i.bucket ?? `${args.name}-${hex(seed, 8)}`; id = n; Object.assign(s, { bucket: n, arn: `arn:aws:s3:::${n}`, bucketDomainName: `${n}.s3.amazonaws.com`, bucketRegionalDomainName: `${n}.s3.${region}.amazonaws.com`, region }); break; }
       case "aws:autoscaling/group:Group": { const n = i.name ?? `${args.name}-${hex(seed, 7)}`; id = n; Object.assign(s, { name: n, arn: this.arn("autoscaling", `autoScalingGroup:${hex(seed, 8)}:autoScalingGroupName/${n}`) }); break; }
       case "aws:cloudwatch/logGroup:LogGroup": { const n = i.name ?? `${args.name}-${hex(seed, 7)}`; id = n; Object.assign(s, { name: n, arn: this.arn("logs", `log-group:${n}`) }); break; }
+      case "aws:dynamodb/table:Table": { const n = i.name ?? `${args.name}-${hex(seed, 7)}`; id = n; Object.assign(s, { name: n, arn: this.arn("dynamodb", `table/${n}`) }); break; }
       case "aws:ssm/parameter:Parameter": { const n = i.name ?? `/${args.name}`; id = n; Object.assign(s, { name: n, arn: this.arn("ssm", `parameter${n}`) }); break; }
       case "tls:index/privateKey:PrivateKey": {
         const { privateKey, publicKey } = keyPair(i.algorithm ?? "RSA", i);
