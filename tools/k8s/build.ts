@@ -7,7 +7,8 @@
  *
  * What it builds:
  *   - from k8s.io/kubernetes@v<kubernetes>: kubeadm, kube-apiserver, kube-controller-manager,
- *     kube-scheduler, kubectl, kubelet;
+ *     kube-scheduler, kube-proxy, kubectl, kubelet (kube-proxy: kubeadm's addon phase deploys it, so
+ *     the local node images need it);
  *   - from go.etcd.io/etcd/{server,etcdctl,etcdutl}/v3@v<etcd>: etcd, etcdctl, etcdutl (etcd 3.6
  *     restores snapshots with etcdutl only).
  *
@@ -32,7 +33,7 @@ import * as path from "node:path";
 import { DEFAULT_VERSIONS } from "../../components/versions/manifest";
 
 /** The binaries a bin folder holds once the build is complete. */
-export const KUBERNETES_BINARIES = ["kubeadm", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kubelet"] as const;
+export const KUBERNETES_BINARIES = ["kubeadm", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "kubectl", "kubelet"] as const;
 export const ETCD_BINARIES = ["etcd", "etcdctl", "etcdutl"] as const;
 
 /** Options of a build; both versions are full `X.Y.Z` without the `v`. */
@@ -92,9 +93,13 @@ function buildLocked(kubernetes: string, etcd: string, root: string, bin: string
   const started = Date.now();
   const k8sOut = path.join(root, "kubernetes", kubernetes);
   const etcdOut = path.join(root, "etcd", etcd);
-  if (!KUBERNETES_BINARIES.every((b) => isExecutable(path.join(k8sOut, "bin", b)))) {
-    log(`Building Kubernetes v${kubernetes} (${KUBERNETES_BINARIES.join(", ")}) with ${go}; a cold build takes tens of minutes on 2 cores`);
-    buildKubernetes(kubernetes, k8sOut, env, log);
+  // Only what is missing: a cache filled before a binary joined the list (kube-proxy) gets just that
+  // one, an incremental build on the cached packages.
+  const missing = KUBERNETES_BINARIES.filter((b) => !isExecutable(path.join(k8sOut, "bin", b)));
+  if (missing.length > 0) {
+    const cold = missing.length === KUBERNETES_BINARIES.length;
+    log(`Building Kubernetes v${kubernetes} (${missing.join(", ")}) with ${go}${cold ? "; a cold build takes tens of minutes on 2 cores" : ""}`);
+    buildKubernetes(kubernetes, k8sOut, missing, env, log);
   }
   if (!ETCD_BINARIES.every((b) => isExecutable(path.join(etcdOut, "bin", b)))) {
     log(`Building etcd v${etcd} (${ETCD_BINARIES.join(", ")}) with ${go}`);
@@ -300,7 +305,7 @@ export function versionLdflags(version: string, commit: string, buildDate: strin
   return flags;
 }
 
-function buildKubernetes(version: string, out: string, env: NodeJS.ProcessEnv, log: (l: string) => void): void {
+function buildKubernetes(version: string, out: string, binaries: readonly string[], env: NodeJS.ProcessEnv, log: (l: string) => void): void {
   const src = path.join(out, "src");
   fs.mkdirSync(src, { recursive: true });
   const k8s = download("k8s.io/kubernetes", version, src, env);
@@ -320,7 +325,7 @@ function buildKubernetes(version: string, out: string, env: NodeJS.ProcessEnv, l
   log(`  modules ready in ${Math.round((Date.now() - started) / 1000)} s; compiling`);
   run(
     "go",
-    ["build", "-mod=mod", "-trimpath", "-tags=selinux,notest", `-ldflags=${ldflags}`, "-o", binDir + path.sep, ...KUBERNETES_BINARIES.map((b) => `k8s.io/kubernetes/cmd/${b}`)],
+    ["build", "-mod=mod", "-trimpath", "-tags=selinux,notest", `-ldflags=${ldflags}`, "-o", binDir + path.sep, ...binaries.map((b) => `k8s.io/kubernetes/cmd/${b}`)],
     src,
     env,
     `go build k8s.io/kubernetes@v${version}`,

@@ -1,0 +1,3 @@
+module pulumi-kubeadm-aws.local/pause
+
+go 1.22
