@@ -9,11 +9,18 @@ cd "$(dirname "$0")/.." || exit 1
 # for the real control plane: unshare/nsenter/mount (util-linux), ip (iproute2), curl, and Debian's
 # containerd (a joining kubelet validates its CRI before it bootstraps). etcd, kubeadm and the control
 # plane are built below at the manifest's versions, never taken from Debian.
-APT_PACKAGES=(cloud-init shellcheck packer yamllint openssl openssh-client systemd util-linux util-linux iproute2 curl containerd python3-pip)
-COMMANDS=(cloud-init shellcheck packer yamllint openssl ssh systemd-analyze unshare nsenter ip curl containerd pip3)
+# For the local boot (tools/local-boot): debootstrap and systemd-nspawn (machines), HAProxy (the API load
+# balancer), dnsmasq (the VPC resolver), busybox-static (the test pod's image) and libseccomp-dev (runc is
+# built with seccomp).
+APT_PACKAGES=(cloud-init shellcheck packer yamllint openssl openssh-client systemd util-linux util-linux iproute2 curl containerd python3-pip
+  debootstrap systemd-container haproxy dnsmasq-base busybox-static libseccomp-dev)
+COMMANDS=(cloud-init shellcheck packer yamllint openssl ssh systemd-analyze unshare nsenter ip curl containerd pip3
+  debootstrap systemd-nspawn haproxy dnsmasq /bin/busybox /usr/include/seccomp.h)
 missing=()
 for i in "${!COMMANDS[@]}"; do
-  command -v "${COMMANDS[$i]}" >/dev/null 2>&1 || missing+=("${APT_PACKAGES[$i]}")
+  c="${COMMANDS[$i]}"
+  if [ "${c:0:1}" = / ]; then [ -e "$c" ] || missing+=("${APT_PACKAGES[$i]}"); continue; fi
+  command -v "$c" >/dev/null 2>&1 || missing+=("${APT_PACKAGES[$i]}")
 done
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -53,6 +60,17 @@ export PKA_K8S_BIN="${PKA_K8S_BIN##*$'\n'}"
 echo "Kubernetes binaries in $PKA_K8S_BIN ($(( $(date +%s) - build_started )) s)"
 
 failed_extra=0
+# The local boot's node image: containerd, runc, CNI plugins, crictl, CoreDNS and pause built from the Go
+# module proxy, the images built from the binaries, then debootstrap and the image's own provisioner
+# scripts in a booted machine (tools/local-boot/rootfs.ts). Cached by version; seconds when warm.
+echo "== local node image (npm run -s boot:image)"
+image_started=$(date +%s)
+if npm run -s boot:image; then
+  echo "local node image ready ($(( $(date +%s) - image_started )) s)"
+else
+  echo "the local node image build failed (see above); the local-boot tests will fail"
+fi
+
 echo "== typecheck (tsc --noEmit)"
 if ! npx tsc --noEmit -p tsconfig.json; then
   echo "typecheck: FAILED"

@@ -44,3 +44,9 @@ UNIT
 
 systemctl daemon-reload
 systemctl disable kubelet.service
+# And it stays disabled on an instance's first boot: 99-cleanup.sh leaves the machine id uninitialized,
+# so systemd applies the presets then, and a unit no preset names is enabled.
+install -d -m 0755 /etc/systemd/system-preset
+cat >/etc/systemd/system-preset/80-kubeadm-aws.preset <<'PRESET'
+disable kubelet.service
+PRESET

@@ -25,15 +25,22 @@ require_env() {
 }
 
 # fetch URL DEST SHA256: downloads over https only and keeps the file only if its sha256 matches.
+# With PKA_MIRROR_DIR set (the offline local image build, tools/local-boot), the file of the URL's
+# name is copied from that folder instead, and the same sha256 check applies.
 fetch() {
   local url="$1" dest="$2" sum="$3"
   case "${sum}" in
     *[!0-9a-f]* | "") die "sha256 for ${url} is not lowercase hex: '${sum}'" ;;
   esac
   [ "${#sum}" -eq 64 ] || die "sha256 for ${url} must have 64 hex digits"
-  log "download ${url}"
-  curl --fail --silent --show-error --location --proto '=https' --tlsv1.2 \
-    --retry 5 --retry-delay 3 --connect-timeout 15 --output "${dest}.part" "${url}"
+  if [ -n "${PKA_MIRROR_DIR:-}" ]; then
+    log "copy ${url##*/} from ${PKA_MIRROR_DIR}"
+    cp "${PKA_MIRROR_DIR}/${url##*/}" "${dest}.part" || die "${url##*/} is not in ${PKA_MIRROR_DIR}"
+  else
+    log "download ${url}"
+    curl --fail --silent --show-error --location --proto '=https' --tlsv1.2 \
+      --retry 5 --retry-delay 3 --connect-timeout 15 --output "${dest}.part" "${url}"
+  fi
   if ! printf '%s  %s\n' "${sum}" "${dest}.part" | sha256sum --check --strict --quiet -; then
     rm -f "${dest}.part"
     die "sha256 mismatch for ${url} (expected ${sum})"

@@ -1,0 +1,76 @@
+/**
+ * What a booted local cluster must show (docs/local-boot.md, "Must show"), each a check against the
+ * real cluster that throws with what it saw.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { LocalCluster, LocalMachine } from "./cluster";
+
+/** The test image the local build makes (tools/node-artifacts): Debian's busybox-static. */
+export const TEST_IMAGE_PREFIX = "pka.local/busybox:";
+
+/** Exactly one machine ran `kubeadm init` in this cluster's life; returns its name. */
+export function exactlyOneInit(c: LocalCluster): string {
+  const inits = c.machines.filter((m) => c.bootstrapped(m).some((l) => l.includes("(init)")));
+  if (inits.length !== 1) throw new Error(`expected exactly one kubeadm init, found ${inits.length}: ${inits.map((m) => m.name).join(", ") || "none"}`);
+  return inits[0]!.name;
+}
+
+/** The init marker in DynamoDB says the cluster was initialised, by whom. */
+export function initMarker(c: LocalCluster): { owner?: string; initializedAt?: string } {
+  const table = c.plan.tables.find((t) => t.name.endsWith("-init"));
+  if (!table) return {};
+  const out = JSON.parse(c.aws.aws(["dynamodb", "get-item", "--table-name", table.name, "--key", JSON.stringify({ [table.hashKey]: { S: "init" } }), "--consistent-read"])) as { Item?: Record<string, { S?: string }> };
+  return { owner: out.Item?.owner?.S, initializedAt: out.Item?.initializedAt?.S };
+}
+
+/** CoreDNS (kubeadm's add-on) has Ready pods. */
+export async function coreDnsRuns(c: LocalCluster, ms = 180_000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    type Pods = { items: { status: { phase: string; conditions?: { type: string; status: string }[] } }[] };
+    const pods = c.kubectlJson<Pods>(["-n", "kube-system", "get", "pods", "-l", "k8s-app=kube-dns"])?.items ?? [];
+    if (pods.some((p) => (p.status.conditions ?? []).some((x) => x.type === "Ready" && x.status === "True"))) return;
+    if (Date.now() > end) throw new Error(`CoreDNS has no Ready pod after ${ms / 1000} s:\n${c.kubectl(["-n", "kube-system", "get", "pods", "-o", "wide"]).stdout}\n${c.kubectl(["-n", "kube-system", "describe", "pods", "-l", "k8s-app=kube-dns"]).stdout.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+}
+
+/**
+ * A Pod on `worker` resolves the `kubernetes` Service through the cluster DNS and gets its
+ * ClusterIP: scheduling, the pod network, kube-proxy's Service rules and CoreDNS all work.
+ */
+export async function podResolvesService(c: LocalCluster, worker: LocalMachine, image: string, ms = 180_000): Promise<string> {
+  const name = `dns-check-${Date.now() % 100000}`;
+  const svc = c.kubectlJson<{ spec: { clusterIP: string } }>(["-n", "default", "get", "service", "kubernetes"]);
+  if (!svc) throw new Error("no kubernetes Service");
+  const pod = {
+    apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default" },
+    spec: {
+      nodeName: worker.identity.hostname, restartPolicy: "Never",
+      containers: [{ name: "lookup", image, imagePullPolicy: "Never", command: ["nslookup", "kubernetes.default.svc.cluster.local"] }],
+    },
+  };
+  const applied = applyJson(c, pod);
+  if (applied.status !== 0) throw new Error(`cannot create the DNS check pod: ${applied.stderr}`);
+  const end = Date.now() + ms;
+  for (;;) {
+    const p = c.kubectlJson<{ status: { phase: string } }>(["-n", "default", "get", "pod", name]);
+    if (p && (p.status.phase === "Succeeded" || p.status.phase === "Failed")) {
+      const logs = c.kubectl(["-n", "default", "logs", name]).stdout;
+      c.kubectl(["-n", "default", "delete", "pod", name, "--wait=false"]);
+      if (p.status.phase !== "Succeeded" || !logs.includes(svc.spec.clusterIP)) throw new Error(`the pod on ${worker.name} did not resolve the kubernetes Service (${svc.spec.clusterIP}); phase ${p.status.phase}, output:\n${logs}`);
+      return logs;
+    }
+    if (Date.now() > end) throw new Error(`the DNS check pod did not finish in ${ms / 1000} s:\n${c.kubectl(["-n", "default", "describe", "pod", name]).stdout.slice(-3000)}`);
+    await new Promise((r2) => setTimeout(r2, 2000));
+  }
+}
+
+function applyJson(c: LocalCluster, obj: unknown): { status: number; stderr: string } {
+  const file = path.join(c.runDir, `apply-${Date.now()}.json`);
+  fs.writeFileSync(file, JSON.stringify(obj));
+  const r = c.kubectl(["apply", "-f", file]);
+  fs.rmSync(file);
+  return r;
+}

@@ -1,0 +1,217 @@
+/**
+ * The layouts the tiers use, each planned from a stack file, and the faults each survives
+ * (docs/local-boot.md, "Layouts" and "Faults").
+ */
+import type { PlanOptions } from "../plan/run";
+import { BootFailure, type LocalCluster, type LocalMachine } from "./cluster";
+import { exactlyOneInit, initMarker } from "./checks";
+import type { Launch, LocalPlan } from "./plan";
+
+export type LayoutName = "dev" | "standard";
+
+export interface FaultContext {
+  testImage: string;
+  log: (l: string) => void;
+}
+
+export interface Fault {
+  name: string;
+  /** Runs the fault and its checks; returns what it established. */
+  run(c: LocalCluster, ctx: FaultContext): Promise<string>;
+}
+
+export interface Layout {
+  plan: PlanOptions;
+  /** The launches to boot first: every control-plane instance, etcd member, and `n` machines of pools. */
+  machines(plan: LocalPlan): Launch[];
+  /**
+   * Boots the machines (all at once, as EC2 launches them) and returns those that must end Ready; a
+   * layout may interfere while they boot. @default every machine, nothing else
+   */
+  boot?(c: LocalCluster, machines: LocalMachine[], facts: Record<string, string>): Promise<LocalMachine[]>;
+  faults: Fault[];
+}
+
+const controlPlane = (p: LocalPlan) => p.launches.filter((l) => l.kind === "control-plane");
+const pools = (p: LocalPlan) => p.launches.filter((l) => l.kind === "pool");
+
+function worker(c: LocalCluster): LocalMachine {
+  const w = c.machines.find((m) => m.launch.kind === "pool" && m.machine.running);
+  if (!w) throw new Error("no running worker");
+  return w;
+}
+
+/** Restart a joined node: it comes back Ready, with no second init (its boot sees kubelet.conf). */
+export const restartJoinedNode: Fault = {
+  name: "restart-joined-node",
+  async run(c) {
+    const w = worker(c);
+    await w.machine.stop();
+    if (w.machine.running) throw new Error(`${w.name} did not stop`);
+    const restarted = Date.now();
+    w.machine.boot();
+    // This boot's own lines: its boot script took the restart path, and the kubelet reports Ready again.
+    const end = Date.now() + 300_000;
+    let line: string | undefined;
+    while (!(line = c.bootLog(w, true).split("\n").find((l) => l.includes("already bootstrapped")))) {
+      if (Date.now() > end) throw new Error(`${w.name} did not take the restart path; this boot's log:\n${c.bootLog(w, true)}`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    while (c.lastReadyHeartbeat(w) <= restarted) {
+      if (Date.now() > end) throw new Error(`${w.name} did not report Ready after its restart`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    const init = exactlyOneInit(c);
+    return `${w.name} Ready again via "${line.trim()}"; the one init is still ${init}`;
+  },
+};
+
+/** A new bootstrap token, as `random` would mint it. */
+function newToken(): string {
+  const a = "abcdefghijklmnopqrstuvwxyz0123456789";
+  const pick = (n: number) => Array.from({ length: n }, () => a[Math.floor(Math.random() * a.length)]).join("");
+  return `${pick(6)}.${pick(16)}`;
+}
+
+/**
+ * Rotate the token, then boot a new worker: the bundles get the new token (as `pulumi up` writes a
+ * new secret version), the control plane's token sync puts it into the cluster, the old one is
+ * deleted, and a fresh worker from the same launch template joins with the new one.
+ */
+export const rotateTokenNewWorker: Fault = {
+  name: "rotate-token-new-worker",
+  async run(c) {
+    const old = c.plan.bootstrapToken;
+    const token = newToken();
+    for (const [name, value] of Object.entries(c.plan.secrets)) {
+      if (!value.includes(old)) continue;
+      c.plan.secrets[name] = value.split(old).join(token);
+      c.aws.putSecret(name, c.plan.secrets[name]!);
+    }
+    c.plan.bootstrapToken = token;
+    const cp = c.machines.find((m) => m.launch.kind === "control-plane" && m.machine.running)!;
+    const sync = cp.machine.exec(["systemctl", "start", "kubeadm-aws-token-sync.service"], 120_000);
+    if (sync.status !== 0) throw new Error(`token sync failed on ${cp.name}: ${sync.stderr}\n${cp.machine.journal(["-u", "kubeadm-aws-token-sync.service", "-o", "cat"])}`);
+    const oldId = old.split(".")[0]!;
+    c.kubectl(["-n", "kube-system", "delete", "secret", `bootstrap-token-${oldId}`, "--ignore-not-found"]);
+    const listed = c.kubectl(["-n", "kube-system", "get", "secrets", "--field-selector", "type=bootstrap.kubernetes.io/token", "-o", "name"]).stdout;
+    if (!listed.includes(`bootstrap-token-${token.split(".")[0]}`)) throw new Error(`the token sync did not create the new token; tokens: ${listed}`);
+    if (listed.includes(`bootstrap-token-${oldId}`)) throw new Error("the old token is still in the cluster");
+    const launch = worker(c).launch;
+    const fresh = c.prepare(launch);
+    c.boot(fresh);
+    await c.waitReady([fresh], 600_000, { failOnAttempt: true });
+    return `${fresh.name} joined with the rotated token ${token.split(".")[0]}.*; old token ${oldId} deleted`;
+  },
+};
+
+/**
+ * A deliberately broken boot file: a worker whose join config pins a CA that is not the cluster's
+ * (a discovery defect). Its boot must fail, and the failure must carry the node's own kubeadm lines.
+ */
+export const brokenDiscovery: Fault = {
+  name: "broken-discovery",
+  async run(c) {
+    const launch = worker(c).launch;
+    const secret = Object.keys(c.plan.secrets).find((n) => n.endsWith(`/${launch.role}`))!;
+    const good = c.plan.secrets[secret]!;
+    const wrongPin = `sha256:${"0".repeat(64)}`;
+    const broken = good.replace(/sha256:[0-9a-f]{64}/g, wrongPin);
+    if (broken === good) throw new Error(`no CA pin in the ${launch.role} bundle`);
+    c.aws.putSecret(secret, broken);
+    const m = c.prepare(launch);
+    try {
+      c.boot(m);
+      try {
+        await c.waitReady([m], 600_000, { failOnAttempt: true });
+      } catch (e) {
+        if (!(e instanceof BootFailure)) throw e;
+        const msg = e.message;
+        if (!/kubeadm-aws\[worker-/.test(msg) || !/pinned|cluster-info|discovery/i.test(msg)) throw new Error(`the broken boot failed, but not with the node's own discovery lines:\n${msg}`);
+        const line = msg.split("\n").find((l) => /pinned|cluster-info/i.test(l)) ?? "";
+        return `failed as it must: ${line.trim().slice(0, 200)}`;
+      }
+      throw new Error(`${m.name} joined with a wrong CA pin`);
+    } finally {
+      await m.machine.kill();
+      c.aws.putSecret(secret, good);
+    }
+  },
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Stop the node that started the init while the others boot: the moment a control-plane node holds
+ * the init claim, its machine is killed and its instance terminated. Another control-plane node must
+ * take the claim over (the owner is gone), initialise, and the rest join: still exactly one cluster.
+ */
+async function bootKillingTheInitOwner(c: LocalCluster, machines: LocalMachine[], facts: Record<string, string>): Promise<LocalMachine[]> {
+  for (const m of machines) c.boot(m);
+  const end = Date.now() + 300_000;
+  let owner: string | undefined;
+  while (!(owner = initMarker(c).owner)) {
+    if (Date.now() > end) throw new BootFailure("no control-plane node claimed the init within 300 s");
+    c.checkBoots(machines);
+    await sleep(500);
+  }
+  const victim = machines.find((m) => m.identity.instanceId === owner);
+  if (!victim) throw new Error(`the init claim's owner ${owner} is none of the machines`);
+  await victim.machine.kill();
+  c.aws.terminateInstance(owner);
+  facts["stop-init-node"] = `killed ${victim.name} (${owner}) right after it claimed the init`;
+  c.log(`stopped the init claimant ${victim.name}`);
+  return machines.filter((m) => m !== victim);
+}
+
+/**
+ * Stop one etcd member of three (a stacked control-plane node, plug pulled): the API keeps answering
+ * and keeps taking writes through the load balancer. Then the machine comes back with its disk: its
+ * member rejoins and serves, from its own copy, the object written while it was down.
+ */
+export const stopEtcdMember: Fault = {
+  name: "stop-etcd-member",
+  async run(c) {
+    const init = exactlyOneInit(c);
+    const m = c.machines.find((x) => x.launch.kind === "control-plane" && x.machine.running && x.name !== init);
+    if (!m) throw new Error("no second running control-plane node");
+    await m.machine.kill();
+    const name = `written-while-${m.name}-was-down`;
+    let answered = 0;
+    for (let i = 0; i < 10; i++) {
+      if (c.kubectl(["get", "--raw", "/readyz"]).status === 0) answered++;
+      await sleep(1000);
+    }
+    if (answered < 8) throw new Error(`the API answered ${answered}/10 probes with one etcd member of three down`);
+    const cm = c.kubectl(["-n", "default", "create", "configmap", name, "--from-literal=k=v"]);
+    if (cm.status !== 0) throw new Error(`no write with one etcd member down: ${cm.stderr}`);
+    m.machine.boot();
+    const end = Date.now() + 300_000;
+    const pki = "/etc/kubernetes/pki/etcd";
+    for (;;) {
+      const r = m.machine.exec(["/usr/local/bin/etcdctl", "--endpoints=https://127.0.0.1:2379", `--cacert=${pki}/ca.crt`, `--cert=${pki}/healthcheck-client.crt`, `--key=${pki}/healthcheck-client.key`,
+        "get", `/registry/configmaps/default/${name}`, "--consistency=s", "--keys-only"], 20_000);
+      if (r.status === 0 && r.stdout.includes(name)) break;
+      if (Date.now() > end) throw new Error(`${m.name}'s etcd member did not serve the object written while it was down: ${r.stderr}`);
+      await sleep(3000);
+    }
+    await c.waitReady([m], 300_000);
+    return `API answered ${answered}/10 probes and took a write with ${m.name} down; its member rejoined and serves that write locally`;
+  },
+};
+
+export const LAYOUTS: Record<LayoutName, Layout> = {
+  // 1 control plane + 1 worker (the dev tier).
+  dev: {
+    plan: { stack: "dev" },
+    machines: (p) => [...controlPlane(p), pools(p)[0]!],
+    faults: [restartJoinedNode, rotateTokenNewWorker, brokenDiscovery],
+  },
+  // 3 control planes (stacked etcd) + 2 workers, one of a tainted pool (the standard tier; the staging stack).
+  standard: {
+    plan: { stack: "staging" },
+    machines: (p) => [...controlPlane(p), ...pools(p)],
+    boot: bootKillingTheInitOwner,
+    faults: [stopEtcdMember, restartJoinedNode],
+  },
+};
