@@ -10,12 +10,12 @@ cd "$(dirname "$0")/.." || exit 1
 # containerd (a joining kubelet validates its CRI before it bootstraps). etcd, kubeadm and the control
 # plane are built below at the manifest's versions, never taken from Debian.
 # For the local boot (tools/local-boot): debootstrap and systemd-nspawn (machines), HAProxy (the API load
-# balancer), dnsmasq (the VPC resolver), busybox-static (the test pod's image) and libseccomp-dev (runc is
-# built with seccomp).
+# balancer), dnsmasq (the VPC resolver), busybox-static (the test pod's image), libseccomp-dev (runc is
+# built with seccomp), iptables and conntrack (copied into the kube-proxy image).
 APT_PACKAGES=(cloud-init shellcheck packer yamllint openssl openssh-client systemd util-linux util-linux iproute2 curl containerd python3-pip
-  debootstrap systemd-container haproxy dnsmasq-base busybox-static libseccomp-dev)
+  debootstrap systemd-container haproxy dnsmasq-base busybox-static libseccomp-dev iptables conntrack)
 COMMANDS=(cloud-init shellcheck packer yamllint openssl ssh systemd-analyze unshare nsenter ip curl containerd pip3
-  debootstrap systemd-nspawn haproxy dnsmasq /bin/busybox /usr/include/seccomp.h)
+  debootstrap systemd-nspawn haproxy dnsmasq /bin/busybox /usr/include/seccomp.h /usr/sbin/xtables-nft-multi /usr/sbin/conntrack)
 missing=()
 for i in "${!COMMANDS[@]}"; do
   c="${COMMANDS[$i]}"

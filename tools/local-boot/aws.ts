@@ -128,7 +128,11 @@ export class AwsStandIns {
   }
 
   private writeHosts(): void {
-    const lines = [`${this.vpc.addresses.apiLb} ${this.plan.apiName}`, ...[...this.identities.values()].map((m) => `${m.ip} ${m.hostname}`)];
+    const lines = [
+      `${this.vpc.addresses.apiLb} ${this.plan.apiName}`,
+      ...this.plan.records.map((r) => `${r.ip} ${r.name}`),
+      ...[...this.identities.values()].map((m) => `${m.ip} ${m.hostname}`),
+    ];
     fs.writeFileSync(path.join(this.dir, "hosts"), `${lines.join("\n")}\n`);
   }
 

@@ -4,6 +4,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { DEFAULT_ETCD_PATHS, PKI_FILES } from "../../components/etcd/config";
+import { DEFAULT_ETCD_PORTS } from "../../components/etcd/members";
 import type { LocalCluster, LocalMachine } from "./cluster";
 
 /** The test image the local build makes (tools/node-artifacts): Debian's busybox-static. */
@@ -20,7 +22,8 @@ export function exactlyOneInit(c: LocalCluster): string {
 export function initMarker(c: LocalCluster): { owner?: string; initializedAt?: string } {
   const table = c.plan.tables.find((t) => t.name.endsWith("-init"));
   if (!table) return {};
-  const out = JSON.parse(c.aws.aws(["dynamodb", "get-item", "--table-name", table.name, "--key", JSON.stringify({ [table.hashKey]: { S: "init" } }), "--consistent-read"])) as { Item?: Record<string, { S?: string }> };
+  // The CLI prints nothing when there is no item yet.
+  const out = JSON.parse(c.aws.aws(["dynamodb", "get-item", "--table-name", table.name, "--key", JSON.stringify({ [table.hashKey]: { S: "init" } }), "--consistent-read"]) || "{}") as { Item?: Record<string, { S?: string }> };
   return { owner: out.Item?.owner?.S, initializedAt: out.Item?.initializedAt?.S };
 }
 
@@ -73,4 +76,22 @@ function applyJson(c: LocalCluster, obj: unknown): { status: number; stderr: str
   const r = c.kubectl(["apply", "-f", file]);
   fs.rmSync(file);
   return r;
+}
+
+/** Every dedicated etcd member is a healthy voting member of one cluster, asked from each member itself. */
+export function etcdHealthy(members: LocalMachine[]): string {
+  const pki = (f: string) => `${DEFAULT_ETCD_PATHS.pkiDir}/${f}`;
+  const out: string[] = [];
+  for (const m of members) {
+    // The member's server certificate is also a client certificate (server_auth + client_auth).
+    const r = m.machine.exec(["/usr/local/bin/etcdctl", `--endpoints=https://${m.identity.ip}:${DEFAULT_ETCD_PORTS.client}`, `--cacert=${pki(PKI_FILES.ca)}`,
+      `--cert=${pki(PKI_FILES.serverCert)}`, `--key=${pki(PKI_FILES.serverKey)}`, "endpoint", "status", "-w", "json"], 30_000);
+    if (r.status !== 0) throw new Error(`etcd member ${m.name} does not answer: ${r.stderr}`);
+    out.push(r.stdout);
+  }
+  const statuses = out.map((o) => (JSON.parse(o) as { Status: { header: { cluster_id: number }; leader: number; isLearner?: boolean } }[])[0]!.Status);
+  const clusters = new Set(statuses.map((x) => String(x.header.cluster_id)));
+  if (clusters.size !== 1) throw new Error(`the members report ${clusters.size} clusters`);
+  if (statuses.some((x) => x.isLearner)) throw new Error("a member is still a learner");
+  return `${members.length}/${members.length} members answer, one cluster, leader ${statuses[0]!.leader.toString(16)}`;
 }

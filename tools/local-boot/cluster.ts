@@ -36,6 +36,15 @@ export interface LocalMachine {
 
 export class BootFailure extends Error {}
 
+/** Detaches the loop devices of a run's volumes (all local runs' when no folder is given). */
+export function detachVolumes(runDir = "/pka-boot-"): void {
+  const list = spawnSync("losetup", ["-l", "-n", "-O", "NAME,BACK-FILE"], { encoding: "utf8" }).stdout ?? "";
+  for (const line of list.split("\n")) {
+    const [dev, file] = line.trim().split(/\s+/);
+    if (dev && file?.includes(runDir)) spawnSync("losetup", ["-d", dev]);
+  }
+}
+
 /**
  * kube-proxy sets `nf_conntrack_max` (its default: 32768 per core, at least 131072) unless it already has
  * that value. The setting is global, writable only from the host's network namespace, where kube-proxy
@@ -80,7 +89,7 @@ export class LocalCluster {
   /** Prepares a machine for a launch (its own root copied from the image, its seed) without booting it. */
   prepare(launch: Launch, opts: { zone?: string; name?: string } = {}): LocalMachine {
     const cpIndex = launch.kind === "control-plane" ? this.plan.launches.filter((l) => l.kind === "control-plane").indexOf(launch) : -1;
-    const ip = cpIndex >= 0 ? this.cpAddresses[cpIndex]! : this.vpc.addresses.machine(this.next++);
+    const ip = launch.fixedIp ?? (cpIndex >= 0 ? this.cpAddresses[cpIndex]! : this.vpc.addresses.machine(this.next++));
     const name = opts.name ?? `${launch.role}-${this.machines.filter((m) => m.launch === launch).length}`;
     const zone = opts.zone ?? launch.availabilityZone ?? `${this.plan.region}a`;
     const identity: MachineIdentity = {
@@ -96,7 +105,8 @@ export class LocalCluster {
     this.seed(root, launch.userData, identity);
     const netns = this.vpc.addMachine(name, ip);
     this.aws.addMachine(identity);
-    const m: LocalMachine = { name, launch, identity, machine: new Machine({ root, machine: name, netns }, path.join(dir, "console.log")), netns };
+    const binds = launch.volume ? this.attachVolume(launch.volume) : [];
+    const m: LocalMachine = { name, launch, identity, machine: new Machine({ root, machine: name, netns, binds }, path.join(dir, "console.log")), netns };
     this.machines.push(m);
     return m;
   }
@@ -135,6 +145,35 @@ export class LocalCluster {
     w("etc/containerd/conf.d/90-local-boot.toml", "version = 3\n\n[plugins.'io.containerd.cri.v1.runtime']\n  restrict_oom_score_adj = true\n");
   }
 
+  /**
+   * Replaces a machine as its group or `pulumi up` would: the old one is killed and unplugged (its
+   * instance terminated), a new instance of the same launch boots with a fresh disk. A control-plane
+   * replacement takes the same address (the load balancer's target).
+   */
+  async replace(m: LocalMachine): Promise<LocalMachine> {
+    await m.machine.kill();
+    this.aws.terminateInstance(m.identity.instanceId);
+    this.vpc.removeMachine(m.netns);
+    const fresh = this.prepare(m.launch, { name: `${m.launch.role}-${this.machines.filter((x) => x.launch === m.launch).length}` });
+    this.boot(fresh);
+    return fresh;
+  }
+
+  /**
+   * An EBS data volume: a sparse file per volume id (it outlives the machines, as the volume outlives
+   * instances) on a loop device, which the machine sees at the attachment's device name and at its own
+   * name (mount finds `UUID=` by scanning the devices /proc/partitions names).
+   */
+  private attachVolume(v: { volumeId: string; deviceName: string }): string[] {
+    const file = path.join(this.runDir, "volumes", `${v.volumeId}.img`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (!fs.existsSync(file)) { fs.writeFileSync(file, ""); fs.truncateSync(file, 2 << 30); }
+    const attached = spawnSync("losetup", ["-j", file, "-O", "NAME", "-n"], { encoding: "utf8" }).stdout.trim().split("\n")[0];
+    const dev = attached || spawnSync("losetup", ["--find", "--show", file], { encoding: "utf8" }).stdout.trim();
+    if (!dev.startsWith("/dev/loop")) throw new Error(`cannot attach a loop device for ${v.volumeId}`);
+    return [`${dev}:${v.deviceName}`, `${dev}:${dev}`];
+  }
+
   boot(m: LocalMachine): void {
     this.log(`boot ${m.name} (${m.launch.role}, ${m.identity.ip}, ${m.identity.instanceId})`);
     m.machine.boot();
@@ -144,7 +183,7 @@ export class LocalCluster {
   async waitForBootUnits(machines: LocalMachine[], ms: number): Promise<void> {
     const end = Date.now() + ms;
     for (;;) {
-      const waiting = machines.filter((m) => !/kubeadm-aws\[/.test(this.bootLog(m)));
+      const waiting = machines.filter((m) => !(m.launch.kind === "etcd" ? /etcd-member-boot/ : /kubeadm-aws\[/).test(this.bootLog(m)));
       if (waiting.length === 0) return;
       for (const m of waiting) if (!m.machine.running) throw new BootFailure(`${m.name} stopped while booting; its console:\n${fs.readFileSync(m.machine.consoleLog, "utf8").slice(-4000)}`);
       if (Date.now() > end) {
@@ -186,7 +225,9 @@ export class LocalCluster {
 
   /** The machine's boot log (the bootstrap unit's journal lines). */
   bootLog(m: LocalMachine, currentBoot = false): string {
-    return m.machine.journal([...(currentBoot ? ["-b"] : []), "-u", BOOTSTRAP_UNIT, "-o", "cat"]);
+    // A dedicated etcd member boots from cloud-init's runcmd (etcd-member-boot), the others by the bootstrap unit.
+    const unit = m.launch.kind === "etcd" ? "cloud-final.service" : BOOTSTRAP_UNIT;
+    return m.machine.journal([...(currentBoot ? ["-b"] : []), "-u", unit, "-o", "cat"]);
   }
 
   /** Every `kubeadm-aws[...]` line the machines' boots wrote saying how they bootstrapped. */
@@ -199,7 +240,7 @@ export class LocalCluster {
     for (const m of machines) {
       if (!m.machine.running) continue;
       const log = this.bootLog(m);
-      const gaveUp = /giving up|boot failed|no reset; replace the node/.test(log);
+      const gaveUp = /giving up|boot failed|no reset; replace the node|etcd-member-boot: .*(never appeared|cannot read)/.test(log);
       const attemptFailed = /failed \(attempt \d+\)/.test(log);
       if (gaveUp || (failOnAttempt && attemptFailed)) {
         throw new BootFailure(`${m.name} (${m.launch.role}) failed to boot; its log ends:\n${log.split("\n").slice(-40).join("\n")}`);
@@ -216,7 +257,8 @@ export class LocalCluster {
     type Node = { metadata: { name: string }; spec: { podCIDR?: string; providerID?: string; taints?: { key: string }[] }; status: { addresses?: { type: string; address: string }[] } };
     const nodes = this.kubectlJson<{ items: Node[] }>(["get", "nodes"])?.items ?? [];
     for (const n of nodes) {
-      const m = this.machines.find((x) => x.identity.hostname === n.metadata.name);
+      // The running machine of that name (a replacement takes its predecessor's address, so its name too).
+      const m = this.machines.find((x) => x.identity.hostname === n.metadata.name && x.machine.running);
       if (!m || !n.spec.podCIDR) continue;
       const conf = path.join(m.machine.opts.root, "etc/cni/net.d/10-local-bridge.conflist");
       if (!fs.existsSync(conf)) {
@@ -273,5 +315,6 @@ export class LocalCluster {
   async stopAll(): Promise<void> {
     await Promise.all(this.machines.map((m) => m.machine.kill()));
     this.aws.stopAll();
+    detachVolumes(this.runDir);
   }
 }

@@ -90,6 +90,13 @@ export class LocalVpc {
     return `/run/netns/${ns}`;
   }
 
+  /** Unplugs a stopped machine: its namespace (and with it its veth and address) goes. */
+  removeMachine(machineNsPath: string): void {
+    const ns = machineNsPath.replace("/run/netns/", "");
+    for (const pid of ip(["netns", "pids", ns], true).split("\n").filter(Boolean)) try { process.kill(Number(pid), "SIGKILL"); } catch { /* gone */ }
+    ip(["netns", "delete", ns], true);
+  }
+
   /** A route in a machine's namespace (pod ranges of other nodes: see cluster.ts). */
   route(machineNsPath: string, cidr: string, via: string): void {
     ip(["-n", machineNsPath.replace("/run/netns/", ""), "route", "replace", cidr, "via", via]);

@@ -23,6 +23,10 @@ export interface Launch {
   asgName?: string;
   /** Availability zone (instances) or undefined (pools: the test picks). */
   availabilityZone?: string;
+  /** The instance's fixed private address (an etcd member's network interface). */
+  fixedIp?: string;
+  /** The data volume attached to the instance (an etcd member's). */
+  volume?: { volumeId: string; deviceName: string };
 }
 
 export interface LocalPlan {
@@ -42,8 +46,8 @@ export interface LocalPlan {
   secrets: Record<string, string>;
   /** DynamoDB tables: name, hash key and attribute types. */
   tables: { name: string; hashKey: string; attributes: { name: string; type: string }[] }[];
-  /** Private zone records: name → target (the API alias). */
-  privateNames: string[];
+  /** The private zone's A records with addresses (etcd members); the API's alias is `apiName`. */
+  records: { name: string; ip: string }[];
   resources: RecordedResource[];
 }
 
@@ -73,8 +77,20 @@ export async function planForLocalBoot(o: PlanOptions): Promise<LocalPlan> {
   for (const r of rs) {
     if (r.type === "aws:ec2/instance:Instance" && typeof r.rawInputs.userData === "string") {
       const role = roleOf(r.rawInputs.userData);
-      if (!role) continue;
-      launches.push({ resource: r.name, role, userData: r.rawInputs.userData, kind: role.startsWith("etcd") ? "etcd" : "control-plane", availabilityZone: r.rawInputs.availabilityZone as string | undefined });
+      if (role) {
+        launches.push({ resource: r.name, role, userData: r.rawInputs.userData, kind: "control-plane", availabilityZone: r.rawInputs.availabilityZone as string | undefined });
+        continue;
+      }
+      // A dedicated etcd member: its stable network interface and its data volume.
+      const eniId = (r.rawInputs.primaryNetworkInterface as { networkInterfaceId?: string } | undefined)?.networkInterfaceId;
+      const eni = rs.find((x) => x.type === "aws:ec2/networkInterface:NetworkInterface" && x.id === eniId);
+      const attachment = rs.find((x) => x.type === "aws:ec2/volumeAttachment:VolumeAttachment" && x.rawInputs.instanceId === r.id);
+      if (!eni || !attachment) continue; // the bastion is a launch template, so nothing else is here
+      launches.push({
+        resource: r.name, role: r.name.replace(/^.*-(etcd-\d+)$/, "$1"), userData: r.rawInputs.userData, kind: "etcd",
+        fixedIp: (eni.rawInputs.privateIps as string[])[0],
+        volume: { volumeId: String(attachment.rawInputs.volumeId), deviceName: String(attachment.rawInputs.deviceName) },
+      });
     }
     if (r.type === "aws:ec2/launchTemplate:LaunchTemplate" && typeof r.rawInputs.userData === "string") {
       const userData = Buffer.from(r.rawInputs.userData, "base64").toString("utf8");
@@ -116,7 +132,8 @@ export async function planForLocalBoot(o: PlanOptions): Promise<LocalPlan> {
     launches,
     secrets,
     tables,
-    privateNames: [apiName],
+    records: rs.filter((r) => r.type === "aws:route53/record:Record" && r.rawInputs.type === "A" && Array.isArray(r.rawInputs.records))
+      .map((r) => ({ name: String(r.rawInputs.name), ip: String((r.rawInputs.records as string[])[0]) })),
     resources: rs,
   };
 }

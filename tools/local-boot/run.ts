@@ -9,8 +9,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ensureNodeArtifacts } from "../node-artifacts/build";
 import { ensureBinaries } from "../k8s/build";
-import { BootFailure, LocalCluster, type LocalMachine } from "./cluster";
-import { coreDnsRuns, exactlyOneInit, initMarker, podResolvesService, TEST_IMAGE_PREFIX } from "./checks";
+import { BootFailure, detachVolumes, LocalCluster, type LocalMachine } from "./cluster";
+import { coreDnsRuns, etcdHealthy, exactlyOneInit, initMarker, podResolvesService, TEST_IMAGE_PREFIX } from "./checks";
 import { leftNamespaces, removeAllNamespaces } from "./network";
 import { removeAllCgroups } from "./nspawn";
 import { planForLocalBoot, type LocalPlan } from "./plan";
@@ -60,6 +60,7 @@ export function prepareImage(log: (l: string) => void): Prepared {
 export function cleanupHost(): void {
   removeAllNamespaces();
   removeAllCgroups();
+  detachVolumes();
 }
 
 /** What is left of local runs on this host: namespaces, cgroups still holding processes. Empty after a run. */
@@ -84,7 +85,7 @@ export async function runLayout(name: LayoutName, prepared: Prepared, log: (l: s
     cluster = new LocalCluster(plan, prepared.image, runDir, log);
     await cluster.start();
     const machines: LocalMachine[] = layout.machines(plan).map((l) => cluster!.prepare(l));
-    total = machines.length;
+    total = machines.filter((m) => m.launch.kind !== "etcd").length;
     t = Date.now();
     let expected = machines;
     if (layout.boot) expected = await layout.boot(cluster, machines, facts);
@@ -95,8 +96,11 @@ export async function runLayout(name: LayoutName, prepared: Prepared, log: (l: s
     await cluster.waitForApi(600_000);
     phases.init = Date.now() - t;
     t = Date.now();
-    ready = await cluster.waitReady(expected, 900_000);
+    const nodes = expected.filter((m) => m.launch.kind !== "etcd");
+    ready = await cluster.waitReady(nodes, 900_000);
     phases.joins = Date.now() - t;
+    const members = expected.filter((m) => m.launch.kind === "etcd");
+    if (members.length > 0) facts.etcd = etcdHealthy(members);
     facts.init = exactlyOneInit(cluster);
     const marker = initMarker(cluster);
     if (!marker.initializedAt) throw new Error(`the init marker is not set: ${JSON.stringify(marker)}`);
@@ -112,8 +116,9 @@ export async function runLayout(name: LayoutName, prepared: Prepared, log: (l: s
       facts[fault.name] = await fault.run(cluster, { testImage: prepared.testImage, log });
       phases[`fault:${fault.name}`] = Date.now() - t;
     }
-    ready = cluster.machines.filter((m) => m.machine.running && cluster!.readiness().get(m.identity.hostname)).length;
-    total = cluster.machines.filter((m) => m.machine.running).length;
+    const running = cluster.machines.filter((m) => m.machine.running && m.launch.kind !== "etcd");
+    ready = running.filter((m) => cluster!.readiness().get(m.identity.hostname)).length;
+    total = running.length;
     return { layout: name, ready, total, ok: true, phases, facts };
   } catch (e) {
     const error = e instanceof BootFailure ? e.message : (e as Error).stack ?? String(e);
