@@ -78,8 +78,12 @@ export class AwsStandIns {
     for (const [name, value] of Object.entries(this.plan.secrets)) {
       const file = path.join(this.dir, "secret.json");
       fs.writeFileSync(file, value, { mode: 0o600 });
-      this.aws(["secretsmanager", "create-secret", "--name", name, "--secret-string", `file://${file}`]);
+      // moto gives the secret the ARN the plan gave it (its custom-id tag sets the 6-character suffix).
+      const suffix = /-([A-Za-z0-9]{6})$/.exec(this.plan.secretArns[name] ?? "")?.[1];
+      this.aws(["secretsmanager", "create-secret", "--name", name, "--secret-string", `file://${file}`, ...(suffix ? ["--tags", `Key=_custom_id_,Value=${suffix}`] : [])]);
       fs.rmSync(file);
+      const arn = this.plan.secretArns[name];
+      if (arn && !this.aws(["secretsmanager", "describe-secret", "--secret-id", arn, "--query", "ARN"]).includes(arn)) throw new Error(`moto did not give ${name} the plan's ARN ${arn}`);
     }
     for (const t of this.plan.tables) {
       this.aws(["dynamodb", "create-table", "--table-name", t.name, "--billing-mode", "PAY_PER_REQUEST",

@@ -41,32 +41,40 @@ export async function coreDnsRuns(c: LocalCluster, ms = 180_000): Promise<void> 
 
 /**
  * A Pod on `worker` resolves the `kubernetes` Service through the cluster DNS and gets its
- * ClusterIP: scheduling, the pod network, kube-proxy's Service rules and CoreDNS all work.
+ * ClusterIP: scheduling, the pod network, kube-proxy's Service rules and CoreDNS all work. A node that
+ * has just joined may not have its Service rules yet, so a failed lookup is tried again with a new Pod
+ * until `ms` has passed; the answer says on which attempt it resolved.
  */
 export async function podResolvesService(c: LocalCluster, worker: LocalMachine, image: string, ms = 180_000): Promise<string> {
-  const name = `dns-check-${Date.now() % 100000}`;
   const svc = c.kubectlJson<{ spec: { clusterIP: string } }>(["-n", "default", "get", "service", "kubernetes"]);
   if (!svc) throw new Error("no kubernetes Service");
-  const pod = {
-    apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default" },
-    spec: {
-      nodeName: worker.identity.hostname, restartPolicy: "Never",
-      containers: [{ name: "lookup", image, imagePullPolicy: "Never", command: ["nslookup", "kubernetes.default.svc.cluster.local"] }],
-    },
-  };
-  const applied = applyJson(c, pod);
-  if (applied.status !== 0) throw new Error(`cannot create the DNS check pod: ${applied.stderr}`);
   const end = Date.now() + ms;
-  for (;;) {
-    const p = c.kubectlJson<{ status: { phase: string } }>(["-n", "default", "get", "pod", name]);
-    if (p && (p.status.phase === "Succeeded" || p.status.phase === "Failed")) {
-      const logs = c.kubectl(["-n", "default", "logs", name]).stdout;
-      c.kubectl(["-n", "default", "delete", "pod", name, "--wait=false"]);
-      if (p.status.phase !== "Succeeded" || !logs.includes(svc.spec.clusterIP)) throw new Error(`the pod on ${worker.name} did not resolve the kubernetes Service (${svc.spec.clusterIP}); phase ${p.status.phase}, output:\n${logs}`);
-      return logs;
+  const failures: string[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const name = `dns-check-${attempt}-${Date.now() % 100000}`;
+    const pod = {
+      apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default" },
+      spec: {
+        nodeName: worker.identity.hostname, restartPolicy: "Never",
+        containers: [{ name: "lookup", image, imagePullPolicy: "Never", command: ["nslookup", "kubernetes.default.svc.cluster.local"] }],
+      },
+    };
+    const applied = applyJson(c, pod);
+    if (applied.status !== 0) throw new Error(`cannot create the DNS check pod: ${applied.stderr}`);
+    for (;;) {
+      const p = c.kubectlJson<{ status: { phase: string } }>(["-n", "default", "get", "pod", name]);
+      if (p && (p.status.phase === "Succeeded" || p.status.phase === "Failed")) {
+        const logs = c.kubectl(["-n", "default", "logs", name]).stdout;
+        c.kubectl(["-n", "default", "delete", "pod", name, "--wait=false"]);
+        if (p.status.phase === "Succeeded" && logs.includes(svc.spec.clusterIP)) return `${logs.trim().split("\n").slice(-2).join(" ")} (attempt ${attempt})`;
+        failures.push(`attempt ${attempt}: ${p.status.phase}: ${logs.trim()}`);
+        break;
+      }
+      if (Date.now() > end) throw new Error(`the DNS check pod did not finish in ${ms / 1000} s:\n${c.kubectl(["-n", "default", "describe", "pod", name]).stdout.slice(-3000)}`);
+      await new Promise((r2) => setTimeout(r2, 2000));
     }
-    if (Date.now() > end) throw new Error(`the DNS check pod did not finish in ${ms / 1000} s:\n${c.kubectl(["-n", "default", "describe", "pod", name]).stdout.slice(-3000)}`);
-    await new Promise((r2) => setTimeout(r2, 2000));
+    if (Date.now() > end) throw new Error(`no Pod on ${worker.name} resolved the kubernetes Service (${svc.spec.clusterIP}) in ${ms / 1000} s:\n${failures.join("\n")}`);
+    await new Promise((r2) => setTimeout(r2, 5000));
   }
 }
 
@@ -94,4 +102,15 @@ export function etcdHealthy(members: LocalMachine[]): string {
   if (clusters.size !== 1) throw new Error(`the members report ${clusters.size} clusters`);
   if (statuses.some((x) => x.isLearner)) throw new Error("a member is still a learner");
   return `${members.length}/${members.length} members answer, one cluster, leader ${statuses[0]!.leader.toString(16)}`;
+}
+
+/** cloud-init ran every module of every machine's user data without an error (`cloud-init status`: done). */
+export function cloudInitDone(machines: LocalMachine[]): string {
+  const bad: string[] = [];
+  for (const m of machines) {
+    const r = m.machine.exec(["cloud-init", "status", "--long"], 30_000);
+    if (r.status !== 0 || !/status: done/.test(r.stdout)) bad.push(`${m.name}: ${r.stdout.trim()} ${r.stderr.trim()}`);
+  }
+  if (bad.length > 0) throw new Error(`cloud-init did not finish cleanly:\n${bad.join("\n")}`);
+  return `${machines.length} machines: status done, no errors`;
 }

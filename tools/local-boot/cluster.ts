@@ -36,13 +36,15 @@ export interface LocalMachine {
 
 export class BootFailure extends Error {}
 
+/** Loop devices of local runs' volumes (of one run folder when given). */
+export function attachedVolumes(runDir = "/pka-boot-"): string[] {
+  const list = spawnSync("losetup", ["-l", "-n", "-O", "NAME,BACK-FILE"], { encoding: "utf8" }).stdout ?? "";
+  return list.split("\n").map((l) => l.trim().split(/\s+/)).filter(([dev, file]) => dev && file?.includes(runDir)).map(([dev]) => dev!);
+}
+
 /** Detaches the loop devices of a run's volumes (all local runs' when no folder is given). */
 export function detachVolumes(runDir = "/pka-boot-"): void {
-  const list = spawnSync("losetup", ["-l", "-n", "-O", "NAME,BACK-FILE"], { encoding: "utf8" }).stdout ?? "";
-  for (const line of list.split("\n")) {
-    const [dev, file] = line.trim().split(/\s+/);
-    if (dev && file?.includes(runDir)) spawnSync("losetup", ["-d", dev]);
-  }
+  for (const dev of attachedVolumes(runDir)) spawnSync("losetup", ["-d", dev]);
 }
 
 /**
@@ -167,7 +169,7 @@ export class LocalCluster {
   private attachVolume(v: { volumeId: string; deviceName: string }): string[] {
     const file = path.join(this.runDir, "volumes", `${v.volumeId}.img`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    if (!fs.existsSync(file)) { fs.writeFileSync(file, ""); fs.truncateSync(file, 2 << 30); }
+    if (!fs.existsSync(file)) { fs.writeFileSync(file, ""); fs.truncateSync(file, 2 * 1024 ** 3); }
     const attached = spawnSync("losetup", ["-j", file, "-O", "NAME", "-n"], { encoding: "utf8" }).stdout.trim().split("\n")[0];
     const dev = attached || spawnSync("losetup", ["--find", "--show", file], { encoding: "utf8" }).stdout.trim();
     if (!dev.startsWith("/dev/loop")) throw new Error(`cannot attach a loop device for ${v.volumeId}`);
@@ -240,7 +242,7 @@ export class LocalCluster {
     for (const m of machines) {
       if (!m.machine.running) continue;
       const log = this.bootLog(m);
-      const gaveUp = /giving up|boot failed|no reset; replace the node|etcd-member-boot: .*(never appeared|cannot read)/.test(log);
+      const gaveUp = /giving up|boot failed|no reset; replace the node|etcd-member-boot: .*(never appeared|cannot read)|cloud-final.service: Failed with result/.test(log);
       const attemptFailed = /failed \(attempt \d+\)/.test(log);
       if (gaveUp || (failOnAttempt && attemptFailed)) {
         throw new BootFailure(`${m.name} (${m.launch.role}) failed to boot; its log ends:\n${log.split("\n").slice(-40).join("\n")}`);

@@ -2,12 +2,15 @@
  * The layouts the tiers use, each planned from a stack file, and the faults each survives
  * (docs/local-boot.md, "Layouts" and "Faults").
  */
+import * as path from "node:path";
+import { DEFAULT_ETCD_PATHS, PKI_FILES } from "../../components/etcd/config";
+import { DEFAULT_ETCD_PORTS } from "../../components/etcd/members";
 import type { PlanOptions } from "../plan/run";
 import { BootFailure, type LocalCluster, type LocalMachine } from "./cluster";
 import { exactlyOneInit, initMarker } from "./checks";
 import type { Launch, LocalPlan } from "./plan";
 
-export type LayoutName = "dev" | "standard";
+export type LayoutName = "dev" | "standard" | "critical";
 
 export interface FaultContext {
   testImage: string;
@@ -215,6 +218,57 @@ export const stopEtcdMember: Fault = {
   },
 };
 
+/** A serializable (local) read of one key from a dedicated member, with the member's own certificate. */
+function memberGet(m: LocalMachine, key: string): { status: number; stdout: string; stderr: string } {
+  const pki = (f: string) => `${DEFAULT_ETCD_PATHS.pkiDir}/${f}`;
+  return m.machine.exec(["/usr/local/bin/etcdctl", `--endpoints=https://${m.identity.ip}:${DEFAULT_ETCD_PORTS.client}`, `--cacert=${pki(PKI_FILES.ca)}`,
+    `--cert=${pki(PKI_FILES.serverCert)}`, `--key=${pki(PKI_FILES.serverKey)}`, ...key.split(" ")], 20_000);
+}
+
+/**
+ * Stop a dedicated etcd member of three, then replace it: the API keeps answering and taking writes;
+ * a new instance attached to the member's data volume comes up as the same member (same member ID) and
+ * serves, from its own copy, what was written before and while it was gone.
+ */
+export const replaceEtcdMember: Fault = {
+  name: "replace-etcd-member",
+  async run(c) {
+    const members = c.machines.filter((m) => m.launch.kind === "etcd" && m.machine.running);
+    const victim = members[1];
+    if (!victim || members.length < 3) throw new Error("the critical layout needs three running members");
+    const before = c.kubectl(["-n", "default", "create", "configmap", "written-before", "--from-literal=k=v"]);
+    if (before.status !== 0) throw new Error(`write failed: ${before.stderr}`);
+    const idOf = (m: LocalMachine) => {
+      const r = memberGet(m, "endpoint status -w json");
+      if (r.status !== 0) throw new Error(`${m.name} does not answer: ${r.stderr}`);
+      return (JSON.parse(r.stdout) as { Status: { header: { member_id: number } } }[])[0]!.Status.header.member_id.toString(16);
+    };
+    const id = idOf(victim);
+    await victim.machine.kill();
+    await sleep(5000);
+    let answered = 0;
+    for (let i = 0; i < 10; i++) {
+      if (c.kubectl(["get", "--raw", "/readyz"]).status === 0) answered++;
+      await sleep(500);
+    }
+    if (answered < 10) throw new Error(`with etcd member ${victim.name} down the API answered ${answered}/10 probes`);
+    const during = c.kubectl(["-n", "default", "create", "configmap", "written-while-down", "--from-literal=k=v"]);
+    if (during.status !== 0) throw new Error(`no write with one member down: ${during.stderr}`);
+    const fresh = await c.replace(victim);
+    const end = Date.now() + 300_000;
+    for (;;) {
+      const a = memberGet(fresh, "get /registry/configmaps/default/written-before --consistency=s --keys-only");
+      const b = memberGet(fresh, "get /registry/configmaps/default/written-while-down --consistency=s --keys-only");
+      if (a.status === 0 && b.status === 0 && a.stdout.includes("written-before") && b.stdout.includes("written-while-down")) break;
+      if (Date.now() > end) throw new Error(`the replaced member ${fresh.name} does not serve the writes: ${a.stderr}${b.stderr}\n${c.bootLog(fresh).split("\n").slice(-20).join("\n")}`);
+      await sleep(3000);
+    }
+    const newId = idOf(fresh);
+    if (newId !== id) throw new Error(`the replacement came up as member ${newId}, not ${id}: it did not keep the member's data`);
+    return `API answered ${answered}/10 with ${victim.name} down and took a write; the replacement ${fresh.name} is member ${id} again and serves both writes locally`;
+  },
+};
+
 export const LAYOUTS: Record<LayoutName, Layout> = {
   // 1 control plane + 1 worker (the dev tier).
   dev: {
@@ -228,5 +282,11 @@ export const LAYOUTS: Record<LayoutName, Layout> = {
     machines: (p) => [...controlPlane(p), ...pools(p)],
     boot: bootKillingTheInitOwner,
     faults: [stopEtcdMember, restartJoinedNode],
+  },
+  // 3 dedicated etcd members on their data volumes + 1 control plane + 1 worker (the critical tier's shape, scaled down).
+  critical: {
+    plan: { configFile: path.join(__dirname, "stacks", "Pulumi.critical.yaml") },
+    machines: (p) => [...p.launches.filter((l) => l.kind === "etcd"), ...controlPlane(p), pools(p)[0]!],
+    faults: [replaceEtcdMember],
   },
 };

@@ -42,8 +42,10 @@ export interface LocalPlan {
   /** The join token the bundles carry (secret; a fault rotates it). */
   bootstrapToken: string;
   launches: Launch[];
-  /** Secret name → value (the bundles). */
+  /** Secret name → value (the bundles, the etcd members' certificates). */
   secrets: Record<string, string>;
+  /** Secret name → the ARN the plan gave it (an etcd member's boot reads its secret by ARN). */
+  secretArns: Record<string, string>;
   /** DynamoDB tables: name, hash key and attribute types. */
   tables: { name: string; hashKey: string; attributes: { name: string; type: string }[] }[];
   /** The private zone's A records with addresses (etcd members); the API's alias is `apiName`. */
@@ -101,10 +103,15 @@ export async function planForLocalBoot(o: PlanOptions): Promise<LocalPlan> {
     }
   }
   const secrets: Record<string, string> = {};
+  const secretArns: Record<string, string> = {};
   for (const v of rs.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion")) {
     const secret = rs.find((s) => s.type === "aws:secretsmanager/secret:Secret" && s.id !== undefined && s.id === v.rawInputs.secretId);
-    const name = secret?.rawInputs.name;
-    if (typeof name === "string" && typeof v.rawInputs.secretString === "string") secrets[name] = v.rawInputs.secretString;
+    if (!secret || typeof v.rawInputs.secretString !== "string") continue;
+    // A Secret's id is its ARN (`…:secret:<name>-<6 characters>`); an auto-named one has its name only there.
+    const arn = String(secret.id);
+    const name = typeof secret.rawInputs.name === "string" ? secret.rawInputs.name : arn.split(":secret:")[1]!.replace(/-[A-Za-z0-9]{6}$/, "");
+    secrets[name] = v.rawInputs.secretString;
+    if (arn.includes(":secret:")) secretArns[name] = arn;
   }
   const tables = rs.filter((r) => r.type === "aws:dynamodb/table:Table").map((t) => ({
     name: String(t.rawInputs.name),
@@ -131,6 +138,7 @@ export async function planForLocalBoot(o: PlanOptions): Promise<LocalPlan> {
     bootstrapToken: String(pki.rawOutputs!.bootstrapToken),
     launches,
     secrets,
+    secretArns,
     tables,
     records: rs.filter((r) => r.type === "aws:route53/record:Record" && r.rawInputs.type === "A" && Array.isArray(r.rawInputs.records))
       .map((r) => ({ name: String(r.rawInputs.name), ip: String((r.rawInputs.records as string[])[0]) })),

@@ -92,7 +92,7 @@ export function scriptEnvironment(buildHcl: string, v: PlatformVersions, overrid
 
 /** The base root file system (debootstrap), cached by suite and package list. */
 export function ensureBase(log: (l: string) => void, cacheDir?: string): string {
-  const key = createHash("sha256").update(JSON.stringify([DEBIAN_SUITE, BASE_PACKAGES, os.release()])).digest("hex").slice(0, 12);
+  const key = createHash("sha256").update(JSON.stringify([DEBIAN_SUITE, BASE_PACKAGES, os.release(), "en_US.UTF-8"])).digest("hex").slice(0, 12);
   const dir = path.join(cacheRoot(cacheDir), "local-boot", `base-${DEBIAN_SUITE}-${key}`);
   if (fs.existsSync(path.join(dir, ".done"))) return dir;
   const tmp = `${dir}.tmp`;
@@ -105,6 +105,11 @@ export function ensureBase(log: (l: string) => void, cacheDir?: string): string 
   run("chroot", [tmp, "apt-get", "update", "-qq"], apt);
   run("chroot", [tmp, "apt-get", "install", "-y", "-qq", "--no-install-recommends", ...BASE_PACKAGES.filter((p) => !(DEBOOTSTRAP_INCLUDE as readonly string[]).includes(p))], apt);
   run("chroot", [tmp, "apt-get", "clean"]);
+  // The locale cloud-init's locale module sets (en_US.UTF-8), generated as on the AMI's seed: without it
+  // that module fails, cloud-config.service with it.
+  const gen = path.join(tmp, "etc/locale.gen");
+  fs.writeFileSync(gen, fs.readFileSync(gen, "utf8").replace(/^# *(en_US\.UTF-8 UTF-8)$/m, "$1"));
+  run("chroot", [tmp, "locale-gen"]);
   kernelModulesStandIn(tmp);
   fs.writeFileSync(path.join(tmp, ".done"), `${new Date().toISOString()}\n`);
   fs.renameSync(tmp, dir);

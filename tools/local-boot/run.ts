@@ -9,8 +9,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ensureNodeArtifacts } from "../node-artifacts/build";
 import { ensureBinaries } from "../k8s/build";
-import { BootFailure, detachVolumes, LocalCluster, type LocalMachine } from "./cluster";
-import { coreDnsRuns, etcdHealthy, exactlyOneInit, initMarker, podResolvesService, TEST_IMAGE_PREFIX } from "./checks";
+import { attachedVolumes, BootFailure, detachVolumes, LocalCluster, type LocalMachine } from "./cluster";
+import { cloudInitDone, coreDnsRuns, etcdHealthy, exactlyOneInit, initMarker, podResolvesService, TEST_IMAGE_PREFIX } from "./checks";
 import { leftNamespaces, removeAllNamespaces } from "./network";
 import { removeAllCgroups } from "./nspawn";
 import { planForLocalBoot, type LocalPlan } from "./plan";
@@ -65,7 +65,7 @@ export function cleanupHost(): void {
 
 /** What is left of local runs on this host: namespaces, cgroups still holding processes. Empty after a run. */
 export function leftovers(): string[] {
-  return [...leftNamespaces(), ...removeAllCgroups()];
+  return [...leftNamespaces(), ...removeAllCgroups(), ...attachedVolumes()];
 }
 
 /** Runs one layout to the end, always cleaning up; never throws (the result says what failed). */
@@ -101,6 +101,7 @@ export async function runLayout(name: LayoutName, prepared: Prepared, log: (l: s
     phases.joins = Date.now() - t;
     const members = expected.filter((m) => m.launch.kind === "etcd");
     if (members.length > 0) facts.etcd = etcdHealthy(members);
+    facts.cloudInit = cloudInitDone(expected);
     facts.init = exactlyOneInit(cluster);
     const marker = initMarker(cluster);
     if (!marker.initializedAt) throw new Error(`the init marker is not set: ${JSON.stringify(marker)}`);
@@ -108,7 +109,7 @@ export async function runLayout(name: LayoutName, prepared: Prepared, log: (l: s
     t = Date.now();
     await coreDnsRuns(cluster);
     const worker = machines.find((m) => m.launch.kind === "pool");
-    if (worker) facts.dns = (await podResolvesService(cluster, worker, prepared.testImage)).trim().split("\n").slice(-2).join(" ");
+    if (worker) facts.dns = await podResolvesService(cluster, worker, prepared.testImage);
     phases.checks = Date.now() - t;
     for (const fault of layout.faults) {
       t = Date.now();
