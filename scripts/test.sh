@@ -69,6 +69,7 @@ if npm run -s boot:image; then
   echo "local node image ready ($(( $(date +%s) - image_started )) s)"
 else
   echo "the local node image build failed (see above); the local-boot tests will fail"
+  export PKA_LOCAL_IMAGE_ERROR="npm run -s boot:image failed in the test command (see its output)"
 fi
 
 echo "== typecheck (tsc --noEmit)"

@@ -12,6 +12,8 @@ export function bootLayout(name: LayoutName): () => LayoutResult {
   beforeAll(async () => {
     const why = localBootSupport();
     if (why) throw new Error(`the local boot cannot run here: ${why}`);
+    // The test command builds the image first; when that failed, say so once instead of building it again per file.
+    if (process.env.PKA_LOCAL_IMAGE_ERROR) throw new Error(`the local node image build failed: ${process.env.PKA_LOCAL_IMAGE_ERROR}`);
     const log = (l: string) => lines.push(l);
     result = await runLayout(name, prepareImage(log), log);
     process.stderr.write(`${formatResult(result)}\n`);

@@ -12,7 +12,9 @@ test("the three dedicated members form one etcd cluster and the control plane ru
   expect(r.facts.etcd).toMatch(/^3\/3 members answer, one cluster/);
   expect(r.facts.init).toMatch(/^control-plane-0-/);
   expect(r.ready).toBe(r.total);
-  expect(r.facts.dns).toMatch(/Address:? .*\d+\.\d+\.\d+\.\d+/);
+  expect(r.total).toBe(2);
+  expect(r.facts.dns).toMatch(/Name:\s+kubernetes\.default\.svc\.cluster\.local Address:? \d+\.\d+\.\d+\.\d+ \(attempt \d+\)$/);
+  expect(r.facts.cloudInit).toBe("5 machines: status done, no errors");
 });
 
 test("with one member down the API answers; its replacement on the same volume is the same member and has every write", () => {

@@ -19,7 +19,8 @@ test("every node is Ready and a Pod on a worker resolves the kubernetes Service"
   const r = run();
   expect(r.total).toBe(5);
   expect(r.ready).toBe(5);
-  expect(r.facts.dns).toMatch(/Address:? .*\d+\.\d+\.\d+\.\d+/);
+  expect(r.facts.dns).toMatch(/Name:\s+kubernetes\.default\.svc\.cluster\.local Address:? \d+\.\d+\.\d+\.\d+ \(attempt \d+\)$/);
+  expect(r.facts.cloudInit).toBe("5 machines: status done, no errors");
 });
 
 test("with one stacked etcd member of three down the API answers and takes writes; the member rejoins with its data", () => {

@@ -31,6 +31,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DEFAULT_VERSIONS } from "../../components/versions/manifest";
+import { BuildError, goEnv, isExecutable, lock } from "../build-util";
 
 /** The binaries a bin folder holds once the build is complete. */
 export const KUBERNETES_BINARIES = ["kubeadm", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "kubectl", "kubelet"] as const;
@@ -48,8 +49,7 @@ export interface BuildOptions {
   log?: (line: string) => void;
 }
 
-/** A build that cannot proceed, with a message that says what to do. */
-export class BuildError extends Error {}
+export { BuildError };
 
 /** The cache root. */
 export function cacheRoot(explicit?: string): string {
@@ -81,7 +81,8 @@ export function ensureBinaries(opts: BuildOptions = {}): string {
 
   const go = goToolchain();
   const env = goEnv(root);
-  const unlock = lock(root, log);
+  // One build at a time per cache (a test run and a shell may both ask).
+  const unlock = lock(path.join(root, "build.lock"), log);
   try {
     return buildLocked(kubernetes, etcd, root, bin, go, env, log);
   } finally {
@@ -112,57 +113,9 @@ function buildLocked(kubernetes: string, etcd: string, root: string, bin: string
   return bin;
 }
 
-/**
- * One build at a time per cache (a test run and a shell may both ask): a lock directory holding the
- * owner's pid. A lock whose owner is gone is taken over. Waits, polling, while another build runs.
- */
-function lock(root: string, log: (l: string) => void): () => void {
-  fs.mkdirSync(root, { recursive: true });
-  const dir = path.join(root, "build.lock");
-  let told = false;
-  for (;;) {
-    try {
-      fs.mkdirSync(dir);
-      fs.writeFileSync(path.join(dir, "pid"), String(process.pid));
-      return () => fs.rmSync(dir, { recursive: true, force: true });
-    } catch {
-      const owner = Number(readOr(path.join(dir, "pid"), "0"));
-      if (!owner || !alive(owner)) {
-        fs.rmSync(dir, { recursive: true, force: true });
-        continue;
-      }
-      if (!told) log(`waiting for the build in progress (pid ${owner})`);
-      told = true;
-      spawnSync("sleep", ["5"]);
-    }
-  }
-}
 
-function readOr(p: string, fallback: string): string {
-  try {
-    return fs.readFileSync(p, "utf8").trim();
-  } catch {
-    return fallback;
-  }
-}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-function isExecutable(p: string): boolean {
-  try {
-    fs.accessSync(p, fs.constants.X_OK);
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
 
 function linkInto(from: string, to: string): void {
   fs.rmSync(to, { force: true });
@@ -179,16 +132,6 @@ function goToolchain(): string {
   return r.stdout.trim();
 }
 
-function goEnv(root: string): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    GOMODCACHE: path.join(root, "go", "mod"),
-    GOCACHE: path.join(root, "go", "build"),
-    GOFLAGS: "-modcacherw",
-    GOWORK: "off",
-    CGO_ENABLED: "0",
-  };
-}
 
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, what: string): string {
   const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });

@@ -76,12 +76,9 @@ export class AwsStandIns {
   /** Creates what the plan's resources declare and the boot reads: the bundles, the init marker table. */
   private seed(): void {
     for (const [name, value] of Object.entries(this.plan.secrets)) {
-      const file = path.join(this.dir, "secret.json");
-      fs.writeFileSync(file, value, { mode: 0o600 });
       // moto gives the secret the ARN the plan gave it (its custom-id tag sets the 6-character suffix).
       const suffix = /-([A-Za-z0-9]{6})$/.exec(this.plan.secretArns[name] ?? "")?.[1];
-      this.aws(["secretsmanager", "create-secret", "--name", name, "--secret-string", `file://${file}`, ...(suffix ? ["--tags", `Key=_custom_id_,Value=${suffix}`] : [])]);
-      fs.rmSync(file);
+      this.withSecretFile(value, (file) => this.aws(["secretsmanager", "create-secret", "--name", name, "--secret-string", `file://${file}`, ...(suffix ? ["--tags", `Key=_custom_id_,Value=${suffix}`] : [])]));
       const arn = this.plan.secretArns[name];
       if (arn && !this.aws(["secretsmanager", "describe-secret", "--secret-id", arn, "--query", "ARN"]).includes(arn)) throw new Error(`moto did not give ${name} the plan's ARN ${arn}`);
     }
@@ -94,10 +91,14 @@ export class AwsStandIns {
 
   /** Replaces a secret's value (Pulumi rotating the token: a new secret version). */
   putSecret(name: string, value: string): void {
+    this.withSecretFile(value, (file) => this.aws(["secretsmanager", "put-secret-value", "--secret-id", name, "--secret-string", `file://${file}`]));
+  }
+
+  /** A secret value in a 0600 file for the CLI (never on its command line), removed whatever happens. */
+  private withSecretFile<T>(value: string, use: (file: string) => T): T {
     const file = path.join(this.dir, "secret.json");
     fs.writeFileSync(file, value, { mode: 0o600 });
-    this.aws(["secretsmanager", "put-secret-value", "--secret-id", name, "--secret-string", `file://${file}`]);
-    fs.rmSync(file);
+    try { return use(file); } finally { fs.rmSync(file, { force: true }); }
   }
 
   /** A new "instance": launched in moto's EC2 (so the init marker can ask whether it is alive). */
@@ -157,8 +158,9 @@ frontend api
   default_backend control_plane
 backend control_plane
   option httpchk GET ${hc.path}
-  http-check expect status 200
-${targets.map((t) => `  server ${t.name} ${t.ip}:${this.plan.apiPort} check check-ssl verify none inter ${hc.interval}s rise ${hc.healthyThreshold} fall ${hc.unhealthyThreshold}`).join("\n")}
+  http-check expect status ${hc.matcher}
+  timeout check ${hc.timeout}s
+${targets.map((t) => `  server ${t.name} ${t.ip}:${this.plan.apiPort} check${hc.protocol === "HTTPS" ? " check-ssl verify none" : ""} inter ${hc.interval}s rise ${hc.healthyThreshold} fall ${hc.unhealthyThreshold}`).join("\n")}
 `;
     fs.writeFileSync(path.join(this.dir, "haproxy.cfg"), cfg);
     this.start("haproxy", ["haproxy", "-db", "-f", path.join(this.dir, "haproxy.cfg")]);

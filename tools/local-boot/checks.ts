@@ -55,7 +55,8 @@ export async function podResolvesService(c: LocalCluster, worker: LocalMachine, 
     const pod = {
       apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default" },
       spec: {
-        nodeName: worker.identity.hostname, restartPolicy: "Never",
+        // Through the scheduler, to the worker.
+        nodeSelector: { "kubernetes.io/hostname": worker.identity.hostname }, restartPolicy: "Never",
         containers: [{ name: "lookup", image, imagePullPolicy: "Never", command: ["nslookup", "kubernetes.default.svc.cluster.local"] }],
       },
     };
@@ -66,7 +67,7 @@ export async function podResolvesService(c: LocalCluster, worker: LocalMachine, 
       if (p && (p.status.phase === "Succeeded" || p.status.phase === "Failed")) {
         const logs = c.kubectl(["-n", "default", "logs", name]).stdout;
         c.kubectl(["-n", "default", "delete", "pod", name, "--wait=false"]);
-        if (p.status.phase === "Succeeded" && logs.includes(svc.spec.clusterIP)) return `${logs.trim().split("\n").slice(-2).join(" ")} (attempt ${attempt})`;
+        if (p.status.phase === "Succeeded" && resolvedTo(logs, "kubernetes.default.svc.cluster.local") === svc.spec.clusterIP) return `${logs.trim().split("\n").slice(-2).join(" ")} (attempt ${attempt})`;
         failures.push(`attempt ${attempt}: ${p.status.phase}: ${logs.trim()}`);
         break;
       }
@@ -76,6 +77,14 @@ export async function podResolvesService(c: LocalCluster, worker: LocalMachine, 
     if (Date.now() > end) throw new Error(`no Pod on ${worker.name} resolved the kubernetes Service (${svc.spec.clusterIP}) in ${ms / 1000} s:\n${failures.join("\n")}`);
     await new Promise((r2) => setTimeout(r2, 5000));
   }
+}
+
+/** The first address nslookup gave for `name` (the `Address:` line after its `Name:` line, not the server's). */
+export function resolvedTo(nslookup: string, name: string): string | undefined {
+  const lines = nslookup.split("\n").map((l) => l.trim());
+  const at = lines.findIndex((l) => l === `Name:\t${name}` || new RegExp(`^Name:\\s+${name.replace(/\./g, "\\.")}$`).test(l));
+  if (at < 0) return undefined;
+  return /^Address(?: \d+)?:\s+([0-9a-f.:]+)$/.exec(lines[at + 1] ?? "")?.[1];
 }
 
 function applyJson(c: LocalCluster, obj: unknown): { status: number; stderr: string } {

@@ -52,9 +52,11 @@ export function detachVolumes(runDir = "/pka-boot-"): void {
  * that value. The setting is global, writable only from the host's network namespace, where kube-proxy
  * runs on EC2; here each node has its own namespace, so the host sets the value kube-proxy would.
  */
-function hostConntrackMax(): void {
-  const want = Math.max(32768 * os.cpus().length, 131072);
-  fs.writeFileSync("/proc/sys/net/netfilter/nf_conntrack_max", `${want}\n`);
+const CONNTRACK_MAX = "/proc/sys/net/netfilter/nf_conntrack_max";
+function hostConntrackMax(): string {
+  const before = fs.readFileSync(CONNTRACK_MAX, "utf8").trim();
+  fs.writeFileSync(CONNTRACK_MAX, `${Math.max(32768 * os.cpus().length, 131072)}\n`);
+  return before;
 }
 
 function hostnameOf(ip: string, region: string): string {
@@ -65,6 +67,8 @@ export class LocalCluster {
   readonly vpc: LocalVpc;
   readonly aws: AwsStandIns;
   readonly machines: LocalMachine[] = [];
+  /** Machines a layout or fault took away on purpose (killed, replaced): not counted, not watched. */
+  readonly removed = new Set<LocalMachine>();
   readonly kubeconfig: string;
   private next = 0;
 
@@ -76,8 +80,10 @@ export class LocalCluster {
     fs.writeFileSync(this.kubeconfig, plan.adminKubeconfig, { mode: 0o600 });
   }
 
+  private conntrackBefore?: string;
+
   async start(): Promise<void> {
-    hostConntrackMax();
+    this.conntrackBefore = hostConntrackMax();
     this.vpc.create();
     await this.aws.startAll();
     const cps = this.plan.launches.filter((l) => l.kind === "control-plane");
@@ -153,7 +159,7 @@ export class LocalCluster {
    * replacement takes the same address (the load balancer's target).
    */
   async replace(m: LocalMachine): Promise<LocalMachine> {
-    await m.machine.kill();
+    await this.remove(m);
     this.aws.terminateInstance(m.identity.instanceId);
     this.vpc.removeMachine(m.netns);
     const fresh = this.prepare(m.launch, { name: `${m.launch.role}-${this.machines.filter((x) => x.launch === m.launch).length}` });
@@ -174,6 +180,17 @@ export class LocalCluster {
     const dev = attached || spawnSync("losetup", ["--find", "--show", file], { encoding: "utf8" }).stdout.trim();
     if (!dev.startsWith("/dev/loop")) throw new Error(`cannot attach a loop device for ${v.volumeId}`);
     return [`${dev}:${v.deviceName}`, `${dev}:${dev}`];
+  }
+
+  /** Takes a machine away on purpose (pulls the plug); it is no longer counted or watched. */
+  async remove(m: LocalMachine): Promise<void> {
+    this.removed.add(m);
+    await m.machine.kill();
+  }
+
+  /** The machines a layout expects to be up: all but those removed on purpose. */
+  kept(): LocalMachine[] {
+    return this.machines.filter((m) => !this.removed.has(m));
   }
 
   boot(m: LocalMachine): void {
@@ -240,7 +257,8 @@ export class LocalCluster {
   /** Fails fast, with the machine's own log, when a boot gave up or one attempt failed. */
   checkBoots(machines: LocalMachine[] = this.machines, failOnAttempt = false): void {
     for (const m of machines) {
-      if (!m.machine.running) continue;
+      if (this.removed.has(m)) continue;
+      if (!m.machine.running) throw new BootFailure(`${m.name} (${m.launch.role}) stopped; its console ends:\n${fs.readFileSync(m.machine.consoleLog, "utf8").slice(-3000)}\nits boot log ends:\n${this.bootLog(m).split("\n").slice(-20).join("\n")}`);
       const log = this.bootLog(m);
       const gaveUp = /giving up|boot failed|no reset; replace the node|etcd-member-boot: .*(never appeared|cannot read)|cloud-final.service: Failed with result/.test(log);
       const attemptFailed = /failed \(attempt \d+\)/.test(log);
@@ -318,5 +336,6 @@ export class LocalCluster {
     await Promise.all(this.machines.map((m) => m.machine.kill()));
     this.aws.stopAll();
     detachVolumes(this.runDir);
+    if (this.conntrackBefore) fs.writeFileSync(CONNTRACK_MAX, `${this.conntrackBefore}\n`);
   }
 }

@@ -136,7 +136,7 @@ export const brokenDiscovery: Fault = {
       }
       throw new Error(`${m.name} joined with a wrong CA pin`);
     } finally {
-      await m.machine.kill();
+      await c.remove(m);
       c.aws.putSecret(secret, good);
     }
   },
@@ -160,7 +160,7 @@ async function bootKillingTheInitOwner(c: LocalCluster, machines: LocalMachine[]
   }
   const victim = machines.find((m) => m.identity.instanceId === owner);
   if (!victim) throw new Error(`the init claim's owner ${owner} is none of the machines`);
-  await victim.machine.kill();
+  await c.remove(victim);
   c.aws.terminateInstance(owner);
   c.log(`stopped the init claimant ${victim.name}`);
   // Its replacement (a new instance, as the next `pulumi up` makes) must join, never initialise.

@@ -64,6 +64,28 @@ export function removeCgroups(machine: string): void {
   }
 }
 
+/** Machine cgroups that exist (none after a run). Reads only. */
+export function leftCgroups(): string[] {
+  const out: string[] = [];
+  for (const h of fs.readdirSync("/sys/fs/cgroup")) {
+    const top = `/sys/fs/cgroup/${h}/pka`;
+    if (fs.existsSync(top)) for (const e of fs.readdirSync(top, { withFileTypes: true })) if (e.isDirectory()) out.push(`${top}/${e.name}`);
+  }
+  return out;
+}
+
+/** systemd-nspawn processes of local machines still running (none after a run). */
+export function leftMachines(): string[] {
+  const out: string[] = [];
+  for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      if (cmd[0]?.endsWith("systemd-nspawn") && cmd.some((a) => a.includes("/pka-boot-"))) out.push(`systemd-nspawn pid ${pid}`);
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
 /** Removes every machine cgroup left (a killed run's); the ones that still hold tasks stay and are returned. */
 export function removeAllCgroups(): string[] {
   const busy: string[] = [];
@@ -119,8 +141,11 @@ export class Machine {
     const pid = this.proc?.pid;
     if (!pid || !this.running) throw new Error(`${this.opts.machine} is not running`);
     const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
-    if (children.length === 0) throw new Error(`${this.opts.machine}: nspawn has no child yet`);
-    return Number(children[0]);
+    const child = children.map(Number).find((c) => {
+      try { return fs.readlinkSync(`/proc/${c}/ns/pid`) !== fs.readlinkSync("/proc/self/ns/pid"); } catch { return false; }
+    });
+    if (child === undefined) throw new Error(`${this.opts.machine}: the machine's init is not up yet`);
+    return child;
   }
 
   /** Runs a command inside the machine (all its namespaces). */

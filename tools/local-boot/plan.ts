@@ -37,7 +37,7 @@ export interface LocalPlan {
   apiName: string;
   apiPort: number;
   /** The API target group's health check (what the load balancer stand-in checks). */
-  healthCheck: { path: string; interval: number; healthyThreshold: number; unhealthyThreshold: number };
+  healthCheck: { protocol: string; path: string; matcher: string; interval: number; timeout: number; healthyThreshold: number; unhealthyThreshold: number };
   adminKubeconfig: string;
   /** The join token the bundles carry (secret; a fault rotates it). */
   bootstrapToken: string;
@@ -129,7 +129,10 @@ export async function planForLocalBoot(o: PlanOptions): Promise<LocalPlan> {
     apiName,
     apiPort: Number(tg.rawInputs.port),
     healthCheck: {
+      protocol: String(hc.protocol),
       path: String(hc.path),
+      matcher: String(hc.matcher),
+      timeout: Number(hc.timeout),
       interval: Number(hc.interval),
       healthyThreshold: Number(hc.healthyThreshold),
       unhealthyThreshold: Number(hc.unhealthyThreshold),

@@ -12,7 +12,8 @@ import { ensureBinaries } from "../k8s/build";
 import { attachedVolumes, BootFailure, detachVolumes, LocalCluster, type LocalMachine } from "./cluster";
 import { cloudInitDone, coreDnsRuns, etcdHealthy, exactlyOneInit, initMarker, podResolvesService, TEST_IMAGE_PREFIX } from "./checks";
 import { leftNamespaces, removeAllNamespaces } from "./network";
-import { removeAllCgroups } from "./nspawn";
+import { leftCgroups, leftMachines, removeAllCgroups } from "./nspawn";
+import { lock } from "../build-util";
 import { planForLocalBoot, type LocalPlan } from "./plan";
 import { ensureNodeImage } from "./rootfs";
 import { LAYOUTS, type Layout, type LayoutName } from "./layouts";
@@ -61,11 +62,24 @@ export function cleanupHost(): void {
   removeAllNamespaces();
   removeAllCgroups();
   detachVolumes();
+  for (const d of leftRunFolders()) fs.rmSync(d, { recursive: true, force: true });
 }
 
-/** What is left of local runs on this host: namespaces, cgroups still holding processes. Empty after a run. */
+/** Run folders (machine roots, volumes) in the temporary folder. */
+function leftRunFolders(): string[] {
+  return fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith(RUN_PREFIX)).map((f) => path.join(os.tmpdir(), f));
+}
+
+const RUN_PREFIX = "pka-boot-";
+
+/** What is left of local runs on this host (reads only): machines, namespaces, cgroups, loop devices, run folders. Empty after a run. */
 export function leftovers(): string[] {
-  return [...leftNamespaces(), ...removeAllCgroups(), ...attachedVolumes()];
+  return [...leftMachines(), ...leftNamespaces(), ...leftCgroups(), ...attachedVolumes(), ...leftRunFolders()];
+}
+
+/** One local boot at a time on a host (jest may run test files in parallel; each run cleans up what any run left). */
+function hostLock(log: (l: string) => void): () => void {
+  return lock(path.join(os.tmpdir(), "pka-local-boot.lock"), log);
 }
 
 /** Runs one layout to the end, always cleaning up; never throws (the result says what failed). */
@@ -73,8 +87,9 @@ export async function runLayout(name: LayoutName, prepared: Prepared, log: (l: s
   const layout: Layout = LAYOUTS[name];
   const phases: PhaseTimes = { ...prepared.phases };
   const facts: Record<string, string> = {};
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `pka-boot-${name}-`));
+  const unlock = hostLock(log);
   cleanupHost();
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `${RUN_PREFIX}${name}-`));
   let cluster: LocalCluster | undefined;
   let ready = 0;
   let total = 0;
@@ -117,9 +132,11 @@ export async function runLayout(name: LayoutName, prepared: Prepared, log: (l: s
       facts[fault.name] = await fault.run(cluster, { testImage: prepared.testImage, log });
       phases[`fault:${fault.name}`] = Date.now() - t;
     }
-    const running = cluster.machines.filter((m) => m.machine.running && m.launch.kind !== "etcd");
-    ready = running.filter((m) => cluster!.readiness().get(m.identity.hostname)).length;
-    total = running.length;
+    // Every node no layout or fault took away on purpose; one that died on its own counts as not Ready.
+    const nodes2 = cluster.kept().filter((m) => m.launch.kind !== "etcd");
+    const readyNow = cluster.readiness();
+    ready = nodes2.filter((m) => m.machine.running && readyNow.get(m.identity.hostname)).length;
+    total = nodes2.length;
     return { layout: name, ready, total, ok: true, phases, facts };
   } catch (e) {
     const error = e instanceof BootFailure ? e.message : (e as Error).stack ?? String(e);
@@ -127,9 +144,12 @@ export async function runLayout(name: LayoutName, prepared: Prepared, log: (l: s
     return { layout: name, ready, total, ok: false, phases, facts, error };
   } finally {
     if (cluster) await cluster.stopAll();
-    cleanupHost();
+    removeAllNamespaces();
+    removeAllCgroups();
+    detachVolumes();
     if (!keep) fs.rmSync(runDir, { recursive: true, force: true });
     else log(`${name}: kept ${runDir}`);
+    unlock();
   }
 }
 
@@ -157,7 +177,7 @@ async function main(): Promise<void> {
   }
   let failed = 0;
   // An interrupted run still stops everything: whatever runs in the local namespaces is killed with them.
-  for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => { cleanupHost(); process.exit(130); });
+  for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => { cleanupHost(); process.exit(sig === "SIGINT" ? 130 : 143); });
   for (const n of wanted) {
     const r = await runLayout(n, prepared, log, keep);
     if (!r.ok) { failed++; console.error(`${n} failed:\n${r.error}`); }

@@ -6,11 +6,9 @@ import { spawnSync, type SpawnSyncOptions } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { BuildError } from "../k8s/build";
+import { BuildError } from "../build-util";
 
-export { BuildError };
-
-export type Log = (line: string) => void;
+export { BuildError, isExecutable, lock, readOr, type Log } from "../build-util";
 
 /** Runs a command; throws BuildError with the tail of its output when it fails. Returns stdout. */
 export function run(cmd: string, args: string[], what: string, opts: SpawnSyncOptions = {}): string {
@@ -28,57 +26,9 @@ export function have(cmd: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).status === 0;
 }
 
-export function isExecutable(p: string): boolean {
-  try {
-    fs.accessSync(p, fs.constants.X_OK);
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
 
-export function readOr(p: string, fallback: string): string {
-  try {
-    return fs.readFileSync(p, "utf8").trim();
-  } catch {
-    return fallback;
-  }
-}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-/**
- * One build at a time per lock directory: it holds the owner's pid; a lock whose owner is gone is
- * taken over. Waits, polling, while another build runs. Returns the unlock function.
- */
-export function lock(dir: string, log: Log): () => void {
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
-  let told = false;
-  for (;;) {
-    try {
-      fs.mkdirSync(dir);
-      fs.writeFileSync(path.join(dir, "pid"), String(process.pid));
-      return () => fs.rmSync(dir, { recursive: true, force: true });
-    } catch {
-      const owner = Number(readOr(path.join(dir, "pid"), "0"));
-      if (!owner || (!alive(owner) && owner !== process.pid)) {
-        fs.rmSync(dir, { recursive: true, force: true });
-        continue;
-      }
-      if (owner === process.pid) throw new BuildError(`${dir} is already held by this process (a nested build?)`);
-      if (!told) log(`waiting for the build in progress (pid ${owner}, lock ${dir})`);
-      told = true;
-      spawnSync("sleep", ["5"]);
-    }
-  }
-}
 
 /** sha256 (hex) of a file's content. */
 export function sha256File(p: string): string {

@@ -16,6 +16,7 @@
  * release of the same major that is not newer is built instead (and stamped with ITS version, never
  * the requested one), unless `strict` is set.
  */
+import { goEnv } from "../build-util";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
@@ -50,19 +51,6 @@ export const REQUIRED_CNI_PLUGINS = ["bridge", "host-local", "loopback", "portma
 
 export const PAUSE_SOURCE = path.join(__dirname, "pause");
 
-/** The Go environment: module and build caches shared with tools/k8s/build.ts, outside the repository. */
-export function goEnv(root: string, cgo = false): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    GOMODCACHE: path.join(root, "go", "mod"),
-    GOCACHE: path.join(root, "go", "build"),
-    GOFLAGS: "-modcacherw",
-    GOWORK: "off",
-    CGO_ENABLED: cgo ? "1" : "0",
-    GOOS: "linux",
-    GOARCH: "amd64",
-  };
-}
 
 interface ModInfo {
   dir: string;
