@@ -13,6 +13,9 @@ test("the three dedicated members form one etcd cluster and the control plane ru
   expect(r.facts.init).toMatch(/^control-plane-0-/);
   expect(r.ready).toBe(r.total);
   expect(r.total).toBe(2);
+  const [roles, claim] = r.facts.userData!.split(": ");
+  expect(roles!.split(", ").sort()).toEqual(["control-plane-0", "etcd-0", "etcd-1", "etcd-2", "worker-general"]);
+  expect(claim).toBe("byte for byte plan --out's cloud-init.yaml");
   expect(r.facts.dns).toMatch(/Name:\s+kubernetes\.default\.svc\.cluster\.local Address:? \d+\.\d+\.\d+\.\d+ \(attempt \d+\)$/);
   expect(r.facts.cloudInit).toBe("5 machines: status done, no errors");
 });

@@ -15,6 +15,12 @@ test("every node of the dev layout (1 control plane + 1 worker, and the fault's 
   expect(r.ready).toBe(3);
 });
 
+test("each machine booted the user data plan --out writes for its role, byte for byte", () => {
+  const [roles, claim] = run().facts.userData!.split(": ");
+  expect(roles!.split(", ").sort()).toEqual(["control-plane-0", "worker-general"]);
+  expect(claim).toBe("byte for byte plan --out's cloud-init.yaml");
+});
+
 test("cloud-init ran every machine's user data to the end without an error", () => {
   expect(run().facts.cloudInit).toMatch(/^2 machines: status done, no errors$/);
 });

@@ -82,6 +82,7 @@ export class AwsStandIns {
       const arn = this.plan.secretArns[name];
       if (arn && !this.aws(["secretsmanager", "describe-secret", "--secret-id", arn, "--query", "ARN"]).includes(arn)) throw new Error(`moto did not give ${name} the plan's ARN ${arn}`);
     }
+    for (const b of this.plan.buckets) this.aws(["s3api", "create-bucket", "--bucket", b, "--create-bucket-configuration", `LocationConstraint=${this.plan.region}`]);
     for (const t of this.plan.tables) {
       this.aws(["dynamodb", "create-table", "--table-name", t.name, "--billing-mode", "PAY_PER_REQUEST",
         "--attribute-definitions", ...t.attributes.map((x) => `AttributeName=${x.name},AttributeType=${x.type}`),

@@ -46,6 +46,10 @@ export interface LocalPlan {
   secrets: Record<string, string>;
   /** Secret name → the ARN the plan gave it (an etcd member's boot reads its secret by ARN). */
   secretArns: Record<string, string>;
+  /** Roles whose launches' user data was checked byte for byte against `plan --out`'s artifacts. */
+  sameAsPlanOut: string[];
+  /** S3 buckets of the plan (the etcd backup bucket), created in moto. */
+  buckets: string[];
   /** DynamoDB tables: name, hash key and attribute types. */
   tables: { name: string; hashKey: string; attributes: { name: string; type: string }[] }[];
   /** The private zone's A records with addresses (etcd members); the API's alias is `apiName`. */
@@ -118,6 +122,16 @@ export async function planForLocalBoot(o: PlanOptions): Promise<LocalPlan> {
     hashKey: String(t.rawInputs.hashKey),
     attributes: (t.rawInputs.attributes as { name: string; type: string }[]).map((a) => ({ name: a.name, type: a.type })),
   }));
+  // What boots is what `plan --out` writes: each launch's user data is its role's artifacts/<role>/cloud-init.yaml.
+  const sameAsPlanOut: string[] = [];
+  for (const l of launches) {
+    const file = plan.artifacts.get(l.role)?.find((f) => f.path === "cloud-init.yaml");
+    if (!file) throw new Error(`plan --out writes no artifacts/${l.role}/cloud-init.yaml for ${l.resource}`);
+    if (file.content !== l.userData) throw new Error(`${l.resource}'s user data differs from plan --out's artifacts/${l.role}/cloud-init.yaml`);
+    if (!sameAsPlanOut.includes(l.role)) sameAsPlanOut.push(l.role);
+  }
+  // A bucket's id is its name (what the backup scripts were rendered with).
+  const buckets = rs.filter((r) => r.type === "aws:s3/bucket:Bucket" && r.id !== undefined).map((b) => String(b.id));
   const apiName = String(apiRecord.rawInputs.name);
   const region = /KUBEADM_AWS_REGION=(\S+)/.exec(launches[0]?.userData ?? "")?.[1];
   if (!region) throw new Error("no KUBEADM_AWS_REGION in the machines' user data");
@@ -142,6 +156,8 @@ export async function planForLocalBoot(o: PlanOptions): Promise<LocalPlan> {
     launches,
     secrets,
     secretArns,
+    sameAsPlanOut,
+    buckets,
     tables,
     records: rs.filter((r) => r.type === "aws:route53/record:Record" && r.rawInputs.type === "A" && Array.isArray(r.rawInputs.records))
       .map((r) => ({ name: String(r.rawInputs.name), ip: String((r.rawInputs.records as string[])[0]) })),

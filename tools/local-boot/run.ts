@@ -97,6 +97,7 @@ export async function runLayout(name: LayoutName, prepared: Prepared, log: (l: s
     let t = Date.now();
     const plan: LocalPlan = await planForLocalBoot(layout.plan);
     phases.plan = Date.now() - t;
+    facts.userData = `${plan.sameAsPlanOut.join(", ")}: byte for byte plan --out's cloud-init.yaml`;
     cluster = new LocalCluster(plan, prepared.image, runDir, log);
     await cluster.start();
     const machines: LocalMachine[] = layout.machines(plan).map((l) => cluster!.prepare(l));
