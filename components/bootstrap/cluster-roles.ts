@@ -8,6 +8,7 @@
  *   // cp0.userData / cp0.instanceProfileName go to the instance; wk.* to the pool's launch template.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { apiName } from "../api-endpoint/settings";
 import type { ClusterSpec, NodePoolSpec } from "../config/spec";
 import { etcdLayout } from "../etcd/kubeadm";
 import type { PolicyDocument } from "../iam/policy";
@@ -17,9 +18,9 @@ import type { ClusterConfigInput } from "./kubeadm";
 import type { RoleBootstrapArgs } from "./role-bootstrap";
 import { renderControlPlaneFiles, renderWorkerFiles, type ControlPlaneMaterial, type ControlPlaneSecrets } from "./roles";
 
-/** The stable API name of a cluster: `api.<cluster>.<domain>` (DESIGN decision 3). */
+/** The default stable API name of a cluster (`apiName` in api-endpoint/settings.ts, its one source). */
 export function apiNameOf(spec: ClusterSpec): string {
-  return `api.${spec.name}.${spec.api.domain}`;
+  return apiName(spec.name, spec.api.domain);
 }
 
 export function controlPlaneRole(index: number): string {
@@ -35,8 +36,11 @@ export function usesExternalEtcd(spec: Pick<ClusterSpec, "etcd">): boolean {
   return etcdLayout(spec.etcd) !== "stacked";
 }
 
-/** Cluster-wide kubeadm input from a spec; `etcdEndpoints` (external etcd) come from the etcd component. */
-export function clusterConfigInput(spec: ClusterSpec, etcdEndpoints?: string[]): ClusterConfigInput {
+/**
+ * Cluster-wide kubeadm input from a spec; `etcdEndpoints` (external etcd) come from the etcd component;
+ * `api` is the stable API name the cluster's endpoint has (what the kubeconfig dials and the certificate names).
+ */
+export function clusterConfigInput(spec: ClusterSpec, etcdEndpoints?: string[], api: string = apiNameOf(spec)): ClusterConfigInput {
   const dedicated = usesExternalEtcd(spec);
   if (dedicated && (!etcdEndpoints || etcdEndpoints.length === 0)) throw new Error(`${etcdLayout(spec.etcd)} etcd: pass the members' client endpoints (etcdEndpoints)`);
   return {
@@ -44,7 +48,7 @@ export function clusterConfigInput(spec: ClusterSpec, etcdEndpoints?: string[]):
     kubernetesVersion: spec.versions.kubernetes,
     etcdVersion: spec.versions.etcd,
     corednsVersion: spec.versions.coredns,
-    apiName: apiNameOf(spec),
+    apiName: api,
     podCidr: spec.network.podCidr,
     serviceCidr: spec.network.serviceCidr,
     etcd: dedicated ? { external: { endpoints: etcdEndpoints! } } : { local: true },
@@ -71,6 +75,8 @@ export interface ControlPlaneBootstrapOptions {
   kmsKeyArn: pulumi.Input<string>;
   /** 0 runs `kubeadm init`. */
   index: number;
+  /** The stable API name (the cluster's API endpoint's). @default apiNameOf(spec) */
+  apiName?: string;
   /** External etcd (dedicated or colocated on-host): client URLs of the members, e.g. `https://10.0.15.228:2379`. @default [] (required with external etcd) */
   etcdEndpoints?: pulumi.Input<string>[];
   /** Plain files added to the node, delivered through its bundle (user data is near EC2's limit); checked to be secret-free. @default [] */
@@ -128,7 +134,7 @@ export function controlPlaneBootstrapArgs(o: ControlPlaneBootstrapOptions): Role
     tags: spec.tags,
     render: (v, s) => renderControlPlaneFiles(
       {
-        role, region: spec.region, index: o.index, cluster: clusterConfigInput(spec, dedicated ? endpoints.map((_, i) => v[`etcdEndpoint${i}`]!) : undefined),
+        role, region: spec.region, index: o.index, cluster: clusterConfigInput(spec, dedicated ? endpoints.map((_, i) => v[`etcdEndpoint${i}`]!) : undefined, o.apiName ?? apiNameOf(spec)),
         extraFiles: [
           ...extraPlain.map((f): RoleFile => ({ path: f.path, content: v[extraFileKey(f.path)]!, permissions: f.permissions ?? "0644", sensitive: false, viaBundle: true })),
           ...extraSecret.map((f): RoleFile => ({ path: f.path, content: s[extraFileKey(f.path)]!, permissions: f.permissions ?? "0600", sensitive: true })),
@@ -150,6 +156,8 @@ export interface WorkerBootstrapOptions {
   /** Create the IAM role here. @default true */
   createRole?: boolean;
   extraPolicies?: Record<string, pulumi.Input<PolicyDocument>>;
+  /** The stable API name (the cluster's API endpoint's). @default apiNameOf(spec) */
+  apiName?: string;
 }
 
 /** RoleBootstrap args for the workers of one pool: join token and CA pin only. */
@@ -166,7 +174,7 @@ export function workerBootstrapArgs(o: WorkerBootstrapOptions): RoleBootstrapArg
     extraPolicies: o.extraPolicies,
     tags: o.spec.tags,
     render: (v, s) => renderWorkerFiles(
-      { role, region: o.spec.region, clusterName: o.spec.name, apiName: apiNameOf(o.spec), labels: o.pool.labels, taints: o.pool.taints },
+      { role, region: o.spec.region, clusterName: o.spec.name, apiName: o.apiName ?? apiNameOf(o.spec), labels: o.pool.labels, taints: o.pool.taints },
       { discoveryHash: v.discoveryHash! },
       { bootstrapToken: s.bootstrapToken! },
     ),

@@ -124,7 +124,7 @@ export function kubeadmBootstrap(name: string, args: KubeadmBootstrapArgs, paren
     // Control-plane roles hold the CCM policy (attached by ControlPlane), their own secret and the snapshot upload: no managed policies.
     const rb = new RoleBootstrap(`${name}-boot-cp-${index}`, {
       ...controlPlaneBootstrapArgs({
-        spec, pki, kmsKeyArn: key.keyArn, index, etcdEndpoints, ...hooks,
+        spec, pki, kmsKeyArn: key.keyArn, index, etcdEndpoints, apiName: args.apiName, ...hooks,
         extraPolicies: { ...snapshotPolicy, "init-lock": lockPolicy },
         extraFiles: [...(hooks.extraFiles ?? []), ...lockFiles],
       }),
@@ -139,7 +139,7 @@ export function kubeadmBootstrap(name: string, args: KubeadmBootstrapArgs, paren
   for (const pool of args.pools) {
     // A worker whose boot failed for good marks itself Unhealthy in its pool's group (docs/bootstrap.md).
     const health = instanceHealthPolicy({ region: spec.region, clusterName: spec.name, poolName: pool.name, groupName: poolGroupName(spec.name, pool.name) });
-    const rb = new RoleBootstrap(`${name}-boot-${workerRole(pool)}`, workerBootstrapArgs({ spec, pki, kmsKeyArn: key.keyArn, pool, extraPolicies: { "boot-health": health } }), child);
+    const rb = new RoleBootstrap(`${name}-boot-${workerRole(pool)}`, workerBootstrapArgs({ spec, pki, kmsKeyArn: key.keyArn, pool, apiName: args.apiName, extraPolicies: { "boot-health": health } }), child);
     workerBoots.set(pool.name, { userData: rb.userData, instanceProfileName: rb.instanceProfileName!, secretArns: [rb.secretArn] });
   }
   return {
