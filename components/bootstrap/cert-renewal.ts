@@ -12,6 +12,7 @@
  * Expiry is visible three ways: a journal line per certificate, a node-exporter textfile
  * (`kubeadm_aws_certificate_expiry_seconds{name=...}`), and the unit's failure when renewal fails.
  */
+import { API_PORT } from "../api-endpoint/settings";
 import { FILES, PATHS } from "./paths";
 
 /** Paths of the renewal files on a node. */
@@ -110,7 +111,7 @@ restart_pod() {
 restart_control_plane() {
   restart_pod kube-scheduler https://127.0.0.1:10259/livez
   restart_pod kube-controller-manager https://127.0.0.1:10257/healthz
-  restart_pod kube-apiserver "https://127.0.0.1:6443/readyz"
+  restart_pod kube-apiserver "https://127.0.0.1:${API_PORT}/readyz"
 }
 
 if [ "$renew" = true ]; then
@@ -136,7 +137,7 @@ if [ -f "$PKI/apiserver-etcd-client.crt" ] && ! grep -q '"apiserver-etcd-client"
     echo "$current" >"$STAMP"
   elif [ "$(cat "$STAMP")" != "$current" ]; then
     log "apiserver-etcd-client.crt changed (renewed by pulumi up); restarting kube-apiserver"
-    restart_pod kube-apiserver "https://127.0.0.1:6443/readyz"
+    restart_pod kube-apiserver "https://127.0.0.1:${API_PORT}/readyz"
     echo "$current" >"$STAMP"
   fi
 fi

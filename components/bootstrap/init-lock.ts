@@ -12,6 +12,7 @@
  * - release after a failed boot that never had an API: UpdateItem, `owner = :me AND attribute_not_exists(initializedAt)`.
  * So exactly one node wins each race, and once `initializedAt` is set nobody ever initialises again.
  */
+import { API_PORT } from "../api-endpoint/settings";
 import { FILES, PATHS } from "./paths";
 
 /** On-node paths of the init marker's files and of the boot's durable state. */
@@ -78,7 +79,7 @@ LOCK_ENV="\${KUBEADM_AWS_LOCK_ENV:-${INIT_LOCK_FILES.env}}"
 STATE="\${KUBEADM_AWS_STATE_DIR:-${INIT_LOCK_FILES.stateDir}}"
 INIT_CONFIG="\${KUBEADM_AWS_INIT_CONFIG:-${FILES.initConfig}}"
 JOIN_CONFIG="\${KUBEADM_AWS_JOIN_CONFIG:-${FILES.joinConfig}}"
-LOCAL_API="\${KUBEADM_AWS_LOCAL_API:-127.0.0.1:6443}"
+LOCAL_API="\${KUBEADM_AWS_LOCAL_API:-127.0.0.1:${API_PORT}}"
 # shellcheck source=/dev/null
 . "$ENV_FILE"
 # shellcheck source=/dev/null

@@ -3,6 +3,7 @@
  * Secrets (the join token) are plain string parameters: render once with placeholders for the
  * artifacts, once with the real values for the Secrets Manager bundle.
  */
+import { API_PORT } from "../api-endpoint/settings";
 import { hostAddress, parseCidr } from "../core/cidr";
 import { kubeadmLocalEtcd } from "../etcd/kubeadm";
 import { minorOf } from "../versions/manifest";
@@ -18,8 +19,6 @@ import {
 import type { KubeletConfiguration, KubeProxyConfiguration } from "./kubelet-types";
 import { CRI_SOCKET, FILES, PATHS } from "./paths";
 
-/** Port of the API server behind the stable name. */
-export const KUBEADM_API_BIND_PORT = 6443;
 /** The group kubeadm's node bootstrap RBAC is bound to. */
 export const BOOTSTRAP_TOKEN_GROUP = "system:bootstrappers:kubeadm:default-node-token";
 export const CONTROL_PLANE_TAINT: KubeadmTaint = { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" };
@@ -64,7 +63,7 @@ export type KubeletServingCertificates = "self-signed" | "cluster-ca";
 
 /** `host:port` of the API: what kubeadm's `controlPlaneEndpoint` and joiners' discovery use. */
 export function apiEndpoint(apiName: string): string {
-  return `${apiName}:${KUBEADM_API_BIND_PORT}`;
+  return `${apiName}:${API_PORT}`;
 }
 
 /** The cluster DNS service address: the 10th address of the service range (kubeadm's convention). */
@@ -213,7 +212,7 @@ export function renderJoinConfiguration(input: JoinInput): JoinConfiguration {
     nodeRegistration: nodeRegistration(taints, input.labels ?? {}),
     caCertPath: `${PATHS.pki}/ca.crt`,
     discovery: { bootstrapToken: { token: input.token, apiServerEndpoint: input.apiServerEndpoint, caCertHashes: [input.caCertHash] } },
-    ...(input.controlPlane ? { controlPlane: { localAPIEndpoint: { bindPort: KUBEADM_API_BIND_PORT } } } : {}),
+    ...(input.controlPlane ? { controlPlane: { localAPIEndpoint: { bindPort: API_PORT } } } : {}),
     timeouts: { discovery: "5m0s", tlsBootstrap: "5m0s" },
   };
 }

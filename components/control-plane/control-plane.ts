@@ -9,6 +9,7 @@
  * a change of user data replaces the node (userDataReplaceOnChange) instead of rebooting it with
  * a configuration kubeadm has already consumed.
  */
+import { API_PORT } from "../api-endpoint/settings";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ControlPlaneSpec } from "../config/spec";
@@ -20,7 +21,6 @@ import { controlPlaneNodes, type ControlPlaneNode } from "./placement";
 import { EC2_ASSUME_ROLE_POLICY, bootstrapSecretReadPolicy, cloudControllerManagerPolicy } from "./policy";
 
 /** The API server's port, registered in the API target group. */
-export const API_SERVER_PORT = 6443;
 
 export interface ControlPlaneArgs {
   /** Cluster name (tags, names, the CCM policy's ownership tag). Required. */
@@ -158,7 +158,7 @@ export class ControlPlane extends pulumi.ComponentResource {
       new aws.lb.TargetGroupAttachment(`${name}-${node.index}-api`, {
         targetGroupArn: args.targetGroupArn,
         targetId: instance.id,
-        port: API_SERVER_PORT,
+        port: API_PORT,
       }, { parent: this, deleteBeforeReplace: true });
       this.instances.push(instance);
     }

@@ -20,6 +20,7 @@
  * Nothing else. Colocated etcd: control-plane instances carry the etcd group too, so these same rules
  * apply to them and nothing extra is needed.
  */
+import { API_PORT } from "../api-endpoint/settings";
 
 export const ROLES = ["bastion", "apiLb", "controlPlane", "etcd", "workers"] as const;
 export type Role = (typeof ROLES)[number];
@@ -49,7 +50,7 @@ export interface SgRule {
 }
 
 /** Ports the library relies on. */
-export const PORTS = { ssh: 22, https: 443, api: 6443, etcdClient: 2379, etcdPeer: 2380, kubelet: 10250, vxlan: 8472, ciliumHealth: 4240 } as const;
+export const PORTS = { ssh: 22, https: 443, api: API_PORT, etcdClient: 2379, etcdPeer: 2380, kubelet: 10250, vxlan: 8472, ciliumHealth: 4240 } as const;
 
 export interface RuleContext {
   /** Whether a bastion exists. */
