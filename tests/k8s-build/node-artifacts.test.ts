@@ -32,7 +32,7 @@ import {
   kubeadmImagesConfig,
 } from "../../tools/node-artifacts/images";
 import { MIRROR_ARTIFACTS, mirrorFileName, mirrorFileNames, renderSha256Sums } from "../../tools/node-artifacts/mirror";
-import { parseLdd } from "../../tools/node-artifacts/rootfs";
+import { parseLdd } from "../../tools/node-artifacts/image-rootfs";
 import { k8sBin, k8sBinDir } from "../helpers/k8s-bin";
 
 const REPO = path.join(__dirname, "..", "..");

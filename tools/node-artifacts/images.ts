@@ -11,7 +11,7 @@ import * as path from "node:path";
 import type { PlatformVersions } from "../../components/versions/manifest";
 import { BuildError, run, sha256, sha256File } from "./common";
 import { deterministicTar } from "./mirror";
-import { IMAGE_PATH, addBinaries, addBinary, addBusybox, addIptables, baseRootfs, verifyIptables } from "./rootfs";
+import { IMAGE_PATH, addBinaries, addBinary, addBusybox, addIptables, baseRootfs, verifyIptables } from "./image-rootfs";
 
 export type ImageVersions = Pick<PlatformVersions, "kubernetes" | "etcd" | "coredns" | "pause">;
 
