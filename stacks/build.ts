@@ -27,7 +27,7 @@ export function buildCluster(spec: ClusterSpec): Record<string, unknown> {
     backupBucketAliases: [{ parent: pulumi.createUrn(spec.name, "pulumi-kubeadm-aws:cluster:Cluster") }],
   });
   outputs.vpcId = env.vpc.vpcId;
-  outputs.subnetPlan = env.vpc.plan ? planSummary(env.vpc.plan) : "existing VPC (not planned here)";
+  outputs.subnetPlan = env.subnetPlan ? planSummary(env.subnetPlan) : "existing VPC (not planned here)";
   outputs.publicSubnetIds = env.vpc.publicSubnetIds;
   outputs.privateSubnetIds = env.vpc.privateSubnetIds;
   outputs.privateZoneId = env.zoneId;

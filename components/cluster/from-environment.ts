@@ -3,14 +3,16 @@ import type { Environment } from "../environment/environment";
 import type { ClusterEnvironment } from "./seams";
 
 /**
- * The Environment's shared parts as Cluster args: network, zone, bastion and the shared backup
- * bucket (so the Cluster creates none of its own); `overrides` adds or replaces fields.
+ * The Environment's shared parts as Cluster args: its network (built or existing, every network
+ * field set), zone, bastion and the shared backup bucket (so the Cluster creates none of its own);
+ * `overrides` adds or replaces fields.
  */
 export function clusterEnvironment(env: Environment, overrides: Partial<ClusterEnvironment> = {}): ClusterEnvironment {
   return {
     vpcId: env.vpc.vpcId,
+    vpcCidr: env.vpc.vpcCidr,
     privateSubnetIds: env.vpc.privateSubnetIds,
-    ...(env.vpc.plan ? { privateSubnetCidrs: env.vpc.plan.private.map((s) => s.cidr) } : {}),
+    privateSubnetCidrs: env.vpc.privateSubnetCidrs,
     publicSubnetIds: env.vpc.publicSubnetIds,
     zoneId: env.zoneId,
     natPublicIps: env.vpc.natPublicIps,

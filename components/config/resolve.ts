@@ -3,6 +3,7 @@
  * Pure: no Pulumi, no AWS. Every problem is collected before anything is thrown.
  */
 import type { z } from "zod";
+import { completePool } from "../node-pools/presets";
 import { POOL_PRESETS, TIERS } from "../tiers/tiers";
 import { DEFAULT_VERSIONS, SUPPORTED_MINORS, minorOf, type PlatformVersions } from "../versions/manifest";
 import { ConfigError, joinPath, type ConfigIssue } from "./errors";
@@ -62,29 +63,11 @@ export function resolveVersions(pins: Partial<PlatformVersions> | undefined): Pl
   return { ...base, ...p } as PlatformVersions;
 }
 
-/** A pool as configured, completed from its preset. */
-export function resolvePool(p: NonNullable<ClusterConfig["nodePools"]>[number]): NodePoolSpec {
-  const preset = POOL_PRESETS[p.preset]!;
-  const taints = [...preset.taints];
-  for (const t of p.taints ?? []) {
-    const i = taints.findIndex((x) => x.key === t.key && x.effect === t.effect);
-    if (i >= 0) taints[i] = t;
-    else taints.push(t);
-  }
-  return {
-    name: p.name,
-    preset: p.preset,
-    instanceTypes: p.instanceTypes ?? [...preset.instanceTypes],
-    minSize: p.minSize,
-    maxSize: p.maxSize,
-    desiredSize: p.desiredSize ?? p.minSize,
-    labels: { ...preset.labels, ...(p.labels ?? {}) },
-    taints,
-    spot: p.spot ? { onDemandBaseCapacity: p.spot.onDemandBaseCapacity ?? 0, onDemandPercentageAboveBaseCapacity: p.spot.onDemandPercentageAboveBaseCapacity ?? 0 } : undefined,
-    rootVolumeGiB: p.rootVolumeGiB ?? (preset.gpu ? 100 : 50),
-    minHealthyPercentage: p.minHealthyPercentage ?? 90,
-  };
-}
+/**
+ * A pool as configured, completed from its preset: node-pools' `completePool` (config depends on
+ * node-pools, never the reverse). Kept under this name for programs that imported it from here.
+ */
+export const resolvePool: (p: NonNullable<ClusterConfig["nodePools"]>[number]) => NodePoolSpec = completePool;
 
 function zodIssues(error: z.ZodError): ConfigIssue[] {
   const out: ConfigIssue[] = [];
@@ -135,7 +118,7 @@ function resolveInternal(raw: unknown): { issues: ConfigIssue[]; merged?: Any; p
   for (const x of crossFieldIssues(merged)) {
     if (!issues.some((y) => y.path === x.path && y.message === x.message)) issues.push(x);
   }
-  if (Array.isArray(raw.nodePools) && parsed.success) merged.nodePools = parsed.data.nodePools!.map(resolvePool);
+  if (Array.isArray(raw.nodePools) && parsed.success) merged.nodePools = parsed.data.nodePools!.map(completePool);
   return { issues, merged, parsed: parsed.success ? parsed.data : undefined };
 }
 

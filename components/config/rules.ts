@@ -3,6 +3,7 @@
  * reads, so the rules also run on config that failed the schema: every problem is reported at once.
  */
 import { overlaps, parseCidr, type Cidr } from "../core/cidr";
+import { kubeletLabelProblem, labelKeyProblem, nodeLabelProblems } from "../core/labels";
 import { AWS_NAME_LIMITS, DNS_LABEL } from "../core/names";
 import { isGpuInstanceType } from "../tiers/tiers";
 import { checkVersions, type PlatformVersions } from "../versions/manifest";
@@ -18,45 +19,13 @@ const isObj = (v: unknown): v is Any => typeof v === "object" && v !== null && !
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
 const isStr = (v: unknown): v is string => typeof v === "string";
 
-/** Label prefixes the kubelet may not set on itself (NodeRestriction), except the allowed sub-namespaces. */
-const RESTRICTED_LABEL_NAMESPACES = ["kubernetes.io", "k8s.io"];
-const ALLOWED_LABEL_NAMESPACES = ["kubelet.kubernetes.io", "node.kubernetes.io"];
-const ALLOWED_LABEL_KEYS = [
-  "kubernetes.io/hostname", "kubernetes.io/arch", "kubernetes.io/os", "beta.kubernetes.io/instance-type", "node.kubernetes.io/instance-type",
-  "failure-domain.beta.kubernetes.io/region", "failure-domain.beta.kubernetes.io/zone", "topology.kubernetes.io/region", "topology.kubernetes.io/zone",
-];
-const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-/** Problems with a label or taint key (`prefix/name`), or undefined when valid. */
-export function labelKeyProblem(key: string): string | undefined {
-  const slash = key.lastIndexOf("/");
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (name.length === 0 || name.length > 63 || !LABEL_NAME.test(name)) {
-    return `"${key}" is not a valid key: the name part must be 1-63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric`;
-  }
-  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
-    return `"${key}" is not a valid key: the prefix must be a DNS subdomain`;
-  }
-  return undefined;
-}
-
-/** Why the kubelet may not set this label on its own node, or undefined when it may. */
-export function restrictedLabelProblem(key: string): string | undefined {
-  if (key.startsWith("node-role.kubernetes.io/")) {
-    return `"${key}" is in the kubelet-restricted node-role.kubernetes.io/ namespace (NodeRestriction rejects it); use node.kubeadm-aws.io/role instead`;
-  }
-  const slash = key.lastIndexOf("/");
-  if (slash < 0) return undefined;
-  const prefix = key.slice(0, slash);
-  if (ALLOWED_LABEL_KEYS.includes(key)) return undefined;
-  if (ALLOWED_LABEL_NAMESPACES.some((ns) => prefix === ns || prefix.endsWith(`.${ns}`))) return undefined;
-  if (RESTRICTED_LABEL_NAMESPACES.some((ns) => prefix === ns || prefix.endsWith(`.${ns}`))) {
-    return `"${key}" is in a kubelet-restricted namespace (*.kubernetes.io, *.k8s.io); only kubelet.kubernetes.io/ and node.kubernetes.io/ are allowed`;
-  }
-  return undefined;
-}
+/**
+ * Why the kubelet may not set this label on its own node, or undefined when it may: the one rule
+ * of components/core/labels.ts (the renderer and the node-pool helpers use the same function).
+ */
+export const restrictedLabelProblem = kubeletLabelProblem;
 
 function cidrRule(issues: ConfigIssue[], path: string, value: unknown): Cidr | undefined {
   if (!isStr(value)) return undefined;
@@ -196,13 +165,9 @@ export function crossFieldIssues(c: Any): ConfigIssue[] {
         });
       }
       if (isObj(p.labels)) {
-        for (const key of Object.keys(p.labels)) {
-          const problem = labelKeyProblem(key) ?? restrictedLabelProblem(key);
-          if (problem) push(`${at}.labels["${key}"]`, problem);
-          const value = p.labels[key];
-          if (isStr(value) && (value.length > 63 || (value !== "" && !LABEL_NAME.test(value)))) {
-            push(`${at}.labels["${key}"]`, `value "${value}" must be at most 63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric`);
-          }
+        // The kubelet's --node-labels rule, shared with nodePool() and the renderer (components/core/labels.ts).
+        for (const [key, value] of Object.entries(p.labels)) {
+          for (const problem of nodeLabelProblems(key, isStr(value) ? value : "")) push(`${at}.labels[${JSON.stringify(key)}]`, problem);
         }
       }
       if (Array.isArray(p.taints)) {
@@ -229,8 +194,8 @@ export function crossFieldIssues(c: Any): ConfigIssue[] {
   // Tags.
   if (isObj(c.tags)) {
     for (const [k, v] of Object.entries(c.tags)) {
-      if (k.length > 128 || k.toLowerCase().startsWith("aws:")) push(`tags["${k}"]`, "tag keys are at most 128 characters and may not start with aws:");
-      if (isStr(v) && v.length > 256) push(`tags["${k}"]`, "tag values are at most 256 characters");
+      if (k.length > 128 || k.toLowerCase().startsWith("aws:")) push(`tags[${JSON.stringify(k)}]`, "tag keys are at most 128 characters and may not start with aws:");
+      if (isStr(v) && v.length > 256) push(`tags[${JSON.stringify(k)}]`, "tag values are at most 256 characters");
     }
   }
   return issues;

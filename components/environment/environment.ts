@@ -1,9 +1,9 @@
 /**
- * Environment: what a cluster lives in, and what blue/green clusters share: the Vpc, the Bastion,
- * the private Route53 zone for `spec.api.domain` (associated with the VPC) and the etcd backup
- * bucket (each cluster writes under its own `frequent/<cluster>/` and `daily/<cluster>/` prefixes,
- * so a green cluster can restore the blue one's snapshots). Pass it to a Cluster with
- * `clusterEnvironment(env)`.
+ * Environment: what a cluster lives in, and what blue/green clusters share: the network (a Vpc it
+ * builds, or an existing one: `existingNetwork`), the Bastion, the private Route53 zone for
+ * `spec.api.domain` (associated with the VPC) and the etcd backup bucket (each cluster writes under
+ * its own `frequent/<cluster>/` and `daily/<cluster>/` prefixes, so a green cluster can restore the
+ * blue one's snapshots). Pass it to a Cluster with `clusterEnvironment(env)`.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -12,11 +12,18 @@ import { Bastion } from "../bastion/bastion";
 import type { ClusterSpec } from "../config/spec";
 import { clusterTags } from "../core/tags";
 import { typeToken } from "../core/tokens";
+import { existingNetwork, type ExistingNetwork } from "../network/existing";
+import type { SubnetPlan } from "../network/plan";
 import { Vpc } from "../network/vpc";
 
 export interface EnvironmentArgs {
   /** The resolved cluster spec. Required. */
   spec: ClusterSpec;
+  /**
+   * An existing network to live in (`existingNetwork({...})`); then no Vpc is built.
+   * @default a new Vpc from `spec.network`, or `existingNetwork` of `spec.network.existing` when that is set
+   */
+  network?: ExistingNetwork;
   /** The bastion's AMI (the cluster's pinned node image); required when `spec.bastion.enabled`. @default undefined */
   bastionImageId?: pulumi.Input<string>;
   /** An EC2 key pair for SSH to the bastion. @default undefined */
@@ -40,8 +47,16 @@ export interface BastionAccess {
   findInstance: string;
 }
 
+/** The network an Environment lives in, built or existing: the network fields of the Cluster's seam, all set. */
+export type EnvironmentNetwork = Pick<ExistingNetwork, "vpcId" | "vpcCidr" | "privateSubnetIds" | "privateSubnetCidrs" | "publicSubnetIds" | "natPublicIps">;
+
 export class Environment extends pulumi.ComponentResource {
-  readonly vpc: Vpc;
+  /** The network: the one its Vpc built, or the existing one. */
+  readonly vpc: EnvironmentNetwork;
+  /** The Vpc it built (`<name>-network`); undefined when it lives in an existing network. */
+  readonly builtVpc?: Vpc;
+  /** The subnet plan of the Vpc it built; undefined for an existing network (its layout is not ours). */
+  readonly subnetPlan?: SubnetPlan;
   readonly bastion?: Bastion;
   /** The private hosted zone of `domain`. */
   readonly zoneId: pulumi.Output<string>;
@@ -54,7 +69,32 @@ export class Environment extends pulumi.ComponentResource {
   constructor(name: string, args: EnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super(typeToken("environment", "Environment"), name, {}, opts);
     const { spec } = args;
-    this.vpc = new Vpc(`${name}-network`, { spec, flowLogRetentionDays: args.flowLogRetentionDays }, { parent: this });
+    const existing = args.network ?? (spec.network.existing
+      ? existingNetwork({ ...spec.network.existing, vpcCidr: spec.network.vpcCidr, availabilityZones: spec.availabilityZones, argsPath: "cluster.network.existing" }, { parent: this })
+      : undefined);
+    if (existing) {
+      this.vpc = existing;
+    } else {
+      const vpc = new Vpc(`${name}-network`, {
+        clusterName: spec.name,
+        region: spec.region,
+        availabilityZones: spec.availabilityZones,
+        network: spec.network,
+        tags: spec.tags,
+        retainFlowLogsOnDelete: spec.deletionProtection,
+        flowLogRetentionDays: args.flowLogRetentionDays,
+      }, { parent: this });
+      this.builtVpc = vpc;
+      this.subnetPlan = vpc.plan;
+      this.vpc = {
+        vpcId: vpc.vpcId,
+        vpcCidr: vpc.plan.vpcCidr,
+        privateSubnetIds: vpc.privateSubnetIds,
+        privateSubnetCidrs: vpc.plan.private.map((s) => s.cidr),
+        publicSubnetIds: vpc.publicSubnetIds,
+        natPublicIps: vpc.natPublicIps,
+      };
+    }
     this.domain = spec.api.domain;
     const zone = new aws.route53.Zone(`${name}-zone`, {
       name: spec.api.domain,
@@ -69,7 +109,7 @@ export class Environment extends pulumi.ComponentResource {
       this.bastion = new Bastion(`${name}-bastion`, {
         spec,
         vpcId: this.vpc.vpcId,
-        vpcCidr: spec.network.vpcCidr,
+        vpcCidr: this.vpc.vpcCidr,
         publicSubnetIds: this.vpc.publicSubnetIds,
         imageId: args.bastionImageId,
         keyName: args.bastionKeyName,

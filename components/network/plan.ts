@@ -1,5 +1,6 @@
 /**
- * The VPC's CIDR plan: a pure, deterministic, per-AZ layout (DESIGN decision 5).
+ * The VPC's CIDR plan: a pure, deterministic, per-AZ layout (docs/design.md, "Stable subnets: a
+ * pure per-AZ CIDR plan").
  *
  * The VPC range (/16../22, prefix p) is cut into eight equal blocks of /(p+3):
  *

@@ -1,7 +1,8 @@
 /**
- * NodePool: a launch template + Auto Scaling group over the private subnets (DESIGN decision 7).
- * Labels and taints reach the node through its join configuration (the user data the caller
- * renders for the pool); the group carries the matching cluster-autoscaler tags.
+ * NodePool: a launch template + Auto Scaling group over the private subnets (docs/design.md,
+ * "Node pools are a launch template and an Auto Scaling group"). Labels and taints reach the node
+ * through its join configuration (the user data the caller renders for the pool); the group carries
+ * the matching cluster-autoscaler tags.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";

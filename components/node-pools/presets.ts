@@ -1,9 +1,12 @@
 /**
  * Node-pool presets and the rules every pool obeys, pure. A pool is plain data (NodePoolSpec); these
  * functions complete it from its preset, pick its machine image, and check what the kubelet will accept.
+ *
+ * Dependencies point one way: components/config uses this module (stack config's pools are completed
+ * by `completePool`), and nothing under components/node-pools imports components/config beyond the
+ * types of config/spec (tests/node-pools/dependencies.test.ts).
  */
-import { labelKeyProblem, restrictedLabelProblem } from "../config/rules";
-import { resolvePool } from "../config/resolve";
+import { labelKeyProblem, nodeLabelProblems } from "../core/labels";
 import type { NodePoolPreset, NodePoolSpec, SpotSpec, Taint } from "../config/spec";
 import { POOL_PRESETS, isGpuInstanceType } from "../tiers/tiers";
 
@@ -43,12 +46,53 @@ export interface PoolOptions {
   minHealthyPercentage?: number;
 }
 
+/** A pool as written: its name and preset, and the options that override the preset. */
+export interface PoolInput extends PoolOptions {
+  /** DNS-safe, unique within the cluster. Required. */
+  name: string;
+  /** The preset the pool is completed from. Required. */
+  preset: NodePoolPreset;
+}
+
 /**
- * A NodePoolSpec from a preset, for programs that build pools without stack config; the same
- * completion the stack config gets (components/config/resolve.ts).
+ * A pool as written, completed from its preset: the preset's instance types, labels and taints under
+ * the pool's own (a taint with the preset's key and effect replaces it), and the documented defaults.
+ * Stack config's pools (components/config/resolve.ts) and `nodePool()` both complete pools with it.
+ */
+export function completePool(p: PoolInput): NodePoolSpec {
+  const preset = POOL_PRESETS[p.preset]!;
+  const taints = [...preset.taints];
+  for (const t of p.taints ?? []) {
+    const i = taints.findIndex((x) => x.key === t.key && x.effect === t.effect);
+    if (i >= 0) taints[i] = t;
+    else taints.push(t);
+  }
+  return {
+    name: p.name,
+    preset: p.preset,
+    instanceTypes: p.instanceTypes ?? [...preset.instanceTypes],
+    minSize: p.minSize,
+    maxSize: p.maxSize,
+    desiredSize: p.desiredSize ?? p.minSize,
+    labels: { ...preset.labels, ...(p.labels ?? {}) },
+    taints,
+    spot: p.spot ? { onDemandBaseCapacity: p.spot.onDemandBaseCapacity ?? 0, onDemandPercentageAboveBaseCapacity: p.spot.onDemandPercentageAboveBaseCapacity ?? 0 } : undefined,
+    rootVolumeGiB: p.rootVolumeGiB ?? (preset.gpu ? 100 : 50),
+    minHealthyPercentage: p.minHealthyPercentage ?? 90,
+  };
+}
+
+/**
+ * A NodePoolSpec from a preset, for programs that build pools without stack config: the same
+ * completion the stack config gets (`completePool`), then the same checks a NodePool makes
+ * (`poolProblems`: sizes, instance types, and the kubelet's label rule of components/core/labels.ts).
+ * Throws naming the pool and the option at fault.
  */
 export function nodePool(name: string, preset: NodePoolPreset, opts: PoolOptions): NodePoolSpec {
-  return resolvePool({ name, preset, ...opts } as Parameters<typeof resolvePool>[0]);
+  const pool = completePool({ ...opts, name, preset });
+  const problems = poolProblems(effectivePool(pool));
+  if (problems.length > 0) throw new Error(`nodePool("${name}", "${preset}", ...): ${problems.join("; ")}`);
+  return pool;
 }
 
 /** Whether a pool runs on GPU machines (then it boots the GPU image). */
@@ -89,14 +133,13 @@ export function poolProblems(pool: NodePoolSpec): string[] {
   }
   if (pool.maxSize < 1) out.push(`${at}: maxSize must be at least 1`);
   if (pool.minHealthyPercentage < 0 || pool.minHealthyPercentage > 100) out.push(`${at}: minHealthyPercentage must be 0..100`);
-  for (const key of Object.keys(pool.labels)) {
-    const p = labelKeyProblem(key) ?? restrictedLabelProblem(key);
-    if (p) out.push(`${at}: label ${p}`);
+  for (const [key, value] of Object.entries(pool.labels)) {
+    for (const p of nodeLabelProblems(key, value)) out.push(`${at}: labels[${JSON.stringify(key)}]: ${p}`);
   }
-  for (const t of pool.taints) {
+  pool.taints.forEach((t, i) => {
     const p = labelKeyProblem(t.key);
-    if (p) out.push(`${at}: taint ${p}`);
-  }
+    if (p) out.push(`${at}: taints[${i}].key: ${p}`);
+  });
   if (pool.preset !== "gpu" && pool.instanceTypes.some(isGpuInstanceType)) {
     out.push(`${at}: GPU instance types need preset gpu (GPU image and nvidia.com/gpu taint)`);
   }

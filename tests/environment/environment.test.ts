@@ -3,7 +3,7 @@
  * retention, protected and kept on destroy with deletionProtection), clusterEnvironment(env) hands
  * it to the Cluster, and a whole stack creates exactly one bucket, under the Environment.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { Environment } from "../../components/environment/environment";
 import { clusterEnvironment } from "../../components/cluster/from-environment";
 import type { ClusterEnvironment } from "../../components/cluster/seams";

@@ -1,17 +1,8 @@
-import * as aws from "@pulumi/aws";
-import { spawnSync } from "child_process";
-import { mkdtempSync, writeFileSync } from "fs";
-import { tmpdir } from "os";
-import * as path from "path";
 import { inputs, named, ofType, recordProgram } from "../helpers/record";
-import { REPO_ROOT } from "../../tools/plan/run";
 import { Vpc } from "../../components/network/vpc";
 import { INTERFACE_ENDPOINT_SERVICES } from "../../components/config/spec";
-import { MOCK_EXISTING_VPC_ID } from "../../tools/plan/mocks";
-import { AZS3, capture, specFor } from "./fixtures";
+import { AZS3, capture, specFor, vpcArgsOf } from "./fixtures";
 
-const TSX = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
-const CLI = path.join(REPO_ROOT, "tools", "plan", "cli.ts");
 const SUBNET = "aws:ec2/subnet:Subnet";
 const ROUTE = "aws:ec2/route:Route";
 const NAT = "aws:ec2/natGateway:NatGateway";
@@ -24,7 +15,7 @@ describe("Vpc: dev tier (2 AZs, single NAT, no interface endpoints, no flow logs
   let rec: Awaited<ReturnType<typeof recordProgram>>;
   beforeAll(async () => {
     rec = await recordProgram(() => {
-      const v = new Vpc("t", { spec });
+      const v = new Vpc("t", vpcArgsOf(spec));
       out = { priv: capture(v.privateSubnetIds), pub: capture(v.publicSubnetIds), nat: capture(v.natPublicIps) };
     });
   });
@@ -91,7 +82,7 @@ describe("Vpc: standard tier (3 AZs, NAT per AZ, interface endpoints, flow logs)
   const spec = specFor("standard");
   let rec: Awaited<ReturnType<typeof recordProgram>>;
   beforeAll(async () => {
-    rec = await recordProgram(() => new Vpc("t", { spec }));
+    rec = await recordProgram(() => new Vpc("t", vpcArgsOf(spec)));
   });
 
   test("records cleanly", () => expect(rec.errors).toEqual([]));
@@ -139,7 +130,7 @@ describe("Vpc: critical tier with isolated subnets and its own range", () => {
   const spec = specFor("critical", { network: { vpcCidr: "10.30.0.0/16", isolatedSubnets: true } });
   let rec: Awaited<ReturnType<typeof recordProgram>>;
   beforeAll(async () => {
-    rec = await recordProgram(() => new Vpc("t", { spec }));
+    rec = await recordProgram(() => new Vpc("t", vpcArgsOf(spec)));
   });
 
   test("isolated subnets share one route table with no route out; the others are where the plan puts them", () => {
@@ -152,95 +143,33 @@ describe("Vpc: critical tier with isolated subnets and its own range", () => {
   });
 });
 
-describe("Vpc: bring your own VPC", () => {
-  // Under the plan's mocks an existing subnet whose id ends in digit d is in the d-th pinned AZ.
-  const sub = (kind: "a" | "b", d: number) => `subnet-0${kind}${"0".repeat(14)}${d}`;
-  const existing = {
-    vpcId: MOCK_EXISTING_VPC_ID,
-    publicSubnetIds: [0, 1, 2].map((d) => sub("a", d)),
-    privateSubnetIds: [0, 1, 2].map((d) => sub("b", d)),
-  };
-
-  test("creates no network resources and gives the existing ids, in AZ order", async () => {
-    const spec = specFor("standard", { network: { existing } });
-    let got: Record<string, { value?: unknown }> = {};
-    let plan: unknown = "unset";
+describe("Vpc: narrow arguments (a network, the AZs, a region, a name and tags; no ClusterSpec)", () => {
+  test("built from plain args with the documented defaults: NAT per AZ, no interface endpoints, no flow logs", async () => {
+    let v: Vpc | undefined;
     const rec = await recordProgram(() => {
-      const v = new Vpc("t", { spec });
-      plan = v.plan;
-      got = { vpcId: capture(v.vpcId), cidr: capture(v.vpcCidr), pub: capture(v.publicSubnetIds), priv: capture(v.privateSubnetIds), nat: capture(v.natPublicIps) };
+      v = new Vpc("n", { clusterName: "plain", region: "eu-west-1", availabilityZones: AZS3.slice(0, 2), network: { vpcCidr: "10.8.0.0/16" }, tags: { team: "net" } });
     });
     expect(rec.errors).toEqual([]);
-    expect(rec.resources.filter((r) => r.custom)).toEqual([]);
-    expect(got.vpcId!.value).toBe(MOCK_EXISTING_VPC_ID);
-    expect(got.cidr!.value).toBe("10.0.0.0/16");
-    expect(got.pub!.value).toEqual(existing.publicSubnetIds);
-    expect(got.priv!.value).toEqual(existing.privateSubnetIds);
-    expect(got.nat!.value).toEqual([]);
-    expect(plan).toBeUndefined();
+    expect(ofType(rec, NAT).map((n) => n.name)).toEqual(["n-nat-0", "n-nat-1"]);
+    expect(ofType(rec, ENDPOINT).map((e) => e.name)).toEqual(["n-vpce-s3"]);
+    expect(ofType(rec, "aws:ec2/flowLog:FlowLog")).toEqual([]);
+    expect(ofType(rec, SUBNET).map((s) => s.name).sort()).toEqual(["n-private-0", "n-private-1", "n-public-0", "n-public-1"]);
+    expect(inputs(named(rec, "aws:ec2/vpc:Vpc", "n-vpc")).tags).toEqual({ team: "net", "pulumi-kubeadm-aws:cluster": "plain", "kubernetes.io/cluster/plain": "owned", Name: "plain-vpc" });
+    // Every field is the built network's: no mode in which plan or NAT addresses are missing.
+    expect(v!.plan.private.map((s) => s.cidr)).toEqual(["10.8.0.0/19", "10.8.32.0/19"]);
+    expect(v!.natPublicIps).toHaveLength(2);
+    expect(v!.privateRouteTableIds).toHaveLength(2);
+    expect("existing" in v!).toBe(false);
   });
 
-  test("a subnet in the wrong AZ or another VPC fails the plan of a stack, naming it", () => {
-    // Run as the plan command does (its own process): the failed check rejects every resource that uses the ids.
-    const config = (vpcId: string, priv: string[]) => [
-      "config:", "  aws:region: eu-west-1", "  pulumi-kubeadm-aws:cluster:", "    name: byo", "    tier: standard", "    region: eu-west-1",
-      `    availabilityZones: [${AZS3.join(", ")}]`, "    api:", "      allowedCidrs: [203.0.113.0/24]", "    network:", "      existing:",
-      `        vpcId: ${vpcId}`, `        publicSubnetIds: [${existing.publicSubnetIds.join(", ")}]`, `        privateSubnetIds: [${priv.join(", ")}]`, "",
-    ].join("\n");
-    const plan = (text: string) => {
-      const file = path.join(mkdtempSync(path.join(tmpdir(), "byo-")), "Pulumi.byo.yaml");
-      writeFileSync(file, text);
-      return spawnSync(TSX, [CLI, "--config", file], { encoding: "utf8" });
-    };
-    // The layout is checked once, in one apply over every subnet: one error listing every problem,
-    // however many resources use the subnet ids (they wait for the check).
-    const failures = (stdout: string) => stdout.split("\n").filter((l) => l.startsWith("  - "));
-    const swapped = plan(config(MOCK_EXISTING_VPC_ID, [sub("b", 1), sub("b", 0), sub("b", 2)]));
-    expect(swapped.status).toBe(1);
-    expect(failures(swapped.stdout)).toEqual([
-      `  - network.existing: the subnets do not match the cluster's layout: privateSubnetIds[0] ${sub("b", 1)} is in eu-west-1b; expected eu-west-1a`
-      + ` (one subnet per AZ, in availabilityZones order); privateSubnetIds[1] ${sub("b", 0)} is in eu-west-1a; expected eu-west-1b`
-      + ` (one subnet per AZ, in availabilityZones order) (thrown in an apply at components/network/vpc.ts:${swapped.stdout.match(/vpc\.ts:(\d+)/)?.[1]})`,
-    ]);
-    const other = plan(config("vpc-0fedcba9876543210", existing.privateSubnetIds));
-    expect(other.status).toBe(1);
-    expect(failures(other.stdout)).toHaveLength(1);
-    expect(other.stdout.split("network.existing").length - 1).toBe(1);
-    // Public and private subnets are checked together.
-    expect(other.stdout).toContain(`publicSubnetIds[0] ${sub("a", 0)} is in ${MOCK_EXISTING_VPC_ID}, not in vpc-0fedcba9876543210`);
-    expect(other.stdout).toContain(`privateSubnetIds[2] ${sub("b", 2)} is in ${MOCK_EXISTING_VPC_ID}, not in vpc-0fedcba9876543210`);
-    const good = plan(config(MOCK_EXISTING_VPC_ID, existing.privateSubnetIds));
-    expect(good.stdout).not.toContain("network.existing");
-    expect(good.status).toBe(0);
-  });
-
-  test("under recordProgram: a wrong layout is one error, and resources that use the ids still record", async () => {
-    const spec = specFor("standard", { network: { existing: { ...existing, privateSubnetIds: [sub("b", 2), sub("b", 1), sub("b", 0)] } } });
-    const rec = await recordProgram(() => {
-      const v = new Vpc("t", { spec });
-      // A dozen consumers of the checked ids.
-      for (const [i, id] of [...v.privateSubnetIds, ...v.publicSubnetIds, ...v.privateSubnetIds, ...v.publicSubnetIds].entries()) {
-        new aws.ec2.NetworkInterface(`eni-${i}`, { subnetId: id });
-      }
-    });
-    expect(rec.errors).toHaveLength(1);
-    expect(rec.errors[0]).toContain(`privateSubnetIds[0] ${sub("b", 2)} is in eu-west-1c; expected eu-west-1a`);
-    expect(rec.errors[0]).toContain(`privateSubnetIds[2] ${sub("b", 0)} is in eu-west-1a; expected eu-west-1c`);
-    expect(rec.errors[0]).not.toContain("privateSubnetIds[1]");
-    const enis = ofType(rec, "aws:ec2/networkInterface:NetworkInterface");
-    expect(enis).toHaveLength(12);
-    // Nothing got a subnet id that failed the check.
-    expect(enis.map((e) => inputs(e).subnetId)).toEqual(Array(12).fill(undefined));
-  });
-
-  test("too few subnets for the tier's AZs, or a bad id, is refused before anything is created", async () => {
-    const spec = specFor("standard");
-    spec.network.existing = { vpcId: MOCK_EXISTING_VPC_ID, publicSubnetIds: [sub("a", 0), sub("a", 1)], privateSubnetIds: [sub("b", 0), "sn-1", sub("b", 0)] };
-    const rec = await recordProgram(() => new Vpc("t", { spec }));
-    const text = rec.errors.join("\n");
-    expect(text).toContain("publicSubnetIds has 2 subnet(s); the cluster spans 3 AZs");
-    expect(text).toContain(`privateSubnetIds[1] "sn-1" is not a subnet id`);
-    expect(text).toContain(`subnet(s) listed more than once: ${sub("b", 0)}`);
-    expect(rec.resources.filter((r) => r.custom)).toEqual([]);
+  test("flow logs: retention and keep-on-delete are arguments (default 30 days, not kept)", async () => {
+    const rec = await recordProgram(() => new Vpc("n", { clusterName: "plain", region: "eu-west-1", availabilityZones: AZS3, network: { vpcCidr: "10.8.0.0/16", flowLogs: true } }));
+    const group = named(rec, "aws:cloudwatch/logGroup:LogGroup", "n-flow-logs");
+    expect([inputs(group).retentionInDays, group.retainOnDelete]).toEqual([30, false]);
+    const kept = await recordProgram(() => new Vpc("n", {
+      clusterName: "plain", region: "eu-west-1", availabilityZones: AZS3, network: { vpcCidr: "10.8.0.0/16", flowLogs: true }, retainFlowLogsOnDelete: true, flowLogRetentionDays: 7,
+    }));
+    const g = named(kept, "aws:cloudwatch/logGroup:LogGroup", "n-flow-logs");
+    expect([inputs(g).retentionInDays, g.retainOnDelete]).toEqual([7, true]);
   });
 });

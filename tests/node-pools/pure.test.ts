@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { asgTags, autoscalerDiscoveryTags, effectivePool, instanceRefresh, mixedInstancesPolicy, needsMixedInstances, nodePool, nodeTemplateTags, poolImageVariant, poolProblems, PRESET_CHARACTERISTICS, POOL_PRESETS } from "../../components/node-pools";
-import type { NodePoolPreset } from "../../components/config";
+import { resolveClusterSpec, resolvePool, type NodePoolPreset } from "../../components/config";
+import { completePool } from "../../components/node-pools/presets";
 
 // Published EC2 shapes (vCPU, GiB) of the types the presets use, to check each preset's ratio.
 const SHAPES: Record<string, [number, number]> = {
@@ -53,6 +54,25 @@ describe("presets", () => {
     expect(poolProblems({ ...p, minSize: 4 }).join()).toMatch(/min \(4\) <= desired/);
     expect(poolProblems({ ...p, instanceTypes: ["g5.xlarge"] }).join()).toMatch(/need preset gpu/);
     expect(poolProblems({ ...nodePool("g", "gpu", { minSize: 0, maxSize: 1 }), instanceTypes: ["m5.large"] }).join()).toMatch(/only use GPU/);
+  });
+});
+
+describe("one pool completion, config -> node-pools", () => {
+  test("stack config's pools are completePool's, and nodePool() gives the same spec", () => {
+    const written = { name: "ml", preset: "gpu" as const, minSize: 0, maxSize: 2, labels: { team: "ml" }, taints: [{ key: "nvidia.com/gpu", value: "yes", effect: "NoSchedule" as const }] };
+    const spec = resolveClusterSpec({
+      name: "demo", tier: "dev", region: "eu-west-1", availabilityZones: ["eu-west-1a", "eu-west-1b"], api: { allowedCidrs: ["203.0.113.0/24"] }, nodePools: [written],
+    });
+    expect(spec.nodePools).toEqual([completePool(written)]);
+    expect(nodePool("ml", "gpu", { minSize: 0, maxSize: 2, labels: { team: "ml" }, taints: written.taints })).toEqual(completePool(written));
+    expect(resolvePool).toBe(completePool);
+  });
+
+  test("nodePool() refuses what a NodePool would refuse, naming the pool and the option", () => {
+    expect(() => nodePool("x", "general", { minSize: 3, maxSize: 2 })).toThrow(/^nodePool\("x", "general", \.\.\.\): node pool x: sizes must satisfy 0 <= min \(3\) <= desired \(3\) <= max \(2\)/);
+    expect(() => nodePool("x", "general", { minSize: 1, maxSize: 2, labels: { "node-role.kubernetes.io/worker": "" } })).toThrow(/labels\["node-role\.kubernetes\.io\/worker"\]: "node-role\.kubernetes\.io\/worker" is in the kubelet-restricted namespaces/);
+    expect(() => nodePool("x", "general", { minSize: 1, maxSize: 2, taints: [{ key: "bad key", effect: "NoSchedule" }] })).toThrow(/taints\[0\]\.key: "bad key" is not a valid key/);
+    expect(() => nodePool("x", "general", { minSize: 1, maxSize: 2, labels: { "beta.kubernetes.io/instance-type": "m5.large" } })).not.toThrow();
   });
 });
 
