@@ -6,7 +6,7 @@ export const API_PORT = 6443;
 
 /**
  * The stable API name kubeadm's `controlPlaneEndpoint` and the API certificate use:
- * `api.<cluster>.<domain>`, a record we own in the private zone (DESIGN decision 3).
+ * `api.<cluster>.<domain>`, a record we own in the private zone (docs/design.md, "A stable API name").
  */
 export function apiName(clusterName: string, domain: string): string {
   return `api.${clusterName}.${domain}`;

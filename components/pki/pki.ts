@@ -1,8 +1,8 @@
 /**
- * ClusterPki: the cluster's trust, owned by Pulumi (DESIGN decision 1). Cluster CA, front-proxy CA,
- * etcd CA, the service-account key pair, the join token, the Secrets encryption key, the discovery
- * hash, and an admin kubeconfig minted here (no node hands anything back). Every private key, the
- * token and the kubeconfig are Pulumi secrets.
+ * ClusterPki: the cluster's trust, owned by Pulumi (docs/design.md, "Pulumi owns the cluster's trust").
+ * Cluster CA, front-proxy CA, etcd CA, the service-account key pair, the join token, the Secrets
+ * encryption key, the discovery hash, and an admin kubeconfig minted here (no node hands anything
+ * back). Every private key, the token and the kubeconfig are Pulumi secrets.
  */
 import { API_PORT } from "../api-endpoint/settings";
 import * as pulumi from "@pulumi/pulumi";

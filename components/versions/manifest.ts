@@ -3,7 +3,8 @@
  *
  * The Packer templates (packer/), the kubeadm configuration, and the AMI tags all read it, so an
  * image, a node and the control plane can never disagree about what they run. A new manifest reaches
- * nodes only by an explicit change that rolls them (DESIGN decision 4).
+ * nodes only by an explicit change that rolls them (docs/design.md, "Pinned images, rolled only by an
+ * explicit change").
  */
 export interface PlatformVersions {
   /** Kubernetes control plane (kube-apiserver, controller-manager, scheduler) and kubeadm, full `X.Y.Z`. */
