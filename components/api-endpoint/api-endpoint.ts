@@ -12,9 +12,12 @@ import { clusterTags } from "../core/tags";
 import { typeToken } from "../core/tokens";
 import { API_HEALTH_CHECK, API_PORT, apiLoadBalancerNames, apiName } from "./settings";
 
+/** The parts of a ClusterSpec the API endpoint uses (a whole ClusterSpec will do). */
+export type ApiEndpointSpec = Pick<ClusterSpec, "name" | "tags" | "api" | "deletionProtection">;
+
 export interface ApiEndpointArgs {
-  /** The resolved cluster spec: name, tags, `api` (exposure, domain, public zone), deletionProtection. Required. */
-  spec: ClusterSpec;
+  /** What it reads of the cluster spec: name, tags, `api` (exposure, domain, allowlist, public zone), deletionProtection. Required. */
+  spec: ApiEndpointSpec;
   /** The VPC of the target group. Required. */
   vpcId: pulumi.Input<string>;
   /** Public subnets, one per AZ (used when `spec.api.exposure` is public). Required. */

@@ -1,15 +1,40 @@
 /**
- * etcd backup and restore on a member, pure: the backup script, its systemd service and timer,
- * and the restore script. Scripts pass `shellcheck -S warning` (tests/etcd).
+ * etcd backup and restore on a member: the scripts (node/sbin/etcd-backup.sh, etcd-restore.sh, shipped as they
+ * are), the env lines they read from the member env file, and the backup's systemd service and timer. Pure.
  *
  * Key layout in the bucket (the lifecycle rules of BackupBucket expire each prefix):
  *   frequent/<cluster>/<UTC timestamp>-<member>.db   every `intervalMinutes`
  *   daily/<cluster>/<UTC date>/<UTC timestamp>-<member>.db   the first snapshot of each UTC day
  * Only the current leader uploads, so a healthy cluster stores one snapshot per interval.
  */
+import type { EnvEntry } from "../bootstrap/env-file";
+import type { NodeScript } from "../bootstrap/node-scripts";
+import { FILES, PATHS } from "../bootstrap/paths";
 
 /** Object key prefixes; BackupBucket's lifecycle rules are written for these. */
 export const BACKUP_PREFIXES = { frequent: "frequent/", daily: "daily/" } as const;
+
+/** Where backup and restore live on a member. */
+export const BACKUP_FILES = {
+  backup: `${PATHS.sbin}/etcd-backup`,
+  restore: `${PATHS.sbin}/etcd-restore`,
+  service: `${PATHS.units}/etcd-backup.service`,
+  timer: `${PATHS.units}/etcd-backup.timer`,
+  /** Snapshots are staged here; the date of the last daily upload is remembered here. */
+  stateDir: "/var/lib/etcd-backup",
+} as const;
+
+/** The unit a member's boot enables once it succeeded (every layout). */
+export const BACKUP_TIMER_UNIT = "etcd-backup.timer";
+
+/** The scripts, by where they come from (node/) and where they go. */
+export const BACKUP_SCRIPTS = {
+  backup: { source: "sbin/etcd-backup.sh", path: BACKUP_FILES.backup },
+  restore: { source: "sbin/etcd-restore.sh", path: BACKUP_FILES.restore },
+} as const satisfies Record<string, NodeScript>;
+
+/** Seconds a containerized member's restore waits, once its static Pod manifest is gone, for the kubelet to stop it. */
+export const STATIC_POD_STOP_SECONDS = 30;
 
 export interface EtcdClientFiles {
   /** CA bundle that signed the members' server certificates. */
@@ -19,90 +44,67 @@ export interface EtcdClientFiles {
   keyFile: string;
 }
 
-export interface BackupScriptInput {
+export interface BackupEnvInput {
+  /** Cluster name (the key prefix below each of BACKUP_PREFIXES). Required. */
   cluster: string;
-  memberName: string;
-  /** This member's client URL, e.g. `https://10.0.15.228:2379`. */
+  /** This member's client URL, e.g. `https://10.0.15.228:2379`. Required. */
   endpoint: string;
+  /** The client certificate the script shows the member. Required. */
   client: EtcdClientFiles;
-  /** Bucket name (no `s3://`). */
+  /** Bucket name (no `s3://`). Required. */
   bucket: string;
-  /** AWS region of the bucket. */
+  /** The bucket's AWS region (also where a restore downloads from). Required. */
   region: string;
-  /** Local working directory (snapshots are staged here, the last daily upload is remembered here). @default /var/lib/etcd-backup */
+  /** Local working directory. @default BACKUP_FILES.stateDir */
   stateDir?: string;
 }
 
-const q = (s: string) => `'${s.replace(/'/g, `'"'"'`)}'`;
+/** The env lines `etcd-backup` reads (besides the member name, `KUBEADM_AWS_ETCD_MEMBER`). */
+export function backupEnv(input: BackupEnvInput): EnvEntry[] {
+  return [
+    ["KUBEADM_AWS_ETCD_CLUSTER", input.cluster],
+    ["KUBEADM_AWS_ETCD_ENDPOINT", input.endpoint],
+    ["KUBEADM_AWS_ETCD_CACERT", input.client.caFile],
+    ["KUBEADM_AWS_ETCD_CERT", input.client.certFile],
+    ["KUBEADM_AWS_ETCD_KEY", input.client.keyFile],
+    ["KUBEADM_AWS_ETCD_BUCKET", input.bucket],
+    ["KUBEADM_AWS_ETCD_BUCKET_REGION", input.region],
+    ["KUBEADM_AWS_ETCD_BACKUP_DIR", input.stateDir ?? BACKUP_FILES.stateDir],
+    ["KUBEADM_AWS_ETCD_FREQUENT_PREFIX", BACKUP_PREFIXES.frequent],
+    ["KUBEADM_AWS_ETCD_DAILY_PREFIX", BACKUP_PREFIXES.daily],
+  ];
+}
+
+export interface RestoreEnvInput {
+  /** This member's peer URL, e.g. `https://10.0.15.228:2380`. Required. */
+  peerUrl: string;
+  /** etcd `initial-cluster` of the whole cluster. Required. */
+  initialCluster: string;
+  /** The cluster's `initial-cluster-token`; a restore derives a new one from it and the snapshot. Required. */
+  clusterToken: string;
+  /** A containerized member's static Pod manifest (moved aside to stop it). @default undefined (on-host: `systemctl stop` of the member's unit) */
+  staticPod?: string;
+}
 
 /**
- * `etcd-backup`: on the leader only (`--any-member` skips the check), `etcdctl snapshot save`,
- * then `aws s3 cp` to frequent/, and once per UTC day to daily/ as well.
+ * The env lines `etcd-restore` reads besides the member's (name, data dir, user, unit: `memberEnv`) and the
+ * backup's working directory (`backupEnv`).
  */
-export function renderBackupScript(input: BackupScriptInput): string {
-  const stateDir = input.stateDir ?? "/var/lib/etcd-backup";
-  return `#!/bin/bash
-# etcd snapshot to S3 for member ${input.memberName} of cluster ${input.cluster} (rendered by pulumi-kubeadm-aws).
-set -euo pipefail
-umask 077
-
-CLUSTER=${q(input.cluster)}
-MEMBER=${q(input.memberName)}
-ENDPOINT=${q(input.endpoint)}
-CACERT=${q(input.client.caFile)}
-CERT=${q(input.client.certFile)}
-KEY=${q(input.client.keyFile)}
-BUCKET=${q(input.bucket)}
-REGION=${q(input.region)}
-STATE_DIR=${q(stateDir)}
-# No ETCDCTL_API: v3 is etcdctl's default since 3.4, and etcdctl 3.6 logs the variable as unrecognized.
-
-ANY_MEMBER=0
-if [ "\${1:-}" = "--any-member" ]; then ANY_MEMBER=1; fi
-
-etcd_ctl() {
-  etcdctl --endpoints="$ENDPOINT" --cacert="$CACERT" --cert="$CERT" --key="$KEY" --command-timeout=60s "$@"
+export function restoreEnv(input: RestoreEnvInput): EnvEntry[] {
+  return [
+    ["KUBEADM_AWS_ETCD_PEER_URL", input.peerUrl],
+    ["KUBEADM_AWS_ETCD_INITIAL_CLUSTER", input.initialCluster],
+    ["KUBEADM_AWS_ETCD_CLUSTER_TOKEN", input.clusterToken],
+    ["KUBEADM_AWS_ETCD_POD_STOP_SECONDS", STATIC_POD_STOP_SECONDS],
+    ...(input.staticPod !== undefined ? [["KUBEADM_AWS_ETCD_STATIC_POD", input.staticPod] as const] : []),
+  ];
 }
 
-status="$(etcd_ctl endpoint status -w fields)"
-member_id="$(printf '%s\\n' "$status" | awk -F' : ' '/^"MemberID"/ {print $2}')"
-leader_id="$(printf '%s\\n' "$status" | awk -F' : ' '/^"Leader"/ {print $2}')"
-if [ -z "$member_id" ] || [ -z "$leader_id" ]; then
-  echo "etcd-backup: cannot read the status of $ENDPOINT" >&2
-  exit 1
-fi
-if [ "$ANY_MEMBER" != 1 ] && [ "$member_id" != "$leader_id" ]; then
-  echo "etcd-backup: $MEMBER is not the leader; the leader takes the snapshot"
-  exit 0
-fi
-
-mkdir -p "$STATE_DIR"
-work="$(mktemp -d "$STATE_DIR/snapshot.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
-stamp="$(date -u +%Y%m%dT%H%M%SZ)"
-day="$(date -u +%Y-%m-%d)"
-snapshot="$work/$stamp-$MEMBER.db"
-
-etcd_ctl snapshot save "$snapshot"
-if [ ! -s "$snapshot" ]; then
-  echo "etcd-backup: snapshot $snapshot is empty" >&2
-  exit 1
-fi
-
-aws --region "$REGION" s3 cp --only-show-errors "$snapshot" "s3://$BUCKET/${BACKUP_PREFIXES.frequent}$CLUSTER/$stamp-$MEMBER.db"
-echo "etcd-backup: saved s3://$BUCKET/${BACKUP_PREFIXES.frequent}$CLUSTER/$stamp-$MEMBER.db"
-
-last_daily="$(cat "$STATE_DIR/last-daily" 2>/dev/null || true)"
-if [ "$last_daily" != "$day" ]; then
-  aws --region "$REGION" s3 cp --only-show-errors "$snapshot" "s3://$BUCKET/${BACKUP_PREFIXES.daily}$CLUSTER/$day/$stamp-$MEMBER.db"
-  printf '%s\\n' "$day" > "$STATE_DIR/last-daily"
-  echo "etcd-backup: saved s3://$BUCKET/${BACKUP_PREFIXES.daily}$CLUSTER/$day/$stamp-$MEMBER.db"
-fi
-`;
-}
-
-/** `etcd-backup.service`: one run of the script, at low CPU and I/O priority. */
-export function renderBackupService(scriptPath: string, afterUnit: string): string {
+/**
+ * `etcd-backup.service`: one run of the script, at low CPU and I/O priority, with the node's bootstrap env and
+ * the member env file (`etcdEnv`) named for it.
+ */
+export function renderBackupService(afterUnit: string, etcdEnv: string): string {
   return [
     "[Unit]",
     "Description=etcd snapshot to S3",
@@ -110,7 +112,9 @@ export function renderBackupService(scriptPath: string, afterUnit: string): stri
     "",
     "[Service]",
     "Type=oneshot",
-    `ExecStart=${scriptPath}`,
+    `Environment=KUBEADM_AWS_ENV=${FILES.env}`,
+    `Environment=KUBEADM_AWS_ETCD_ENV=${etcdEnv}`,
+    `ExecStart=${BACKUP_FILES.backup}`,
     "Nice=10",
     "IOSchedulingClass=idle",
     "",
@@ -134,100 +138,4 @@ export function renderBackupTimer(intervalMinutes: number): string {
     "WantedBy=timers.target",
     "",
   ].join("\n");
-}
-
-export interface RestoreScriptInput {
-  cluster: string;
-  memberName: string;
-  /** This member's peer URL, e.g. `https://10.0.15.228:2380`. */
-  peerUrl: string;
-  /** etcd `initial-cluster` of the whole cluster. */
-  initialCluster: string;
-  /** The cluster's `initial-cluster-token`; a restore derives a new one from it and the snapshot. */
-  clusterToken: string;
-  /** The member's data directory (a mount point on dedicated members). */
-  dataDir: string;
-  /** Owner of the data directory. @default "etcd" */
-  user?: string;
-  /** How to stop and start the member. @default systemctl stop|start etcd.service */
-  stopCommand?: string;
-  startCommand?: string;
-  region: string;
-  /** Working directory for downloads. @default /var/lib/etcd-backup */
-  stateDir?: string;
-}
-
-/**
- * `etcd-restore SNAPSHOT` (a local file or an `s3://` URI): stops the member, restores the
- * snapshot with `etcdutl snapshot restore` (etcd 3.6 removed etcdctl's restore; the script refuses
- * to start without etcdutl) into a new directory on the data volume, keeps the old data as
- * `member.pre-restore-<stamp>`, swaps the new data in and starts the member. Run it on every member
- * with the same snapshot (see docs/etcd.md); each gets a new cluster id derived from the snapshot.
- */
-export function renderRestoreScript(input: RestoreScriptInput): string {
-  const stateDir = input.stateDir ?? "/var/lib/etcd-backup";
-  return `#!/bin/bash
-# Restore member ${input.memberName} of cluster ${input.cluster} from an etcd snapshot (rendered by pulumi-kubeadm-aws).
-set -euo pipefail
-umask 077
-
-MEMBER=${q(input.memberName)}
-PEER_URL=${q(input.peerUrl)}
-INITIAL_CLUSTER=${q(input.initialCluster)}
-CLUSTER_TOKEN=${q(input.clusterToken)}
-DATA_DIR=${q(input.dataDir)}
-ETCD_USER=${q(input.user ?? "etcd")}
-REGION=${q(input.region)}
-STATE_DIR=${q(stateDir)}
-
-if [ $# -ne 1 ]; then
-  echo "usage: $0 SNAPSHOT   (a local file or s3://bucket/key)" >&2
-  exit 2
-fi
-# etcd 3.6 removed "etcdctl snapshot restore": the offline tool etcdutl (in the node image next to
-# etcd and etcdctl) restores. Checked before anything is stopped.
-if ! command -v etcdutl >/dev/null 2>&1; then
-  echo "etcd-restore: etcdutl is not installed (etcd >= 3.6 restores only with etcdutl); nothing was changed" >&2
-  exit 1
-fi
-source_uri="$1"
-stamp="$(date -u +%Y%m%dT%H%M%SZ)"
-mkdir -p "$STATE_DIR"
-
-snapshot="$source_uri"
-if [[ "$source_uri" == s3://* ]]; then
-  snapshot="$STATE_DIR/restore-$stamp.db"
-  aws --region "$REGION" s3 cp --only-show-errors "$source_uri" "$snapshot"
-fi
-if [ ! -s "$snapshot" ]; then
-  echo "etcd-restore: $snapshot is missing or empty" >&2
-  exit 1
-fi
-
-# The same snapshot gives the same token on every member; a new token keeps old members out.
-token="$CLUSTER_TOKEN-$(sha256sum "$snapshot" | cut -c1-12)"
-staging="$DATA_DIR/restore-$stamp"
-
-echo "etcd-restore: stopping $MEMBER"
-${input.stopCommand ?? "systemctl stop etcd.service"}
-
-etcdutl snapshot restore "$snapshot" \\
-  --name "$MEMBER" \\
-  --initial-cluster "$INITIAL_CLUSTER" \\
-  --initial-cluster-token "$token" \\
-  --initial-advertise-peer-urls "$PEER_URL" \\
-  --data-dir "$staging"
-
-if [ -d "$DATA_DIR/member" ]; then
-  mv "$DATA_DIR/member" "$DATA_DIR/member.pre-restore-$stamp"
-  echo "etcd-restore: previous data kept in $DATA_DIR/member.pre-restore-$stamp"
-fi
-mv "$staging/member" "$DATA_DIR/member"
-rmdir "$staging"
-if id "$ETCD_USER" >/dev/null 2>&1; then chown -R "$ETCD_USER:$ETCD_USER" "$DATA_DIR/member"; fi
-chmod 700 "$DATA_DIR/member"
-
-echo "etcd-restore: starting $MEMBER from $source_uri (cluster token $token)"
-${input.startCommand ?? "systemctl start etcd.service"}
-`;
 }

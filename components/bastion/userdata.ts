@@ -1,5 +1,6 @@
 /** The bastion's cloud-init (pure): sshd hardening only; the image already carries everything else. */
-import { stringify } from "yaml";
+import { checkUserDataSize } from "../bootstrap/files";
+import { toYaml } from "../bootstrap/yaml";
 
 /** The sshd drop-in the bastion boots with. */
 export const BASTION_SSHD_CONFIG = [
@@ -24,5 +25,5 @@ export function bastionCloudConfig(): string {
     write_files: [{ path: "/etc/ssh/sshd_config.d/60-bastion.conf", owner: "root:root", permissions: "0644", content: BASTION_SSHD_CONFIG }],
     runcmd: [["systemctl", "restart", "ssh"]],
   };
-  return `#cloud-config\n${stringify(doc, { version: "1.1" })}`;
+  return checkUserDataSize("bastion", `#cloud-config\n${toYaml(doc)}`);
 }

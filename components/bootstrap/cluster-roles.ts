@@ -13,6 +13,7 @@ import type { ClusterSpec, NodePoolSpec } from "../config/spec";
 import { etcdLayout } from "../etcd/kubeadm";
 import type { PolicyDocument } from "../iam/policy";
 import type { ClusterPki } from "../pki/pki";
+import type { RoleExtension } from "./extensions";
 import type { RoleFile } from "./files";
 import type { ClusterConfigInput } from "./kubeadm";
 import type { RoleBootstrapArgs } from "./role-bootstrap";
@@ -87,11 +88,10 @@ export interface ControlPlaneBootstrapOptions {
   beforeKubeadm?: string;
   /** Units enabled once kubeadm succeeded (e.g. `etcd-backup.timer`). @default [] */
   enableUnits?: string[];
-  /** More inline policies for the control-plane role (e.g. the cloud controller manager's). */
+  /** More inline policies for the control-plane role (e.g. the cloud controller manager's). @default {} */
   extraPolicies?: Record<string, pulumi.Input<PolicyDocument>>;
-  /** Create the IAM role here. @default true */
-  createRole?: boolean;
-  tags?: Record<string, string>;
+  /** The user's own files and units for this node (bootstrap/extensions.ts). @default undefined (none) */
+  extension?: RoleExtension;
 }
 
 /** RoleBootstrap args for control-plane node `index`. */
@@ -129,7 +129,6 @@ export function controlPlaneBootstrapArgs(o: ControlPlaneBootstrapOptions): Role
     kmsKeyArn: o.kmsKeyArn,
     values,
     secrets,
-    createRole: o.createRole,
     extraPolicies: o.extraPolicies,
     tags: spec.tags,
     render: (v, s) => renderControlPlaneFiles(
@@ -141,6 +140,7 @@ export function controlPlaneBootstrapArgs(o: ControlPlaneBootstrapOptions): Role
         ],
         ...(o.beforeKubeadm !== undefined ? { beforeKubeadm: o.beforeKubeadm } : {}),
         ...(o.enableUnits ? { enableUnits: o.enableUnits } : {}),
+        ...(o.extension ? { extension: o.extension } : {}),
       },
       v as unknown as ControlPlaneMaterial,
       s as unknown as ControlPlaneSecrets,
@@ -153,9 +153,10 @@ export interface WorkerBootstrapOptions {
   pki: ClusterPki;
   kmsKeyArn: pulumi.Input<string>;
   pool: NodePoolSpec;
-  /** Create the IAM role here. @default true */
-  createRole?: boolean;
+  /** More inline policies for the pool's role. @default {} */
   extraPolicies?: Record<string, pulumi.Input<PolicyDocument>>;
+  /** The user's own files and units for the pool's workers (bootstrap/extensions.ts). @default undefined (none) */
+  extension?: RoleExtension;
   /** The stable API name (the cluster's API endpoint's). @default apiNameOf(spec) */
   apiName?: string;
 }
@@ -170,11 +171,10 @@ export function workerBootstrapArgs(o: WorkerBootstrapOptions): RoleBootstrapArg
     kmsKeyArn: o.kmsKeyArn,
     values: { discoveryHash: o.pki.discoveryHash },
     secrets: { bootstrapToken: o.pki.bootstrapToken },
-    createRole: o.createRole,
     extraPolicies: o.extraPolicies,
     tags: o.spec.tags,
     render: (v, s) => renderWorkerFiles(
-      { role, region: o.spec.region, clusterName: o.spec.name, apiName: o.apiName ?? apiNameOf(o.spec), labels: o.pool.labels, taints: o.pool.taints },
+      { role, region: o.spec.region, clusterName: o.spec.name, apiName: o.apiName ?? apiNameOf(o.spec), labels: o.pool.labels, taints: o.pool.taints, ...(o.extension ? { extension: o.extension } : {}) },
       { discoveryHash: v.discoveryHash! },
       { bootstrapToken: s.bootstrapToken! },
     ),

@@ -2,6 +2,7 @@
  * A role's boot files, the cloud-init document that installs the plain ones, and the bundle that
  * carries the sensitive ones through Secrets Manager. Pure.
  */
+import { UNITS } from "./paths";
 import { toYaml } from "./yaml";
 
 export interface RoleFile {
@@ -33,7 +34,7 @@ export const USER_DATA_LIMIT_BYTES = 16384;
 export const BUNDLE_FORMAT = "kubeadm-aws-bundle/v1";
 /** Secrets Manager's limit on a secret value. */
 export const SECRET_VALUE_LIMIT_BYTES = 65536;
-export const BOOTSTRAP_UNIT = "kubeadm-aws-bootstrap.service";
+export const BOOTSTRAP_UNIT = UNITS.bootstrap;
 
 /** The `#cloud-config` user data: writes the plain files, starts the bootstrap unit. Never contains a sensitive file. */
 export function renderCloudConfig(role: string, files: RoleFile[]): string {
@@ -49,7 +50,11 @@ export function renderCloudConfig(role: string, files: RoleFile[]): string {
       ["systemctl", "enable", "--now", "--no-block", BOOTSTRAP_UNIT],
     ],
   };
-  const text = `#cloud-config\n# kubeadm-aws ${role}: sensitive files come from Secrets Manager at boot, not from here.\n${toYaml(doc)}`;
+  return checkUserDataSize(role, `#cloud-config\n# kubeadm-aws ${role}: sensitive files come from Secrets Manager at boot, not from here.\n${toYaml(doc)}`);
+}
+
+/** The one size check of every machine's user data (EC2 refuses more than 16 KiB before base64). */
+export function checkUserDataSize(role: string, text: string): string {
   const size = Buffer.byteLength(text, "utf8");
   if (size > USER_DATA_LIMIT_BYTES) throw new Error(`user data of ${role} is ${size} bytes; EC2 allows ${USER_DATA_LIMIT_BYTES}`);
   return text;

@@ -5,6 +5,7 @@
  */
 import { API_PORT } from "../api-endpoint/settings";
 import { hostAddress, parseCidr } from "../core/cidr";
+import { nodeLabelProblems } from "../core/labels";
 import { kubeadmLocalEtcd } from "../etcd/kubeadm";
 import { minorOf } from "../versions/manifest";
 import {
@@ -18,6 +19,9 @@ import {
 } from "./kubeadm-types";
 import type { KubeletConfiguration, KubeProxyConfiguration } from "./kubelet-types";
 import { CRI_SOCKET, FILES, PATHS } from "./paths";
+
+/** Why the kubelet may not set a label on its own node (the one rule, components/core/labels.ts); undefined when it may. */
+export { kubeletLabelProblem } from "../core/labels";
 
 /** The group kubeadm's node bootstrap RBAC is bound to. */
 export const BOOTSTRAP_TOKEN_GROUP = "system:bootstrappers:kubeadm:default-node-token";
@@ -138,25 +142,10 @@ function kubeletArgs(labels: Record<string, string>): Arg[] {
   return out;
 }
 
-/**
- * Why the kubelet may not set a label on its own node (NodeRestriction, KEP-279): keys in the
- * `kubernetes.io` / `k8s.io` namespaces are refused unless in the kubelet's allowed set; in
- * particular nothing under `node-role.kubernetes.io/`. Undefined when allowed.
- */
-export function kubeletLabelProblem(key: string): string | undefined {
-  const slash = key.indexOf("/");
-  const prefix = slash >= 0 ? key.slice(0, slash) : "";
-  const restricted = (d: string) => d === "kubernetes.io" || d.endsWith(".kubernetes.io") || d === "k8s.io" || d.endsWith(".k8s.io");
-  if (!restricted(prefix)) return undefined;
-  const allowedKeys = ["kubernetes.io/hostname", "kubernetes.io/arch", "kubernetes.io/os", "node.kubernetes.io/instance-type", "topology.kubernetes.io/region", "topology.kubernetes.io/zone"];
-  if (allowedKeys.includes(key)) return undefined;
-  if (prefix === "kubelet.kubernetes.io" || prefix.endsWith(".kubelet.kubernetes.io") || prefix === "node.kubernetes.io" || prefix.endsWith(".node.kubernetes.io")) return undefined;
-  return `label ${key} is in a namespace the kubelet may not set (NodeRestriction); apply it from the control plane instead`;
-}
-
 function nodeRegistration(taints: KubeadmTaint[], labels: Record<string, string>): NodeRegistrationOptions {
-  const problems = Object.keys(labels).map(kubeletLabelProblem).filter((p): p is string => p !== undefined);
-  if (problems.length > 0) throw new Error(problems.join("; "));
+  // The kubelet's own --node-labels rule (components/core/labels.ts): a label it would refuse is an error here, not a node that never joins.
+  const problems = Object.entries(labels).flatMap(([key, value]) => nodeLabelProblems(key, value));
+  if (problems.length > 0) throw new Error(`node labels: ${problems.join("; ")}`);
   return { criSocket: CRI_SOCKET, imagePullPolicy: "IfNotPresent", taints: taints.map((t) => ({ ...t })), kubeletExtraArgs: kubeletArgs(labels) };
 }
 

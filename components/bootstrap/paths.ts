@@ -2,6 +2,8 @@
 export const PATHS = {
   /** kubeadm's certificatesDir. */
   pki: "/etc/kubernetes/pki",
+  /** kubeadm's static Pod manifests. */
+  manifests: "/etc/kubernetes/manifests",
   /** kubeadm configuration files written at boot. */
   kubeadmDir: "/etc/kubernetes/kubeadm",
   /** kube-apiserver configuration files (audit policy, encryption, authentication), mounted read-only. */
@@ -16,6 +18,8 @@ export const PATHS = {
   lib: "/usr/local/lib/kubeadm-aws",
   /** systemd units. */
   units: "/etc/systemd/system",
+  /** The boot's durable state (survives reboots): instance id, init-marker progress, `bootstrapped`. */
+  state: "/var/lib/kubeadm-aws",
 } as const;
 
 export const FILES = {
@@ -30,9 +34,28 @@ export const FILES = {
   bootScript: `${PATHS.sbin}/kubeadm-aws-boot`,
   tokenSyncScript: `${PATHS.sbin}/kubeadm-aws-token-sync`,
   unpacker: `${PATHS.lib}/unpack.py`,
+  /** The path prefixes the unpacker may write, one per line. */
+  bundlePaths: `${PATHS.lib}/bundle-paths`,
+  /** An etcd member's env file (every etcd script sources it; components/etcd/node-files.ts renders it). */
+  etcdMemberEnv: "/etc/etcd/member.env",
+  /** The shell helpers every node script sources (node/lib/lib.sh). */
+  shellLib: `${PATHS.lib}/lib.sh`,
+  /** kubeadm writes it once the kubelet joined: a node that has it is bootstrapped. */
+  kubeletConf: "/etc/kubernetes/kubelet.conf",
+  /** kubeadm's admin kubeconfig on control-plane nodes. */
+  adminConf: "/etc/kubernetes/admin.conf",
+  /** Written by the boot of a role whose boot action is not kubeadm (etcd members) once it succeeded. */
+  bootstrapped: `${PATHS.state}/bootstrapped`,
   kubeletSysctl: "/etc/sysctl.d/90-kubelet.conf",
   k8sSysctl: "/etc/sysctl.d/91-kubernetes-net.conf",
   k8sModules: "/etc/modules-load.d/kubernetes.conf",
+} as const;
+
+/** systemd unit names the boot starts or enables. */
+export const UNITS = {
+  bootstrap: "kubeadm-aws-bootstrap.service",
+  tokenSyncService: "kubeadm-aws-token-sync.service",
+  tokenSyncTimer: "kubeadm-aws-token-sync.timer",
 } as const;
 
 /** The kubeadm CRI socket (containerd from the image). */

@@ -4,7 +4,8 @@
  *   and with the real secrets (the bundle); a plain file that differs between the two would carry
  *   a secret, and fails the program;
  * - a Secrets Manager secret (cluster KMS key) holding the bundle;
- * - a NodeRole whose policy reads only that secret;
+ * - a NodeRole (IAM role + instance profile) whose policy reads only that secret, plus the role's own
+ *   policies (`extraPolicies`): every node role is made here, nowhere else;
  * - `userData`: the `#cloud-config` stub (no key, no token), and the boot artifacts for the plan.
  */
 import * as aws from "@pulumi/aws";
@@ -34,8 +35,6 @@ export interface RoleBootstrapArgs {
   values?: Record<string, pulumi.Input<string>>;
   /** Secret values the renderer needs (keys, token); artifacts show `<secret:NAME>`. Required. */
   secrets: Record<string, pulumi.Input<string>>;
-  /** Create the role's IAM role and instance profile. @default true */
-  createRole?: boolean;
   /** More inline policies for the role (e.g. the cloud controller manager's). @default {} */
   extraPolicies?: Record<string, pulumi.Input<PolicyDocument>>;
   /** Managed policies for the role. @default ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"] */
@@ -60,10 +59,10 @@ export class RoleBootstrap extends pulumi.ComponentResource {
   readonly secret: aws.secretsmanager.Secret;
   readonly secretVersion: aws.secretsmanager.SecretVersion;
   readonly secretArn: pulumi.Output<string>;
-  /** Undefined with `createRole: false`. */
-  readonly nodeRole?: NodeRole;
-  readonly instanceProfileName?: pulumi.Output<string>;
-  readonly roleArn?: pulumi.Output<string>;
+  /** The role's IAM role and instance profile: always part of its boot (one way a role is wired). */
+  readonly nodeRole: NodeRole;
+  readonly instanceProfileName: pulumi.Output<string>;
+  readonly roleArn: pulumi.Output<string>;
   /** The plain `#cloud-config` user data: no key, no token. */
   readonly userData: pulumi.Output<string>;
   /** The role's files with placeholders in place of secret values. */
@@ -98,18 +97,17 @@ export class RoleBootstrap extends pulumi.ComponentResource {
     }, { parent: this });
     this.secretArn = this.secret.arn;
 
-    if (args.createRole ?? true) {
-      const readPolicy = pulumi.all([this.secret.arn, args.kmsKeyArn]).apply(([arn, key]) => secretReadPolicy({ secretArns: [arn], kmsKeyArn: key, region: args.region }));
-      this.nodeRole = new NodeRole(`${name}-iam`, {
-        clusterName: args.clusterName,
-        machineRole: role,
-        policies: { "bootstrap-read": readPolicy, ...(args.extraPolicies ?? {}) },
-        managedPolicyArns: args.managedPolicyArns,
-        tags: args.tags,
-      }, { parent: this });
-      this.instanceProfileName = this.nodeRole.instanceProfileName;
-      this.roleArn = this.nodeRole.roleArn;
-    }
+    const readPolicy = pulumi.all([this.secret.arn, args.kmsKeyArn]).apply(([arn, key]) => secretReadPolicy({ secretArns: [arn], kmsKeyArn: key, region: args.region }));
+    if (args.extraPolicies && "bootstrap-read" in args.extraPolicies) throw new Error(`${role}: extraPolicies may not replace "bootstrap-read"`);
+    this.nodeRole = new NodeRole(`${name}-iam`, {
+      clusterName: args.clusterName,
+      machineRole: role,
+      policies: { "bootstrap-read": readPolicy, ...(args.extraPolicies ?? {}) },
+      managedPolicyArns: args.managedPolicyArns,
+      tags: args.tags,
+    }, { parent: this });
+    this.instanceProfileName = this.nodeRole.instanceProfileName;
+    this.roleArn = this.nodeRole.roleArn;
 
     publishBootArtifacts(role, this.files.apply((f) => artifactFiles(role, f)));
     this.registerOutputs({ secretArn: this.secretArn, userData: this.userData, instanceProfileName: this.instanceProfileName, roleArn: this.roleArn });

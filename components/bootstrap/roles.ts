@@ -5,7 +5,7 @@
  */
 import type { Taint } from "../config/spec";
 import { renderAuditPolicy, renderAuthenticationConfig, renderEncryptionConfig } from "./apiserver-files";
-import { CERT_RENEWAL, certRenewScript, certRenewServiceUnit, certRenewTimerUnit } from "./cert-renewal";
+import { CERT_RENEWAL, certRenewServiceUnit, certRenewTimerUnit } from "./cert-renewal";
 import type { RoleFile } from "./files";
 import {
   apiEndpoint,
@@ -16,9 +16,11 @@ import {
   renderKubeProxyConfiguration,
   type ClusterConfigInput,
 } from "./kubeadm";
-import { FILES, PATHS } from "./paths";
-import { bootScript, fetchBundleScript, renderBootstrapEnv, tokenSyncScript, unpackScript, type BootstrapEnv } from "./scripts";
+import { nodeScriptFile } from "./node-scripts";
+import { FILES, PATHS, UNITS } from "./paths";
+import { NODE_SCRIPTS, renderBootstrapEnv, renderBundlePaths, type ActionBootEnv, type BootstrapEnv } from "./scripts";
 import { bootstrapServiceUnit, kubeletSysctl, kubernetesModules, kubernetesNetSysctl, tokenSyncServiceUnit, tokenSyncTimerUnit } from "./units";
+import { extensionFiles, extensionUnits, type RoleExtension } from "./extensions";
 import { toYamlDocuments } from "./yaml";
 
 /** A worker's kubeadm attempts: with 900 s of API wait each plus the margin, a failed worker is marked Unhealthy within about 2 h. */
@@ -45,6 +47,8 @@ export interface CommonRoleInput {
   maxAttempts?: number;
   /** Seconds a joiner waits for the API per attempt. @default 900 */
   apiWaitSeconds?: number;
+  /** The user's own files and systemd units for this role (extensions.ts). @default undefined (none) */
+  extension?: RoleExtension;
 }
 
 export interface ControlPlaneFilesInput extends CommonRoleInput {
@@ -113,17 +117,79 @@ export function placeholders<K extends string>(keys: readonly K[]): Record<K, st
 const plain = (path: string, content: string, permissions = "0644"): RoleFile => ({ path, content, permissions, sensitive: false });
 const sensitive = (path: string, content: string, permissions = "0600"): RoleFile => ({ path, content, permissions, sensitive: true });
 
-function commonFiles(env: BootstrapEnv): RoleFile[] {
+/**
+ * What every role boots with. Only what fetches the bundle travels in the user data (the env file, the
+ * shell helpers, the fetch script, the unpacker and the bootstrap unit); the boot script, kernel settings
+ * and the rest come with the bundle, so the user data stays small.
+ */
+function commonFiles(env: BootstrapEnv | ActionBootEnv): RoleFile[] {
+  const viaBundle = (f: RoleFile): RoleFile => ({ ...f, viaBundle: true });
   return [
     plain(FILES.env, renderBootstrapEnv(env)),
-    plain(FILES.fetchScript, fetchBundleScript(), "0755"),
-    plain(FILES.unpacker, unpackScript(), "0755"),
-    plain(FILES.bootScript, bootScript(), "0755"),
-    plain(`${PATHS.units}/kubeadm-aws-bootstrap.service`, bootstrapServiceUnit(env.role)),
-    plain(FILES.kubeletSysctl, kubeletSysctl()),
-    plain(FILES.k8sSysctl, kubernetesNetSysctl()),
-    plain(FILES.k8sModules, kubernetesModules()),
+    nodeScriptFile(NODE_SCRIPTS.lib),
+    nodeScriptFile(NODE_SCRIPTS.fetch),
+    nodeScriptFile(NODE_SCRIPTS.unpack),
+    plain(FILES.bundlePaths, renderBundlePaths(env.extraBundlePaths ?? [])),
+    plain(`${PATHS.units}/${UNITS.bootstrap}`, bootstrapServiceUnit(env.role)),
+    nodeScriptFile(NODE_SCRIPTS.boot, { viaBundle: true }),
+    viaBundle(plain(FILES.kubeletSysctl, kubeletSysctl())),
+    viaBundle(plain(FILES.k8sSysctl, kubernetesNetSysctl())),
+    viaBundle(plain(FILES.k8sModules, kubernetesModules())),
   ];
+}
+
+/** Refuses a file rendered twice (a user's extension over a library file, or two hooks). */
+function checkUnique(role: string, files: RoleFile[]): RoleFile[] {
+  const paths = files.map((f) => f.path);
+  const dup = paths.find((p, i) => paths.indexOf(p) !== i);
+  if (dup !== undefined) throw new Error(`${role}: file ${dup} is rendered twice`);
+  return files;
+}
+
+/** The env's units and bundle paths with the role's extension added. */
+function withExtension<E extends BootstrapEnv | ActionBootEnv>(env: E, ext: RoleExtension | undefined): E {
+  if (!ext) return env;
+  const units = extensionUnits(ext);
+  const files = extensionFiles(env.role, ext);
+  return {
+    ...env,
+    enableUnits: [...(env.enableUnits ?? []), ...units],
+    extraBundlePaths: [...(env.extraBundlePaths ?? []), ...files.map((f) => f.path)],
+  };
+}
+
+export interface ActionRoleInput {
+  /** Machine role (artifact folder, secret name part), e.g. `etcd-0`. Required. */
+  role: string;
+  /** Cluster name (the bundle's secret name). Required. */
+  clusterName: string;
+  /** AWS region. Required. */
+  region: string;
+  /** Absolute path of the script the common boot runs instead of kubeadm (e.g. etcd-member-boot). Required. */
+  action: string;
+  /** Units enabled and started once the action succeeded. @default [] */
+  enableUnits?: string[];
+  /** Attempts of the action before the boot fails. @default 30 */
+  maxAttempts?: number;
+  /** The user's own files and systemd units for this role. @default undefined (none) */
+  extension?: RoleExtension;
+}
+
+/**
+ * Every boot file of a role whose work is not kubeadm (a dedicated etcd member): the common boot (env,
+ * fetch, unpack, boot script, unit, kernel settings) plus `extraFiles`, which carry the action.
+ */
+export function renderActionRoleFiles(input: ActionRoleInput, extraFiles: RoleFile[]): RoleFile[] {
+  if (!input.action.startsWith("/")) throw new Error(`${input.role}: the boot action must be an absolute path (got ${input.action})`);
+  const env = withExtension<ActionBootEnv>({
+    role: input.role,
+    secretId: bootstrapSecretName(input.clusterName, input.role),
+    region: input.region,
+    maxAttempts: input.maxAttempts ?? 30,
+    action: input.action,
+    enableUnits: input.enableUnits ?? [],
+  }, input.extension);
+  return checkUnique(input.role, [...commonFiles(env), ...extraFiles, ...extensionFiles(input.role, input.extension)]);
 }
 
 function envFor(input: CommonRoleInput, clusterName: string, apiName: string, mode: BootstrapEnv["mode"], controlPlane: boolean, joinDelaySeconds: number, hooks: Pick<BootstrapEnv, "beforeKubeadm" | "enableUnits"> = {}): BootstrapEnv {
@@ -152,19 +218,23 @@ export function renderControlPlaneFiles(input: ControlPlaneFilesInput, m: Contro
   if (!external && s.etcdCaKeyPem === undefined) throw new Error("stacked etcd needs the etcd CA key");
   const init = input.index === 0;
   // Every control-plane node renews kubeadm's certificates (cert-renewal.ts), once kubeadm succeeded.
-  const hooks = { ...(input.beforeKubeadm !== undefined ? { beforeKubeadm: input.beforeKubeadm } : {}), enableUnits: [CERT_RENEWAL.timerUnit, ...(input.enableUnits ?? [])] };
-  const env = envFor(input, c.clusterName, c.apiName, init ? "init" : "join", true, input.index * (input.joinSpreadSeconds ?? 30), hooks);
+  // Every control-plane node keeps the join token valid and renews kubeadm's certificates, once kubeadm succeeded.
+  const hooks = {
+    ...(input.beforeKubeadm !== undefined ? { beforeKubeadm: input.beforeKubeadm } : {}),
+    enableUnits: [UNITS.tokenSyncTimer, CERT_RENEWAL.timerUnit, ...(input.enableUnits ?? [])],
+  };
+  const env = withExtension(envFor(input, c.clusterName, c.apiName, init ? "init" : "join", true, input.index * (input.joinSpreadSeconds ?? 30), hooks), input.extension);
   const join = renderJoinConfiguration({ apiServerEndpoint: apiEndpoint(c.apiName), token: s.bootstrapToken, caCertHash: m.discoveryHash, controlPlane: true });
   const pki = PATHS.pki;
   const files: RoleFile[] = [
     ...commonFiles(env),
-    // The control-plane timers travel in the bundle: the user data is near EC2's 16 KiB.
-    { ...plain(FILES.tokenSyncScript, tokenSyncScript(), "0755"), viaBundle: true },
-    { ...plain(`${PATHS.units}/kubeadm-aws-token-sync.service`, tokenSyncServiceUnit()), viaBundle: true },
-    { ...plain(`${PATHS.units}/kubeadm-aws-token-sync.timer`, tokenSyncTimerUnit()), viaBundle: true },
-    plain(FILES.auditPolicy, renderAuditPolicy(), "0600"),
-    plain(FILES.authenticationConfig, renderAuthenticationConfig(), "0600"),
-    { ...plain(CERT_RENEWAL.script, certRenewScript(), "0755"), viaBundle: true },
+    // The control-plane scripts, timers and API server files travel in the bundle, like the boot script.
+    nodeScriptFile(NODE_SCRIPTS.tokenSync, { viaBundle: true }),
+    { ...plain(`${PATHS.units}/${UNITS.tokenSyncService}`, tokenSyncServiceUnit()), viaBundle: true },
+    { ...plain(`${PATHS.units}/${UNITS.tokenSyncTimer}`, tokenSyncTimerUnit()), viaBundle: true },
+    { ...plain(FILES.auditPolicy, renderAuditPolicy(), "0600"), viaBundle: true },
+    { ...plain(FILES.authenticationConfig, renderAuthenticationConfig(), "0600"), viaBundle: true },
+    nodeScriptFile(NODE_SCRIPTS.certRenew, { viaBundle: true }),
     { ...plain(CERT_RENEWAL.service, certRenewServiceUnit()), viaBundle: true },
     { ...plain(CERT_RENEWAL.timer, certRenewTimerUnit()), viaBundle: true },
   ];
@@ -196,16 +266,13 @@ export function renderControlPlaneFiles(input: ControlPlaneFilesInput, m: Contro
   } else {
     files.push(sensitive(`${pki}/etcd/ca.key`, s.etcdCaKeyPem!));
   }
-  files.push(...(input.extraFiles ?? []));
-  const paths = files.map((f) => f.path);
-  const dup = paths.find((p, i) => paths.indexOf(p) !== i);
-  if (dup !== undefined) throw new Error(`${input.role}: file ${dup} is rendered twice`);
-  return files;
+  files.push(...(input.extraFiles ?? []), ...extensionFiles(input.role, input.extension));
+  return checkUnique(input.role, files);
 }
 
 /** Every boot file of a worker of one pool: join material only (token + CA pin), no CA key. */
 export function renderWorkerFiles(input: WorkerFilesInput, m: WorkerMaterial, s: WorkerSecrets): RoleFile[] {
-  const env = envFor(input, input.clusterName, input.apiName, "join", false, 0);
+  const env = withExtension(envFor(input, input.clusterName, input.apiName, "join", false, 0), input.extension);
   const join = renderJoinConfiguration({
     apiServerEndpoint: apiEndpoint(input.apiName),
     token: s.bootstrapToken,
@@ -213,6 +280,6 @@ export function renderWorkerFiles(input: WorkerFilesInput, m: WorkerMaterial, s:
     labels: input.labels ?? {},
     taints: (input.taints ?? []).map((t) => ({ key: t.key, ...(t.value !== undefined ? { value: t.value } : {}), effect: t.effect })),
   });
-  return [...commonFiles(env), sensitive(FILES.joinConfig, toYamlDocuments([join]))];
+  return checkUnique(input.role, [...commonFiles(env), sensitive(FILES.joinConfig, toYamlDocuments([join])), ...extensionFiles(input.role, input.extension)]);
 }
 

@@ -2,9 +2,10 @@
 import { FILES } from "./paths";
 
 /**
- * Runs the boot script once per boot (it exits at once on a bootstrapped node). No start timeout:
- * the script has its own deadline (`bootBudgetSeconds`, from its env), so systemd never kills a
- * boot that is still within its attempts; one bounded budget, in one place.
+ * Runs the boot script once per boot (it exits at once on a bootstrapped node). The boot script comes
+ * with the bundle, so on the first boot the unit fetches the bundle first (`--first-boot`: nothing once
+ * the script is installed). No start timeout: the script has its own deadline (`bootBudgetSeconds`,
+ * from its env), so systemd never kills a boot that is still within its attempts.
  */
 export function bootstrapServiceUnit(role: string): string {
   return `[Unit]
@@ -15,6 +16,8 @@ After=network-online.target containerd.service
 [Service]
 Type=oneshot
 RemainAfterExit=yes
+Environment=KUBEADM_AWS_ENV=${FILES.env}
+ExecStartPre=${FILES.fetchScript} --first-boot
 ExecStart=${FILES.bootScript}
 TimeoutStartSec=infinity
 StandardOutput=journal+console
@@ -28,10 +31,11 @@ export function tokenSyncServiceUnit(): string {
   return `[Unit]
 Description=kubeadm-aws: keep the current join token valid in the cluster
 After=network-online.target kubelet.service
-ConditionPathExists=/etc/kubernetes/admin.conf
+ConditionPathExists=${FILES.adminConf}
 
 [Service]
 Type=oneshot
+Environment=KUBEADM_AWS_ENV=${FILES.env}
 ExecStart=${FILES.tokenSyncScript}
 `;
 }

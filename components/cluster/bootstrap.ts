@@ -1,22 +1,23 @@
 /**
- * The default bootstrap side of a Cluster: ClusterPki (trust), a BootstrapKey (KMS), the etcd of
- * the spec's layout, and a RoleBootstrap per control-plane node and per pool (Secrets Manager
- * bundle + instance role + user-data stub; artifacts published per role).
+ * The default bootstrap side of a Cluster: the cluster's trust (ClusterPki, a BootstrapKey) and a
+ * RoleBootstrap per control-plane node and per pool (Secrets Manager bundle + instance role + user
+ * data; artifacts published per role). The machines of etcd are not built here: the Cluster composes
+ * them (cluster/etcd.ts) and hands their endpoints and per-node hooks in.
  *
- * etcd by layout (`etcdLayout`):
+ * etcd by layout (`etcdLayout`), as the control-plane boots see it:
  * - stacked: kubeadm runs it; every control-plane node gets the snapshot script and timer.
- * - colocated-on-host: `ColocatedEtcd` gives each control-plane node a fixed address, its member
- *   certificates, config, unit and backup, delivered through that node's bundle; the boot starts
- *   etcd before kubeadm.
- * - dedicated: `EtcdCluster`; the control plane is created (and replaced) after the members.
- * The API server's etcd client certificate comes from ClusterPki alone (external layouts).
+ * - colocated-on-host: each control-plane node's bundle carries its member's config, unit, keys and
+ *   backup; the boot starts etcd before kubeadm.
+ * - dedicated: external endpoints only; the control plane comes after the members.
  *
  * Init marker (docs/bootstrap.md, "Init marker"): a DynamoDB table per cluster whose one item says
  * which control-plane node initialises the cluster, once in its life. Every control-plane node gets
  * the marker's script and settings and an `init.yaml` through its bundle, so any of them may claim;
- * only control-plane roles may read or write the item (renderControlPlaneFiles gives every
- * control-plane node the same `init.yaml`). Nothing changes in the
- * JoinConfiguration: a node that does not win the claim joins exactly as before.
+ * only control-plane roles may read or write the item.
+ *
+ * IAM: every role's IAM role and instance profile come from its RoleBootstrap, with the policies the
+ * role needs (its bundle, the cloud controller manager's on control-plane nodes, the marker, snapshot
+ * uploads, a worker's own health); nothing else creates node IAM.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -28,30 +29,48 @@ import { poolGroupName } from "../node-pools/node-pool";
 import { BootstrapKey } from "../bootstrap/key";
 import { RoleBootstrap } from "../bootstrap/role-bootstrap";
 import type { ClusterSpec, NodePoolSpec } from "../config/spec";
-import { EtcdCluster, type EtcdSubnetRef } from "../etcd/cluster";
-import { ColocatedEtcd } from "../etcd/colocated";
+import { cloudControllerManagerPolicy } from "../control-plane/policy";
+import type { EtcdCluster } from "../etcd/cluster";
+import type { ColocatedEtcd } from "../etcd/colocated";
+import { poolExtension, type ClusterExtensions } from "../bootstrap/extensions";
 import { BACKUP_TIMER_UNIT, stackedEtcdNodeFiles } from "../etcd/colocated-files";
 import { etcdLayout } from "../etcd/kubeadm";
 import { etcdSnapshotUploadPolicy } from "../etcd/policy";
 import type { PolicyDocument } from "../iam/policy";
 import { ClusterPki } from "../pki/pki";
-import type { ClusterBootstrap, ClusterEnvironment, RoleBoot } from "./seams";
+import type { ClusterEtcd } from "./etcd";
+import type { ClusterBootstrap, RoleBoot } from "./seams";
+
+/** The cluster's trust: ClusterPki (CAs, keys, the join token) and the KMS key of the bootstrap secrets. */
+export interface ClusterTrust {
+  pki: ClusterPki;
+  key: BootstrapKey;
+}
+
+/** Builds the cluster's trust under `parent` (`${name}-pki`, `${name}-bootstrap-key`). */
+export function clusterTrust(name: string, spec: ClusterSpec, apiName: string, parent: pulumi.Resource): ClusterTrust {
+  const pki = new ClusterPki(`${name}-pki`, {
+    clusterName: spec.name, apiName, externalEtcdClient: usesExternalEtcd(spec), protect: spec.deletionProtection, tokenRotation: spec.tokenRotation,
+  }, { parent });
+  const key = new BootstrapKey(`${name}-bootstrap-key`, { clusterName: spec.name, protect: spec.deletionProtection, tags: spec.tags }, { parent });
+  return { pki, key };
+}
 
 export interface KubeadmBootstrapArgs {
   /** The resolved spec (etcd layout, control-plane count, backup interval, ...). Required. */
   spec: ClusterSpec;
-  /** The environment (private subnets and their CIDRs for fixed etcd addresses, private zone). Required. */
-  environment: ClusterEnvironment;
   /** The stable API name. Required. */
   apiName: string;
   /** Node pools (a RoleBootstrap each). Required. */
   pools: NodePoolSpec[];
-  /** The etcd security groups (dedicated members). Required. */
-  etcdSecurityGroupIds: pulumi.Input<string>[];
-  /** The node image (dedicated members boot it too). Required. */
-  imageId: pulumi.Input<string>;
-  /** Where etcd snapshots go (dedicated members, or every control-plane node with colocated etcd). Required. */
+  /** The cluster's trust (`clusterTrust`). Required. */
+  trust: ClusterTrust;
+  /** The cluster's etcd (`clusterEtcd`): endpoints and the colocated members' files. @default {} (stacked) */
+  etcd?: ClusterEtcd;
+  /** Where etcd snapshots go (every control-plane node with stacked or colocated etcd uploads). Required. */
   backup: { bucketName: pulumi.Input<string>; bucketArn: pulumi.Input<string> };
+  /** The user's own files and units per role. @default undefined (none) */
+  extensions?: ClusterExtensions;
 }
 
 export interface KubeadmBootstrap extends ClusterBootstrap {
@@ -65,47 +84,18 @@ export interface KubeadmBootstrap extends ClusterBootstrap {
   colocatedEtcd?: ColocatedEtcd;
 }
 
-/** Private subnets with their CIDRs (from the environment, or read from AWS for an existing VPC). */
-function etcdSubnets(spec: ClusterSpec, env: ClusterEnvironment, parent: pulumi.Resource): EtcdSubnetRef[] {
-  return env.privateSubnetIds.map((id, i) => ({
-    id,
-    availabilityZone: spec.availabilityZones[i]!,
-    cidrBlock: env.privateSubnetCidrs?.[i] ?? aws.ec2.getSubnetOutput({ id }, { parent }).cidrBlock,
-  }));
-}
-
-/** Builds the PKI, KMS key, etcd and per-role boots under `parent`. */
+/** Builds the init marker and the per-role boots under `parent`. */
 export function kubeadmBootstrap(name: string, args: KubeadmBootstrapArgs, parent: pulumi.Resource): KubeadmBootstrap {
-  const { spec } = args;
+  const { spec, trust: { pki, key } } = args;
   const child = { parent };
-  const layout = etcdLayout(spec.etcd);
-  const pki = new ClusterPki(`${name}-pki`, {
-    clusterName: spec.name, apiName: args.apiName, externalEtcdClient: usesExternalEtcd(spec), protect: spec.deletionProtection,
-    tokenRotation: spec.tokenRotation,
-  }, child);
-  const key = new BootstrapKey(`${name}-bootstrap-key`, { clusterName: spec.name, protect: spec.deletionProtection, tags: spec.tags }, child);
-  const ca = { certPem: pki.etcdCaCertPem, privateKeyPem: pki.etcdCaKeyPem };
-
-  let etcd: EtcdCluster | undefined;
-  let colocated: ColocatedEtcd | undefined;
-  let endpoints: pulumi.Output<string[]> | undefined;
-  if (layout === "dedicated-on-host" || layout === "dedicated-containerized") {
-    etcd = new EtcdCluster(`${name}-etcd`, {
-      spec, privateSubnets: etcdSubnets(spec, args.environment, parent), securityGroupIds: args.etcdSecurityGroupIds, ca,
-      backup: args.backup, privateZoneId: args.environment.zoneId, imageId: args.imageId,
-    }, child);
-    endpoints = etcd.endpoints;
-  } else if (layout === "colocated-on-host") {
-    colocated = new ColocatedEtcd(`${name}-etcd`, {
-      spec, privateSubnets: etcdSubnets(spec, args.environment, parent), ca, backupBucketName: args.backup.bucketName, privateZoneId: args.environment.zoneId,
-    }, child);
-    endpoints = colocated.endpoints;
-  }
-  const etcdEndpoints = endpoints ? Array.from({ length: spec.etcd.members }, (_, i) => endpoints!.apply((e) => e[i]!)) : undefined;
+  const colocated = args.etcd?.colocated;
+  const etcdEndpoints = args.etcd?.endpoints;
   // Every control-plane node that runs an etcd member uploads snapshots (only the leader does, each time).
-  const snapshotPolicy: Record<string, pulumi.Input<PolicyDocument>> = etcd ? {} : {
+  const snapshotPolicy: Record<string, pulumi.Input<PolicyDocument>> = args.etcd?.dedicated ? {} : {
     "etcd-backup": pulumi.output(args.backup.bucketArn).apply((arn) => etcdSnapshotUploadPolicy(arn, spec.name)),
   };
+  // The AWS cloud controller manager runs on the control-plane nodes with their instance role.
+  const ccmPolicy = cloudControllerManagerPolicy(spec.name, spec.region);
 
   const initLock = initLockTable(name, spec, parent);
   const lockPolicy = initLock.arn.apply(initLockPolicy);
@@ -113,45 +103,48 @@ export function kubeadmBootstrap(name: string, args: KubeadmBootstrapArgs, paren
     { path: INIT_LOCK_FILES.env, content: initLock.name.apply((table) => renderInitLockEnv({ table, controlPlaneCount: spec.controlPlane.count })) },
     { path: INIT_LOCK_FILES.script, content: initLockScript(), permissions: "0755" },
   ];
-  // Node 0 (and every node after it) boots once its bundle, its marker policy and the table exist.
+  // Node 0 (and every node after it) boots once its bundle, its policies and the table exist.
   const bootReady: pulumi.Resource[] = [initLock];
 
   const cpBoots = new Map<number, RoleBoot>();
-  const workerBoots = new Map<string, RoleBoot & { instanceProfileName: pulumi.Input<string> }>();
+  const workerBoots = new Map<string, RoleBoot>();
   for (let index = 0; index < spec.controlPlane.count; index++) {
     const node = colocated?.nodes[index];
     const hooks = colocatedHooks(spec, index, args.backup.bucketName, colocated);
-    // Control-plane roles hold the CCM policy (attached by ControlPlane), their own secret and the snapshot upload: no managed policies.
+    // Control-plane roles hold the CCM policy, their own secret and the snapshot upload: no managed policies.
     const rb = new RoleBootstrap(`${name}-boot-cp-${index}`, {
       ...controlPlaneBootstrapArgs({
         spec, pki, kmsKeyArn: key.keyArn, index, etcdEndpoints, apiName: args.apiName, ...hooks,
-        extraPolicies: { ...snapshotPolicy, "init-lock": lockPolicy },
+        extraPolicies: { ...snapshotPolicy, "init-lock": lockPolicy, "cloud-controller-manager": ccmPolicy },
         extraFiles: [...(hooks.extraFiles ?? []), ...lockFiles],
+        extension: args.extensions?.controlPlane,
       }),
       managedPolicyArns: [],
     }, child);
-    bootReady.push(rb.secretVersion, rb.nodeRole!.rolePolicies["init-lock"]!);
+    bootReady.push(rb.secretVersion, ...Object.values(rb.nodeRole.rolePolicies));
     cpBoots.set(index, {
-      userData: rb.userData, roleName: rb.nodeRole!.roleName, instanceProfileName: rb.instanceProfileName!, secretArns: [rb.secretArn],
+      userData: rb.userData, roleName: rb.nodeRole.roleName, instanceProfileName: rb.instanceProfileName,
       ...(node ? { privateIp: node.privateIp } : {}),
     });
   }
   for (const pool of args.pools) {
     // A worker whose boot failed for good marks itself Unhealthy in its pool's group (docs/bootstrap.md).
     const health = instanceHealthPolicy({ region: spec.region, clusterName: spec.name, poolName: pool.name, groupName: poolGroupName(spec.name, pool.name) });
-    const rb = new RoleBootstrap(`${name}-boot-${workerRole(pool)}`, workerBootstrapArgs({ spec, pki, kmsKeyArn: key.keyArn, pool, apiName: args.apiName, extraPolicies: { "boot-health": health } }), child);
-    workerBoots.set(pool.name, { userData: rb.userData, instanceProfileName: rb.instanceProfileName!, secretArns: [rb.secretArn] });
+    const rb = new RoleBootstrap(`${name}-boot-${workerRole(pool)}`, workerBootstrapArgs({
+      spec, pki, kmsKeyArn: key.keyArn, pool, apiName: args.apiName, extraPolicies: { "boot-health": health }, extension: poolExtension(args.extensions, pool.name),
+    }), child);
+    workerBoots.set(pool.name, { userData: rb.userData, roleName: rb.nodeRole.roleName, instanceProfileName: rb.instanceProfileName });
   }
   return {
     pki,
     key,
     initLock,
-    etcd,
+    etcd: args.etcd?.dedicated,
     colocatedEtcd: colocated,
     kmsKeyArn: key.keyArn,
     adminKubeconfig: pki.adminKubeconfig,
     // Node 0 comes after the members (dedicated) or after the address reservations and certificates (colocated on-host).
-    controlPlaneAfter: [...(etcd ? [etcd] : colocated ? [colocated] : []), ...bootReady],
+    controlPlaneAfter: [...(args.etcd?.dedicated ? [args.etcd.dedicated] : colocated ? [colocated] : []), ...bootReady],
     controlPlane: (node) => cpBoots.get(node.index)!,
     worker: (pool) => {
       const w = workerBoots.get(pool.name);

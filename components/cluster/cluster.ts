@@ -14,7 +14,9 @@ import { lookupImage } from "../images/lookup";
 import { NodePool } from "../node-pools/node-pool";
 import { effectivePool, poolImageVariant } from "../node-pools/presets";
 import { ClusterSecurityGroups } from "../security/groups";
-import { kubeadmBootstrap } from "./bootstrap";
+import { clusterExtensionProblems, type ClusterExtensions } from "../bootstrap/extensions";
+import { clusterTrust, kubeadmBootstrap } from "./bootstrap";
+import { clusterEtcd, type ClusterEtcd } from "./etcd";
 import type { ClusterApiEndpoint, ClusterBootstrap, ClusterEnvironment } from "./seams";
 
 export interface ClusterArgs {
@@ -28,8 +30,13 @@ export interface ClusterArgs {
   images?: { node?: pulumi.Input<string>; gpu?: pulumi.Input<string> };
   /** An API endpoint built elsewhere (stable name + target group). @default an ApiEndpoint of its own (needs environment.zoneId) */
   apiEndpoint?: ClusterApiEndpoint;
-  /** A bootstrap built elsewhere. @default kubeadmBootstrap(): ClusterPki, BootstrapKey, dedicated EtcdCluster, RoleBootstrap per role */
+  /**
+   * A bootstrap built elsewhere (it then owns etcd too: dedicated members go in its `controlPlaneAfter`).
+   * @default clusterTrust() + clusterEtcd() + kubeadmBootstrap(): ClusterPki, BootstrapKey, the spec's etcd, a RoleBootstrap per role
+   */
   bootstrap?: ClusterBootstrap;
+  /** The user's own files and systemd units per role, like Typhoon's snippets (docs/bootstrap.md, "Extensions"). @default undefined (none) */
+  extensions?: ClusterExtensions;
 }
 
 export class Cluster extends pulumi.ComponentResource {
@@ -48,6 +55,8 @@ export class Cluster extends pulumi.ComponentResource {
   /** The API endpoint built here (undefined when one was passed in). */
   readonly apiEndpoint?: ApiEndpoint;
   readonly bootstrap: ClusterBootstrap;
+  /** The cluster's etcd (undefined when a bootstrap was passed in; members of dedicated etcd in `etcd.dedicated`). */
+  readonly etcd?: ClusterEtcd;
   readonly controlPlane: ControlPlane;
   readonly nodePools: Record<string, NodePool>;
 
@@ -58,6 +67,9 @@ export class Cluster extends pulumi.ComponentResource {
     const pools = (args.nodePools ?? spec.nodePools).map(effectivePool);
     const names = pools.map((p) => p.name);
     if (new Set(names).size !== names.length) throw new Error(`Cluster ${name}: node pool names must be unique (${names.join(", ")})`);
+    const extensionProblems = args.extensions ? clusterExtensionProblems(args.extensions, names) : [];
+    if (extensionProblems.length > 0) throw new Error(`Cluster ${name}: ${extensionProblems.join("; ")}`);
+    if (args.extensions && args.bootstrap) throw new Error(`Cluster ${name}: extensions apply to the default bootstrap; a bootstrap passed in renders its own roles`);
     const child = { parent: this };
 
     this.securityGroups = new ClusterSecurityGroups(`${name}-sg`, {
@@ -105,16 +117,19 @@ export class Cluster extends pulumi.ComponentResource {
     };
     const nodeImage = image("node");
 
-    const boot = args.bootstrap ?? kubeadmBootstrap(name, {
-      spec, environment: env, apiName: api.apiName, pools, etcdSecurityGroupIds: this.securityGroups.instanceGroupIds.etcd, imageId: nodeImage, backup,
-    }, this);
+    let boot = args.bootstrap;
+    if (!boot) {
+      // Trust first; then etcd next to the control plane; then every role's boot (IAM included).
+      const trust = clusterTrust(name, spec, api.apiName, this);
+      this.etcd = clusterEtcd(name, {
+        spec, environment: env, pki: trust.pki, bootstrapKmsKeyArn: trust.key.keyArn, securityGroupIds: this.securityGroups.instanceGroupIds.etcd,
+        imageId: nodeImage, backup,
+      }, this);
+      boot = kubeadmBootstrap(name, { spec, apiName: api.apiName, pools, trust, etcd: this.etcd, backup, extensions: args.extensions }, this);
+    }
     this.bootstrap = boot;
 
     const cpBoots = controlPlaneNodes(spec.controlPlane.count, env.privateSubnetIds.length).map((node) => boot.controlPlane(node));
-    // Roles the bootstrap made (one per node) get the CCM policy; otherwise the ControlPlane makes one.
-    const bootIam = cpBoots.every((b) => b.roleName !== undefined && b.instanceProfileName !== undefined)
-      ? cpBoots.map((b) => ({ roleName: b.roleName!, instanceProfileName: b.instanceProfileName! }))
-      : undefined;
     this.controlPlane = new ControlPlane(`${name}-cp`, {
       clusterName: spec.name,
       region: spec.region,
@@ -124,7 +139,7 @@ export class Cluster extends pulumi.ComponentResource {
       targetGroupArn: api.targetGroupArn,
       imageId: nodeImage,
       userData: cpBoots.map((b) => b.userData),
-      ...(bootIam ? { iam: bootIam } : { bootstrapSecretArns: cpBoots.flatMap((b) => b.secretArns ?? []), bootstrapKmsKeyArn: boot.kmsKeyArn }),
+      instanceProfileNames: cpBoots.map((b) => b.instanceProfileName),
       // Fixed addresses when the bootstrap gives every node one (colocated on-host etcd members).
       ...(cpBoots.every((b) => b.privateIp !== undefined) ? { privateIps: cpBoots.map((b) => b.privateIp!) } : {}),
       after: boot.controlPlaneAfter ?? [],

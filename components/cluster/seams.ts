@@ -43,27 +43,25 @@ export interface ClusterApiEndpoint {
 
 /** One machine role's boot: a user data stub (no secret) and the identity that may read its secret. */
 export interface RoleBoot {
-  /** User data (plain text, cloud-config stub). */
+  /** User data (plain text, cloud-config stub). Required. */
   userData: pulumi.Input<string>;
-  /** The instance profile of this role. @default (control plane) the ControlPlane's own */
-  instanceProfileName?: pulumi.Input<string>;
-  /** The IAM role behind it (the control plane attaches the CCM policy to it). */
+  /** The instance profile of this role: its IAM is part of its boot. Required. */
+  instanceProfileName: pulumi.Input<string>;
+  /** The IAM role behind it. @default undefined */
   roleName?: pulumi.Input<string>;
-  /** Secret ARNs this role reads at boot (granted when the ControlPlane creates its own role). @default [] */
-  secretArns?: pulumi.Input<string>[];
   /** (control plane) The node's fixed private IP, e.g. a colocated on-host etcd member's address. @default undefined (assigned by AWS) */
   privateIp?: pulumi.Input<string>;
 }
 
 /**
  * The bootstrap side of a cluster: trust (PKI), per-role boot material, and the admin kubeconfig.
- * `createBootstrap` (components/cluster/bootstrap.ts) builds it from ClusterPki and RoleBootstrap.
+ * `kubeadmBootstrap` (components/cluster/bootstrap.ts) builds it from ClusterPki and RoleBootstrap.
  */
 export interface ClusterBootstrap {
   /** Boot of control-plane node `node` (node 0 inits, the others join --control-plane). */
   controlPlane(node: ControlPlaneNode): RoleBoot;
-  /** Boot of a worker pool's nodes (join with the pool's labels and taints); needs an instance profile. */
-  worker(pool: NodePoolSpec): RoleBoot & { instanceProfileName: pulumi.Input<string> };
+  /** Boot of a worker pool's nodes (join with the pool's labels and taints). */
+  worker(pool: NodePoolSpec): RoleBoot;
   /** The KMS key encrypting the bootstrap secrets. @default undefined */
   kmsKeyArn?: pulumi.Input<string>;
   /** The admin kubeconfig (secret). */

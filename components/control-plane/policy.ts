@@ -122,30 +122,3 @@ export function cloudControllerManagerPolicy(clusterName: string, region: string
     ],
   };
 }
-
-/**
- * Read access to the node's own bootstrap bundle: GetSecretValue on exactly these secrets, and
- * kms:Decrypt on the cluster key only when Secrets Manager calls it for them.
- */
-export function bootstrapSecretReadPolicy(secretArns: string[], kmsKeyArn: string | undefined, region: string): CpPolicyDocument {
-  if (secretArns.length === 0) throw new Error("bootstrapSecretReadPolicy: no secret ARN given");
-  const statements: CpPolicyStatement[] = [
-    { Sid: "ReadOwnBootstrapSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [...secretArns] },
-  ];
-  if (kmsKeyArn) {
-    statements.push({
-      Sid: "DecryptViaSecretsManager",
-      Effect: "Allow",
-      Action: ["kms:Decrypt"],
-      Resource: kmsKeyArn,
-      Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${region}.amazonaws.com` } },
-    });
-  }
-  return { Version: "2012-10-17", Statement: statements };
-}
-
-/** The trust policy that lets EC2 instances assume a node role. */
-export const EC2_ASSUME_ROLE_POLICY = {
-  Version: "2012-10-17",
-  Statement: [{ Sid: "Ec2Assume", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-} as const;

@@ -1,218 +1,115 @@
 /**
- * What a dedicated etcd member runs at boot, pure: a boot script (data volume, certificates from
- * Secrets Manager, start) and the cloud-init document that writes every file and runs it.
- * No secret is in the user data: certificates and keys are fetched by the instance role.
+ * What a dedicated etcd member `etcd-<n>` boots with, pure. It boots like every other role: the common boot
+ * (`renderActionRoleFiles`: bootstrap env, fetch, unpacker, boot script, bootstrap unit) fetches the member's
+ * bundle and runs `etcd-member-boot` instead of kubeadm, then enables the backup timer. The bundle carries the
+ * member's keys (sensitive) and its plain files (config, member env, scripts, units); the user data only what
+ * fetches the bundle, the drop-in naming the member env file to the boot action, the containerized member's
+ * kubelet drop-in, and the sha256 of every plain file of the bundle, so a change of any of them changes the
+ * user data and replaces the member (`userDataReplaceOnChange`), and its boot checks it got those very files.
  */
-import { stringify } from "yaml";
-import type { BootFile } from "../core/artifacts";
-import { renderBackupScript, renderBackupService, renderBackupTimer, renderRestoreScript } from "../backup/scripts";
-import { DEFAULT_ETCD_PATHS, PKI_FILES, renderEtcdConfig, type EtcdConfigInput, type EtcdPaths } from "./config";
+import { createHash } from "crypto";
+import { BACKUP_FILES, BACKUP_SCRIPTS, BACKUP_TIMER_UNIT, backupEnv, renderBackupService, renderBackupTimer, restoreEnv } from "../backup/scripts";
+import type { RoleFile } from "../bootstrap/files";
+import { nodeScriptFile } from "../bootstrap/node-scripts";
+import { renderActionRoleFiles } from "../bootstrap/roles";
+import { DEFAULT_ETCD_PATHS, renderEtcdConfig, type EtcdConfigInput } from "./config";
 import { DEFAULT_ETCD_PORTS, initialCluster, type EtcdPorts } from "./members";
+import { ETCD_NODE_FILES, ETCD_SCRIPTS, memberEnv, memberPkiPaths, memberUnit, renderMemberEnv, volumeEnv } from "./node-files";
+import type { EtcdRuntime } from "../config/spec";
 import { renderEtcdPod, renderStandaloneKubeletConfig, renderStandaloneKubeletDropIn, STANDALONE_KUBELET } from "./pod";
 import { renderEtcdUnit } from "./systemd";
 
-/** Paths of the scripts and units on a member. */
-export const MEMBER_FILES = {
-  boot: "/usr/local/sbin/etcd-member-boot",
-  backup: "/usr/local/sbin/etcd-backup",
-  restore: "/usr/local/sbin/etcd-restore",
-  etcdUnit: "/etc/systemd/system/etcd.service",
-  backupService: "/etc/systemd/system/etcd-backup.service",
-  backupTimer: "/etc/systemd/system/etcd-backup.timer",
-  staticPod: `${STANDALONE_KUBELET.staticPodPath}/etcd.yaml`,
-} as const;
+/** A containerized member's static Pod manifest. */
+export const STATIC_POD_FILE = `${STANDALONE_KUBELET.staticPodPath}/etcd.yaml`;
 
-const q = (s: string) => `'${s.replace(/'/g, `'"'"'`)}'`;
-
-export interface BootScriptInput {
-  memberName: string;
-  /** EBS volume id of the member's data volume (`vol-...`). */
-  volumeId: string;
-  /** Secrets Manager secret holding `{ "<file>": "<pem>" }` for the pki dir. */
-  secretId: string;
-  region: string;
-  runtime: "on-host" | "containerized";
-  /** @default DEFAULT_ETCD_PATHS */
-  paths?: EtcdPaths;
-  /** @default "etcd" */
-  user?: string;
-}
-
-/** `etcd-member-boot`: idempotent; formats the data volume only when it is blank. */
-export function renderBootScript(input: BootScriptInput): string {
-  const paths = input.paths ?? DEFAULT_ETCD_PATHS;
-  const service = input.runtime === "on-host" ? "etcd.service" : "kubelet.service";
-  return `#!/bin/bash
-# Boot of etcd member ${input.memberName} (rendered by pulumi-kubeadm-aws): data volume, certificates, start.
-set -euo pipefail
-umask 077
-
-MEMBER=${q(input.memberName)}
-VOLUME_ID=${q(input.volumeId)}
-SECRET_ID=${q(input.secretId)}
-REGION=${q(input.region)}
-DATA_DIR=${q(paths.dataDir)}
-PKI_DIR=${q(paths.pkiDir)}
-ETCD_USER=${q(input.user ?? "etcd")}
-SERVICE=${q(service)}
-
-if ! id "$ETCD_USER" >/dev/null 2>&1; then
-  useradd --system --no-create-home --home-dir "$DATA_DIR" --shell /usr/sbin/nologin "$ETCD_USER"
-fi
-
-# 1. The data volume: attached by Pulumi after the instance starts, so wait for it.
-serial="\${VOLUME_ID//-/}"
-device=""
-for _ in $(seq 1 180); do
-  for candidate in "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_$serial" /dev/xvdf /dev/sdf; do
-    if [ -b "$candidate" ]; then
-      device="$(readlink -f "$candidate")"
-      break 2
-    fi
-  done
-  sleep 5
-done
-if [ -z "$device" ]; then
-  echo "etcd-member-boot: data volume $VOLUME_ID never appeared" >&2
-  exit 1
-fi
-# Only a blank volume is formatted: a replaced instance finds the member's data and rejoins with it.
-if ! blkid -o value -s TYPE "$device" >/dev/null 2>&1; then
-  mkfs.ext4 -q -L etcd-data -m 0 "$device"
-fi
-uuid="$(blkid -o value -s UUID "$device")"
-mkdir -p "$DATA_DIR"
-if ! grep -q "^UUID=$uuid " /etc/fstab; then
-  printf 'UUID=%s %s ext4 defaults,noatime,nofail 0 2\\n' "$uuid" "$DATA_DIR" >> /etc/fstab
-fi
-mountpoint -q "$DATA_DIR" || mount "$DATA_DIR"
-chown "$ETCD_USER:$ETCD_USER" "$DATA_DIR"
-chmod 700 "$DATA_DIR"
-
-# 2. Certificates and keys, readable by this member's instance role only.
-mkdir -p "$PKI_DIR"
-${renderPkiFetch()}chown -R "$ETCD_USER:$ETCD_USER" "$PKI_DIR"
-chmod 700 "$PKI_DIR"
-
-# 3. Start the member and the backup timer.
-systemctl daemon-reload
-systemctl enable --now "$SERVICE"
-systemctl enable --now etcd-backup.timer
-echo "etcd-member-boot: $MEMBER started ($SERVICE)"
-`;
-}
-
-/**
- * Step 2 of `etcd-member-boot`: read the member's TLS secret (retried like the bundle fetch: the
- * instance profile and the secret's version may still be propagating) and write its files into
- * `$PKI_DIR`. Needs `SECRET_ID`, `REGION`, `PKI_DIR`; a bash fragment, tested on its own.
- */
-export function renderPkiFetch(attempts = 30): string {
-  return `# The secret's JSON holds private keys: keep it beside them (never in /tmp) and remove it on any exit.
-mkdir -p "$PKI_DIR"
-pki_json="$(mktemp "$PKI_DIR/.secret.XXXXXX")"
-trap 'rm -f "$pki_json"' EXIT
-attempt=1
-until aws --region "$REGION" secretsmanager get-secret-value --secret-id "$SECRET_ID" --query SecretString --output text >"$pki_json"; do
-  if [ "$attempt" -ge ${attempts} ]; then
-    echo "etcd-member-boot: cannot read $SECRET_ID after $attempt attempts" >&2
-    rm -f "$pki_json"
-    exit 1
-  fi
-  sleep $((attempt < 10 ? attempt * 2 : 20))
-  attempt=$((attempt + 1))
-done
-python3 -c '
-import json, os, sys
-target = sys.argv[1]
-with open(sys.argv[2], encoding="utf-8") as f:
-    files = json.load(f)
-for name, pem in files.items():
-    if "/" in name or name.startswith("."):
-        raise SystemExit("etcd-member-boot: bad file name in secret: " + name)
-    path = os.path.join(target, name)
-    fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.write(fd, pem.encode())
-    os.close(fd)
-    os.replace(path + ".tmp", path)
-' "$PKI_DIR" "$pki_json"
-rm -f "$pki_json"
-`;
-}
-
-export interface MemberBootInput {
+export interface MemberFilesInput {
+  /** Cluster name. Required. */
   cluster: string;
+  /** AWS region (the bundle's secret, the backup bucket). Required. */
   region: string;
-  runtime: "on-host" | "containerized";
-  /** etcd version (image tag for containerized members). */
+  /** What runs etcd. Required. */
+  runtime: EtcdRuntime;
+  /** etcd version (the static Pod's image tag). Required. */
   etcdVersion: string;
-  /** Config of this member (member, members, token, paths, ports, tuning). */
+  /** Config of this member (member, members, token, paths, ports, tuning). Required. */
   config: EtcdConfigInput;
+  /** EBS volume id of the member's data volume (`vol-...`). Required. */
   volumeId: string;
-  secretId: string;
+  /** Snapshot bucket and interval. Required. */
   backup: { bucket: string; intervalMinutes: number };
   /** The etcd binary on on-host members. @default /usr/local/bin/etcd */
   etcdBinary?: string;
 }
 
-/** Every file a dedicated member runs, by absolute path on the host. */
-export function memberBootFiles(input: MemberBootInput): { path: string; content: string; permissions: string }[] {
+/** The member's TLS files (delivered in its bundle only). */
+export interface MemberPki {
+  caCertPem: string;
+  serverCertPem: string;
+  serverKeyPem: string;
+  peerCertPem: string;
+  peerKeyPem: string;
+}
+
+const plain = (path: string, content: string, permissions = "0644"): RoleFile => ({ path, content, permissions, sensitive: false, viaBundle: true });
+
+/** The member's own files (no common boot file): config, member env, scripts, units, keys. */
+export function memberOwnFiles(input: MemberFilesInput, pki: MemberPki): RoleFile[] {
   const paths = input.config.paths ?? DEFAULT_ETCD_PATHS;
   const ports: EtcdPorts = input.config.ports ?? DEFAULT_ETCD_PORTS;
   const m = input.config.member;
-  const unit = input.runtime === "on-host" ? "etcd.service" : "kubelet.service";
-  const pki = (f: string) => `${paths.pkiDir}/${f}`;
-  const files = [
-    { path: paths.configFile, content: renderEtcdConfig(input.config), permissions: "0644" },
-    { path: MEMBER_FILES.boot, content: renderBootScript({ memberName: m.name, volumeId: input.volumeId, secretId: input.secretId, region: input.region, runtime: input.runtime, paths }), permissions: "0755" },
-    {
-      path: MEMBER_FILES.backup,
-      content: renderBackupScript({
-        cluster: input.cluster, memberName: m.name, endpoint: `https://${m.ip}:${ports.client}`,
-        client: { caFile: pki(PKI_FILES.ca), certFile: pki(PKI_FILES.serverCert), keyFile: pki(PKI_FILES.serverKey) },
-        bucket: input.backup.bucket, region: input.region,
-      }),
-      permissions: "0755",
-    },
-    {
-      path: MEMBER_FILES.restore,
-      content: renderRestoreScript({
-        cluster: input.cluster, memberName: m.name, peerUrl: `https://${m.ip}:${ports.peer}`,
-        initialCluster: initialCluster(input.config.members, ports), clusterToken: input.config.clusterToken, dataDir: paths.dataDir, region: input.region,
-        ...(input.runtime === "containerized"
-          ? { stopCommand: `mv ${MEMBER_FILES.staticPod} "$STATE_DIR/etcd.yaml.stopped" && sleep 30`, startCommand: `mv "$STATE_DIR/etcd.yaml.stopped" ${MEMBER_FILES.staticPod}` }
-          : {}),
-      }),
-      permissions: "0755",
-    },
-    { path: MEMBER_FILES.backupService, content: renderBackupService(MEMBER_FILES.backup, unit), permissions: "0644" },
-    { path: MEMBER_FILES.backupTimer, content: renderBackupTimer(input.backup.intervalMinutes), permissions: "0644" },
+  const at = memberPkiPaths(paths);
+  const pkiFile = (f: { path: string; permissions: string }, content: string): RoleFile => ({ ...f, content, sensitive: true });
+  const containerized = input.runtime === "containerized";
+  const env = renderMemberEnv(m.name,
+    memberEnv({ memberName: m.name, runtime: input.runtime, paths, ports }),
+    volumeEnv(input.volumeId),
+    backupEnv({
+      cluster: input.cluster, endpoint: `https://${m.ip}:${ports.client}`, bucket: input.backup.bucket, region: input.region,
+      client: { caFile: at.ca.path, certFile: at.serverCert.path, keyFile: at.serverKey.path },
+    }),
+    restoreEnv({
+      peerUrl: `https://${m.ip}:${ports.peer}`, initialCluster: initialCluster(input.config.members, ports), clusterToken: input.config.clusterToken,
+      ...(containerized ? { staticPod: STATIC_POD_FILE } : {}),
+    }));
+  const files: RoleFile[] = [
+    plain(paths.configFile, renderEtcdConfig(input.config)),
+    plain(ETCD_NODE_FILES.env, env),
+    nodeScriptFile(ETCD_SCRIPTS.memberBoot, { viaBundle: true }),
+    nodeScriptFile(ETCD_SCRIPTS.nodeStart, { viaBundle: true }),
+    nodeScriptFile(BACKUP_SCRIPTS.backup, { viaBundle: true }),
+    nodeScriptFile(BACKUP_SCRIPTS.restore, { viaBundle: true }),
+    plain(BACKUP_FILES.service, renderBackupService(memberUnit(input.runtime), ETCD_NODE_FILES.env)),
+    plain(BACKUP_FILES.timer, renderBackupTimer(input.backup.intervalMinutes)),
+    pkiFile(at.ca, pki.caCertPem),
+    pkiFile(at.serverCert, pki.serverCertPem),
+    pkiFile(at.serverKey, pki.serverKeyPem),
+    pkiFile(at.peerCert, pki.peerCertPem),
+    pkiFile(at.peerKey, pki.peerKeyPem),
   ];
-  if (input.runtime === "on-host") {
-    files.push({ path: MEMBER_FILES.etcdUnit, content: renderEtcdUnit({ memberName: m.name, cluster: input.cluster, paths, etcdBinary: input.etcdBinary }), permissions: "0644" });
+  if (!containerized) {
+    files.push(plain(ETCD_NODE_FILES.etcdUnit, renderEtcdUnit({ memberName: m.name, cluster: input.cluster, paths, etcdBinary: input.etcdBinary })));
   } else {
     files.push(
-      { path: MEMBER_FILES.staticPod, content: renderEtcdPod({ memberName: m.name, etcdVersion: input.etcdVersion, paths, ports }), permissions: "0600" },
-      { path: STANDALONE_KUBELET.config, content: renderStandaloneKubeletConfig(), permissions: "0644" },
-      { path: STANDALONE_KUBELET.dropIn, content: renderStandaloneKubeletDropIn(), permissions: "0644" },
+      plain(STATIC_POD_FILE, renderEtcdPod({ memberName: m.name, etcdVersion: input.etcdVersion, paths, ports }), "0600"),
+      plain(STANDALONE_KUBELET.config, renderStandaloneKubeletConfig()),
+      // Outside the bundle's paths, so in the user data (the kubelet is enabled only by etcd-node-start).
+      { path: STANDALONE_KUBELET.dropIn, content: renderStandaloneKubeletDropIn(undefined, paths.dataDir), permissions: "0644", sensitive: false },
     );
   }
   return files;
 }
 
-/** The cloud-init user data of a dedicated member: write every file, then run the boot script. */
-export function renderMemberCloudInit(input: MemberBootInput): string {
-  const doc = {
-    write_files: memberBootFiles(input).map((f) => ({ path: f.path, owner: "root:root", permissions: f.permissions, content: f.content })),
-    runcmd: [[MEMBER_FILES.boot]],
-  };
-  return `#cloud-config\n${stringify(doc, { version: "1.1", lineWidth: 0 })}`;
+/** `sha256sum --check` lines of every plain file the bundle carries (sensitive ones, the keys, are left out). */
+export function bootFilesDigest(files: RoleFile[]): string {
+  return files.filter((f) => !f.sensitive && f.viaBundle === true)
+    .map((f) => `${createHash("sha256").update(f.content, "utf8").digest("hex")}  ${f.path}\n`).join("");
 }
 
-/** The member's boot files as artifacts: the cloud-init document plus each file under `rootfs/`. */
-export function memberArtifacts(input: MemberBootInput): BootFile[] {
-  return [
-    { path: "cloud-init.yaml", content: renderMemberCloudInit(input) },
-    ...memberBootFiles(input).map((f) => ({ path: `rootfs${f.path}`, content: f.content })),
-  ];
+/** Every boot file of a dedicated member: the common boot with `etcd-member-boot` as its action, its own files, the digest. */
+export function renderMemberFiles(input: MemberFilesInput, pki: MemberPki): RoleFile[] {
+  const files = renderActionRoleFiles({
+    role: input.config.member.name, clusterName: input.cluster, region: input.region,
+    action: ETCD_NODE_FILES.memberBoot, enableUnits: [BACKUP_TIMER_UNIT],
+  }, memberOwnFiles(input, pki));
+  return [...files, { path: ETCD_NODE_FILES.bootFiles, content: bootFilesDigest(files), permissions: "0644", sensitive: false }];
 }

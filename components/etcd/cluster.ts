@@ -13,25 +13,25 @@
  * resource before its dependencies finished); instances are deleted before they are replaced (the
  * ENI and volume can only be attached once), so at most one member is ever down.
  *
- * Least privilege: each member has its own IAM role and instance profile, which read only that
- * member's TLS secret (and write this cluster's snapshots). The API server's etcd client
+ * One boot path: each member is the role `etcd-<n>` of a RoleBootstrap, booted like every other role
+ * (docs/bootstrap.md, "How a node boots"): its bundle (the cluster's bootstrap KMS key) carries its keys and
+ * its files, the common boot runs `etcd-member-boot` instead of kubeadm. Least privilege: the role's own IAM
+ * role reads only its own bundle and writes this cluster's snapshots. The API server's etcd client
  * certificate is not minted here: ClusterPki (`externalEtcdClient: true`) is its one source.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { backupWriterStatements } from "../backup/policy";
+import { RoleBootstrap } from "../bootstrap/role-bootstrap";
 import type { ClusterSpec } from "../config/spec";
-import { publishBootArtifacts } from "../core/artifacts";
 import { clusterTags } from "../core/tags";
 import { typeToken } from "../core/tokens";
 import { lookupImage } from "../images/lookup";
-import { memberArtifacts, renderMemberCloudInit, type MemberBootInput } from "./boot";
-import { NodeRole } from "../iam/node-role";
+import { renderMemberFiles } from "./boot";
 import { issueCert, memberSanInputs, type EtcdCertificateAuthority } from "./certs";
-import { PKI_FILES } from "./config";
 import { etcdLayout, kubeadmExternalEtcd, type KubeadmExternalEtcd } from "./kubeadm";
 import { clientEndpoints, planMembers, reservedBlockCidr, type EtcdMember } from "./members";
-import { etcdMemberPolicy } from "./policy";
+import { DATA_VOLUME_DEVICE } from "./node-files";
+import { etcdMemberBackupPolicy } from "./policy";
 
 export interface EtcdSubnetRef {
   /** Subnet id. */
@@ -64,7 +64,9 @@ export interface EtcdClusterArgs {
   backup: EtcdBackupTarget;
   /** Private hosted zone for `etcd-<n>.<cluster>.<domain>` records. @default undefined (no records; certificates still carry the names) */
   privateZoneId?: pulumi.Input<string>;
-  /** KMS key for data volumes, root volumes and the members' secrets. @default undefined (AWS-managed keys) */
+  /** The cluster's bootstrap KMS key (BootstrapKey.keyArn): it encrypts each member's bundle. Required. */
+  bootstrapKmsKeyArn: pulumi.Input<string>;
+  /** KMS key for data volumes and root volumes. @default undefined (AWS-managed keys) */
   kmsKeyArn?: pulumi.Input<string>;
   /** AMI for the members. @default the node image of the version manifest (or `spec.images.nodeAmi`) */
   imageId?: pulumi.Input<string>;
@@ -89,7 +91,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
   readonly endpoints: pulumi.Output<string[]>;
   /** kubeadm ClusterConfiguration `etcd` block. */
   readonly kubeadmEtcd: pulumi.Output<KubeadmExternalEtcd>;
-  /** Each member's own IAM role (reads only its own TLS secret), in member order. */
+  /** Each member's own IAM role (reads only its own bundle), in member order. */
   readonly instanceRoleNames: pulumi.Output<string>[];
 
   constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -157,42 +159,41 @@ export class EtcdCluster extends pulumi.ComponentResource {
 
       const server = issueCert(`${rn}-server`, args.ca, { commonName: mName, ...memberSanInputs(mName, dnsName, ip), usages: ["server_auth", "client_auth"] }, this);
       const peer = issueCert(`${rn}-peer`, args.ca, { commonName: mName, ...memberSanInputs(mName, dnsName, ip), usages: ["server_auth", "client_auth"] }, this);
-      const secret = new aws.secretsmanager.Secret(`${rn}-pki`, {
-        description: `TLS files of etcd member ${mName} of ${spec.name}`,
-        ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}),
-        recoveryWindowInDays: 7,
-        tags: tags(),
-      }, { parent });
-      const secretVersion = new aws.secretsmanager.SecretVersion(`${rn}-pki`, {
-        secretId: secret.id,
-        secretString: pulumi.secret(pulumi.all([args.ca.certPem, server.certPem, server.privateKeyPem, peer.certPem, peer.privateKeyPem]).apply(([ca, sc, sk, pc, pk]) =>
-          JSON.stringify({ [PKI_FILES.ca]: ca, [PKI_FILES.serverCert]: sc, [PKI_FILES.serverKey]: sk, [PKI_FILES.peerCert]: pc, [PKI_FILES.peerKey]: pk }))),
-      }, { parent });
-      // One role per member: it reads its own TLS secret and no other member's.
-      const role = new NodeRole(`${rn}-iam`, {
+      // The member as a role: its bundle (keys and files), its IAM role and instance profile, its user data.
+      // The alias keeps the IAM role and instance profile (same names) that EtcdCluster made before members
+      // were roles: without it the new role would be created under the name the old one still holds.
+      const boot = new RoleBootstrap(rn, {
         clusterName: spec.name,
-        machineRole: mName,
-        policies: {
-          "etcd-member": pulumi.all([secret.arn, args.backup.bucketArn, args.backup.kmsKeyArn, args.kmsKeyArn]).apply(([arn, bucketArn, backupKey, key]) =>
-            etcdMemberPolicy({ secretArn: arn, backupStatements: backupWriterStatements(bucketArn, spec.name, backupKey), kmsKeyArn: key, region: spec.region })),
+        role: mName,
+        region: spec.region,
+        kmsKeyArn: args.bootstrapKmsKeyArn,
+        values: {
+          members: plan.apply((p) => JSON.stringify(p)), volumeId: volume.id, bucket: args.backup.bucketName,
+          caCertPem: args.ca.certPem, serverCertPem: server.certPem, peerCertPem: peer.certPem,
+        },
+        secrets: { serverKeyPem: server.privateKeyPem, peerKeyPem: peer.privateKeyPem },
+        extraPolicies: {
+          "etcd-backup": pulumi.all([args.backup.bucketArn, args.backup.kmsKeyArn]).apply(([arn, key]) => etcdMemberBackupPolicy(arn, spec.name, key)),
         },
         tags: spec.tags,
-      }, { parent });
-      roleNames.push(role.roleName);
-
-      const boot: pulumi.Output<MemberBootInput> = pulumi.all([plan, member, volume.id, secret.arn, args.backup.bucketName]).apply(([all, m, volumeId, secretId, bucket]) => ({
-        cluster: spec.name, region: spec.region, runtime, etcdVersion: spec.versions.etcd,
-        config: { member: m, members: all, clusterToken: `${spec.name}-etcd` },
-        volumeId, secretId, backup: { bucket, intervalMinutes: spec.backup.intervalMinutes },
-        ...(args.etcdBinary ? { etcdBinary: args.etcdBinary } : {}),
-      }));
+        render: (v, s) => {
+          const all = JSON.parse(v.members!) as EtcdMember[];
+          return renderMemberFiles({
+            cluster: spec.name, region: spec.region, runtime, etcdVersion: spec.versions.etcd,
+            config: { member: all[n]!, members: all, clusterToken: `${spec.name}-etcd` },
+            volumeId: v.volumeId!, backup: { bucket: v.bucket!, intervalMinutes: spec.backup.intervalMinutes },
+            ...(args.etcdBinary ? { etcdBinary: args.etcdBinary } : {}),
+          }, { caCertPem: v.caCertPem!, serverCertPem: v.serverCertPem!, serverKeyPem: s.serverKeyPem!, peerCertPem: v.peerCertPem!, peerKeyPem: s.peerKeyPem! });
+        },
+      }, { parent, aliases: [{ type: typeToken("etcd", "EtcdCluster"), name: rn, parent: opts?.parent ?? pulumi.rootStackResource }] });
+      roleNames.push(boot.nodeRole!.roleName);
 
       const instance = new aws.ec2.Instance(rn, {
         ami: imageId,
         instanceType: spec.etcd.instanceType,
-        iamInstanceProfile: role.instanceProfileName,
+        iamInstanceProfile: boot.instanceProfileName!,
         primaryNetworkInterface: { networkInterfaceId: eni.id },
-        userData: boot.apply(renderMemberCloudInit),
+        userData: boot.userData,
         userDataReplaceOnChange: true,
         ebsOptimized: true,
         monitoring: true,
@@ -202,13 +203,13 @@ export class EtcdCluster extends pulumi.ComponentResource {
       }, {
         parent,
         deleteBeforeReplace: true,
-        // Its boot reads the secret's value with the role's policy: both exist before the instance does
-        // (the boot still retries while IAM propagates). And the previous member first (one at a time).
-        dependsOn: [...(previous ? [previous] : []), role.rolePolicies["etcd-member"]!, secretVersion],
+        // Its boot reads its bundle with the role's policy: both exist before the instance does (the fetch
+        // still retries while IAM propagates). And the previous member first (one at a time).
+        dependsOn: [...(previous ? [previous] : []), boot.nodeRole!.rolePolicies["bootstrap-read"]!, boot.secretVersion],
       });
 
       const attachment = new aws.ec2.VolumeAttachment(`${rn}-data-attachment`, {
-        deviceName: "/dev/sdf",
+        deviceName: DATA_VOLUME_DEVICE,
         volumeId: volume.id,
         instanceId: instance.id,
         stopInstanceBeforeDetaching: true,
@@ -218,7 +219,6 @@ export class EtcdCluster extends pulumi.ComponentResource {
       if (args.privateZoneId) {
         new aws.route53.Record(`${rn}-dns`, { zoneId: args.privateZoneId, name: dnsName, type: "A", ttl: 60, records: [ip] }, { parent });
       }
-      publishBootArtifacts(mName, boot.apply(memberArtifacts));
       members.push({ name: mName, availabilityZone: subnetRef.availabilityZone, ip, dnsName, instanceId: instance.id, volumeId: volume.id });
     }
 

@@ -6,7 +6,7 @@
  *   second), reserved with an `explicit` SubnetCidrReservation so AWS never hands it out. The
  *   ControlPlane launches node `n` on `privateIps[n]`.
  * - Per member: server and peer certificates (SANs: DNS name, short name, localhost, its IP,
- *   127.0.0.1) signed by the etcd CA; plain files (config, unit, start hook, backup, restore) and
+ *   127.0.0.1) signed by the etcd CA; plain files (config, member env, unit, start hook, backup, restore) and
  *   secret files (CA, certificates, keys) for the node's bootstrap bundle.
  * - kubeadm gets `etcd.external` with every member's client URL; the API server's client
  *   certificate comes from ClusterPki (`externalEtcdClient: true`), the one place it is minted.
@@ -18,7 +18,8 @@ import type { ClusterSpec } from "../config/spec";
 import { typeToken } from "../core/tokens";
 import { issueCert, memberSanInputs, type EtcdCertificateAuthority } from "./certs";
 import type { EtcdSubnetRef } from "./cluster";
-import { BACKUP_TIMER_UNIT, colocatedNodeFiles, memberPkiPaths, NODE_START_SCRIPT } from "./colocated-files";
+import { BACKUP_TIMER_UNIT, colocatedNodeFiles, NODE_START_SCRIPT } from "./colocated-files";
+import { memberPkiPaths } from "./node-files";
 import { etcdLayout, kubeadmExternalEtcd, type KubeadmExternalEtcd } from "./kubeadm";
 import { clientEndpoints, planMembers, reservedBlockCidr, type EtcdMember } from "./members";
 
@@ -53,7 +54,7 @@ export interface ColocatedNode {
   name: string;
   /** The node's fixed private IP. */
   privateIp: pulumi.Output<string>;
-  /** Plain files (absolute paths): config, unit, start hook, backup and restore. */
+  /** Plain files (absolute paths): config, member env, unit, start hook, backup and restore. */
   files: ColocatedFile[];
   /** Secret files (absolute paths): CA certificate, server and peer certificates and keys. */
   secretFiles: ColocatedFile[];

@@ -108,6 +108,11 @@ export interface EtcdConfigInput {
   initialClusterState?: "new" | "existing";
 }
 
+/** The plain-HTTP listener of `/metrics` and `/health`: loopback only. */
+export function metricsUrl(ports: EtcdPorts = DEFAULT_ETCD_PORTS): string {
+  return `http://127.0.0.1:${ports.metrics}`;
+}
+
 /** The config of one member: TLS with client-certificate auth for clients and peers. */
 export function etcdConfig(input: EtcdConfigInput): EtcdConfigFile {
   const paths = input.paths ?? DEFAULT_ETCD_PATHS;
@@ -124,7 +129,7 @@ export function etcdConfig(input: EtcdConfigInput): EtcdConfigFile {
     "quota-backend-bytes": tuning.quotaBackendBytes,
     "listen-peer-urls": `https://${m.ip}:${ports.peer}`,
     "listen-client-urls": `https://${m.ip}:${ports.client}`,
-    "listen-metrics-urls": `http://127.0.0.1:${ports.metrics}`,
+    "listen-metrics-urls": metricsUrl(ports),
     "initial-advertise-peer-urls": `https://${m.ip}:${ports.peer}`,
     "advertise-client-urls": `https://${m.ip}:${ports.client}`,
     "initial-cluster": initialCluster(input.members, ports),

@@ -6,6 +6,7 @@ export * from "./colocated-files";
 export * from "./config";
 export * from "./kubeadm";
 export * from "./members";
+export * from "./node-files";
 export * from "./pod";
 export * from "./policy";
 export * from "./systemd";

@@ -6,10 +6,13 @@ import { stringify } from "yaml";
 import { DEFAULT_ETCD_PATHS, type EtcdPaths } from "./config";
 import { DEFAULT_ETCD_PORTS, type EtcdPorts } from "./members";
 
-/** Where the standalone kubelet of a dedicated containerized member reads things. */
+/**
+ * Where the standalone kubelet of a dedicated containerized member reads things: its config and static Pods under
+ * /etc/etcd (they come with the member's bundle), the drop-in in the user data (the bundle writes no kubelet unit).
+ */
 export const STANDALONE_KUBELET = {
-  config: "/etc/kubernetes/kubelet-etcd.yaml",
-  staticPodPath: "/etc/kubernetes/manifests",
+  config: "/etc/etcd/kubelet.yaml",
+  staticPodPath: "/etc/etcd/manifests",
   dropIn: "/etc/systemd/system/kubelet.service.d/20-etcd-standalone.conf",
 } as const;
 
@@ -94,7 +97,11 @@ export function renderStandaloneKubeletConfig(): string {
   return stringify(standaloneKubeletConfig(), { version: "1.1", lineWidth: 0 });
 }
 
-/** The drop-in that points the image's kubelet.service at the standalone config (no kubeconfig). */
-export function renderStandaloneKubeletDropIn(kubeletBinary = "/usr/bin/kubelet"): string {
-  return ["[Service]", "ExecStart=", `ExecStart=${kubeletBinary} --config=${STANDALONE_KUBELET.config}`, "Restart=always", "RestartSec=5s", ""].join("\n");
+/**
+ * The drop-in that points the image's kubelet.service at the standalone config (no kubeconfig), and makes it
+ * wait for the data dir's mount: after a reboot the kubelet (and so etcd's static Pod, whose data is a hostPath)
+ * never starts on the root disk while the data volume is late.
+ */
+export function renderStandaloneKubeletDropIn(kubeletBinary = "/usr/bin/kubelet", dataDir = DEFAULT_ETCD_PATHS.dataDir): string {
+  return ["[Unit]", `RequiresMountsFor=${dataDir}`, "", "[Service]", "ExecStart=", `ExecStart=${kubeletBinary} --config=${STANDALONE_KUBELET.config}`, "Restart=always", "RestartSec=5s", ""].join("\n");
 }

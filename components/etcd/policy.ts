@@ -1,32 +1,15 @@
 /** IAM documents for etcd members and for control-plane nodes that back up colocated etcd, pure. */
+import { backupWriterStatements } from "../backup/policy";
 import { BACKUP_PREFIXES } from "../backup/scripts";
 import type { PolicyDocument, PolicyStatement } from "../iam/policy";
 
-export interface MemberPolicyInput {
-  /** This member's TLS secret (read only); no other member's. */
-  secretArn: string;
-  /** Snapshot upload/download statements (backupWriterStatements). */
-  backupStatements: Record<string, unknown>[];
-  /** KMS key of the secret, if customer-managed: decrypt only through Secrets Manager, for this secret. @default undefined */
-  kmsKeyArn?: string;
-  /** Region of the secret (the `kms:ViaService` condition). Required with `kmsKeyArn`. */
-  region?: string;
-}
-
-/** One member's policy: read its own TLS secret, write and read snapshots; nothing else. */
-export function etcdMemberPolicy(input: MemberPolicyInput): PolicyDocument {
-  const statements: PolicyStatement[] = [
-    { Sid: "EtcdMemberPki", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [input.secretArn] },
-    ...(input.backupStatements as unknown as PolicyStatement[]),
-  ];
-  if (input.kmsKeyArn) {
-    if (!input.region) throw new Error("etcdMemberPolicy: region is required with kmsKeyArn");
-    statements.push({
-      Sid: "EtcdMemberPkiKey", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [input.kmsKeyArn],
-      Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${input.region}.amazonaws.com`, "kms:EncryptionContext:SecretARN": [input.secretArn] } },
-    });
-  }
-  return { Version: "2012-10-17", Statement: statements };
+/**
+ * A dedicated member's snapshot policy (beside the bundle read RoleBootstrap gives every role): put and get
+ * under this cluster's `frequent/` and `daily/` prefixes, list them, and the bucket's key if it has one.
+ * No delete.
+ */
+export function etcdMemberBackupPolicy(bucketArn: string, cluster: string, kmsKeyArn?: string): PolicyDocument {
+  return { Version: "2012-10-17", Statement: backupWriterStatements(bucketArn, cluster, kmsKeyArn) as unknown as PolicyStatement[] };
 }
 
 /**

@@ -18,9 +18,12 @@ export const CLUSTER_ROLES: readonly ClusterRole[] = ["apiLb", "controlPlane", "
 /** AWS group names: `<cluster>-<role>`. */
 const GROUP_NAMES: Record<ClusterRole, string> = { apiLb: "api-lb", controlPlane: "control-plane", etcd: "etcd", workers: "workers" };
 
+/** The parts of a ClusterSpec the security groups use (a whole ClusterSpec will do). */
+export type SecurityGroupsSpec = Pick<ClusterSpec, "name" | "tags" | "api" | "bastion" | "network"> & { etcd: Pick<ClusterSpec["etcd"], "topology"> };
+
 export interface ClusterSecurityGroupsArgs {
-  /** The resolved cluster spec (name, tags, api exposure and allowlist, etcd topology, VPC range). Required. */
-  spec: ClusterSpec;
+  /** What it reads of the cluster spec: name, tags, api exposure and allowlist, the bastion's SSH allowlist, etcd topology, VPC range. Required. */
+  spec: SecurityGroupsSpec;
   /** The VPC the groups belong to. Required. */
   vpcId: pulumi.Input<string>;
   /** The VPC's range. @default spec.network.vpcCidr */

@@ -6,11 +6,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { bootBudgetSeconds, bootScript, bootstrapServiceUnit, INIT_RESUME_PHASES } from "../../components/bootstrap";
-import { runTool, writeTree } from "../bootstrap/tools";
+import { bootBudgetSeconds, bootScript, bootstrapServiceUnit, INIT_RESUME_PHASES, NODE_SCRIPTS, nodeDir, UNITS } from "../../components/bootstrap";
+import { runTool } from "../bootstrap/tools";
 import { aws, boot, createTable, kubeadmCalls, makeNode, marker, putMarker, runInstances, startMoto, stateFile, type Moto } from "./harness";
 
 jest.setTimeout(240_000);
+
+const BOOT_FILE = path.join(nodeDir(), NODE_SCRIPTS.boot.source);
 
 let moto: Moto;
 beforeAll(async () => {
@@ -24,9 +26,9 @@ const isInit = (c: string) => c.startsWith(INIT);
 const isJoin = (c: string) => c.startsWith("kubeadm join --config");
 const isReset = (c: string) => c.startsWith("kubeadm reset");
 
-test("the boot script passes shellcheck -S warning", () => {
-  const dir = writeTree([{ path: "boot", content: bootScript() }]);
-  const r = runTool("shellcheck", ["-S", "warning", path.join(dir, "boot")]);
+test("the boot script passes shellcheck -S warning, as the file the package ships", () => {
+  expect(readFileSync(BOOT_FILE, "utf8")).toBe(bootScript());
+  const r = runTool("shellcheck", ["-x", "-S", "warning", BOOT_FILE]);
   expect(r.stdout + r.stderr).toBe("");
   expect(r.status).toBe(0);
 });
@@ -35,7 +37,7 @@ test("three control-plane nodes boot in parallel: exactly one initialises, the o
   const table = createTable(moto);
   const ids = runInstances(moto, 3);
   const s = shared();
-  const all = ids.map((id, i) => makeNode(s, moto, { role: `control-plane-${i}`, instanceId: id, table }));
+  const all = ids.map((id, i) => makeNode(s, moto, { role: `control-plane-${i}`, instanceId: id, table, env: { enableUnits: [UNITS.tokenSyncTimer] } }));
   const results = await Promise.all(all.map(boot));
   for (const r of results) expect(r.status).toBe(0);
   const inits = all.filter((n) => kubeadmCalls(n).some(isInit));
@@ -45,7 +47,7 @@ test("three control-plane nodes boot in parallel: exactly one initialises, the o
     if (n === initializer) expect(kubeadmCalls(n).filter((c) => !c.startsWith("kubeadm init phase"))).toEqual([`${INIT} ${n.dir}/init.yaml --skip-token-print --skip-certificate-key-print`]);
     else expect(kubeadmCalls(n)).toEqual(["kubeadm join --config /etc/kubernetes/kubeadm/join.yaml"]);
     expect(stateFile(n, "local-api-answered")).toBe(true);
-    expect(n.calls()).toContain("systemctl enable --now kubeadm-aws-token-sync.timer");
+    expect(n.calls()).toContain(`systemctl enable --now ${UNITS.tokenSyncTimer}`);
   }
   const m = marker(moto, table)!;
   expect(m.owner).toBe(initializer.env.INSTANCE_ID);
@@ -65,7 +67,7 @@ test("kubeadm init failing after its API answered: no reset; the phases after wa
     `${INIT} ${n.dir}/init.yaml --skip-token-print --skip-certificate-key-print`,
     ...INIT_RESUME_PHASES.map((p) => `kubeadm init phase ${p} --config ${n.dir}/init.yaml`),
   ]);
-  expect(r.stdout).toContain("retrying, never resetting");
+  expect(r.stdout + r.stderr).toContain("retrying, never resetting");
   expect(marker(moto, table)!.initializedAt).toBeDefined();
 });
 
@@ -87,7 +89,7 @@ test("a claimant whose boot fails for good gives the claim back, and the next no
   const a = makeNode(s, moto, { role: "control-plane-0", instanceId: ids[0]!, table, init: ["fail"], env: { maxAttempts: 2 } });
   const ra = await boot(a);
   expect(ra.status).toBe(1);
-  expect(ra.stdout).toContain("kubeadm init failed 2 times");
+  expect(ra.stdout + ra.stderr).toContain("kubeadm init failed 2 times");
   expect(marker(moto, table)).toMatchObject({ owner: "released", releasedBy: ids[0] });
   const b = makeNode(s, moto, { role: "control-plane-1", instanceId: ids[1]!, table });
   expect((await boot(b)).status).toBe(0);
@@ -150,7 +152,7 @@ test("a joiner whose own API answered and then failed is not reset", async () =>
   const r = await boot(n);
   expect(r.status).toBe(1);
   expect(kubeadmCalls(n).some(isReset)).toBe(false);
-  expect(r.stdout).toContain("no reset; replace the node");
+  expect(r.stdout + r.stderr).toContain("no reset; replace the node");
 });
 
 describe("workers", () => {
@@ -169,7 +171,7 @@ describe("workers", () => {
     const n = makeNode(s, moto, { role: "worker-general", instanceId: id, join: ["fail"], env: { maxAttempts: 2 } });
     const r = await boot(n);
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain(`boot failed (exit 1): marking ${id} Unhealthy`);
+    expect(r.stdout + r.stderr).toContain(`boot failed (exit 1): marking ${id} Unhealthy`);
     expect(health(id)).toMatch(/^unhealthy$/i);
     expect(kubeadmCalls(n).filter(isJoin)).toHaveLength(2);
   });
@@ -221,13 +223,13 @@ describe("the boot's budget and the unit agree", () => {
     const n = makeNode(s, undefined, { role: "worker-general", instanceId: "i-0abc", env, join: ["fail"] });
     writeFileSync(path.join(s, "api-up"), "");
     const full = await boot(n);
-    expect(full.stdout).toContain(`boot budget ${bootBudgetSeconds(env)}s`);
+    expect(full.stdout + full.stderr).toContain(`boot budget ${bootBudgetSeconds(env)}s`);
     expect(kubeadmCalls(n).filter(isJoin)).toHaveLength(7);
     // Budget 0: the first failure is the last attempt, whatever maxAttempts says.
     const m = makeNode(s, undefined, { role: "worker-general", instanceId: "i-0abd", env, join: ["fail"], extraEnv: { KUBEADM_AWS_BOOT_BUDGET: "0" } });
     const r = await boot(m);
     expect(r.status).toBe(1);
     expect(kubeadmCalls(m).filter(isJoin)).toHaveLength(1);
-    expect(r.stdout).toContain("kubeadm join failed 1 times (boot budget 0s); giving up");
+    expect(r.stdout + r.stderr).toContain("kubeadm join failed 1 times (boot budget 0s); giving up");
   });
 });

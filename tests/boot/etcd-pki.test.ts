@@ -1,62 +1,92 @@
 /**
- * A dedicated etcd member's boot reads its TLS secret with retries (the instance profile and the
- * secret's value may still be propagating): the rendered fragment, run for real with a stub `aws`.
+ * A dedicated etcd member's keys reach it the way every role's files do: the common fetch
+ * (node/sbin/kubeadm-aws-fetch-bundle.sh, retried while the instance profile and the secret's value propagate)
+ * reads the member's bundle and the real unpacker writes its files. Run as they are, with the member's own
+ * rendered bootstrap env and bundle, a stub `aws` and the unpacker writing under a test root.
  */
-import { readdirSync, readFileSync, statSync } from "fs";
+import { chownSync, readdirSync, readFileSync, statSync, writeFileSync } from "fs";
 import * as path from "path";
-import { renderBootScript, renderPkiFetch } from "../../components/etcd";
+import { renderBundle } from "../../components/bootstrap/files";
+import { nodeDir } from "../../components/bootstrap/node-scripts";
+import { planMembers, renderMemberFiles } from "../../components/etcd";
 import { runTool, writeTree } from "../bootstrap/tools";
 
-const SECRET = JSON.stringify({ "ca.crt": "CA\n", "server.key": "KEY\n" });
+const members = planMembers({ cluster: "prod", domain: "k8s.example.internal", members: 3, subnetCidrs: ["10.30.64.0/20", "10.30.80.0/20", "10.30.96.0/20"] });
+const files = renderMemberFiles({
+  cluster: "prod", region: "eu-west-1", runtime: "on-host", etcdVersion: "3.6.8", config: { member: members[0]!, members, clusterToken: "prod-etcd" },
+  volumeId: "vol-0abc", backup: { bucket: "b", intervalMinutes: 15 },
+}, { caCertPem: "CA\n", serverCertPem: "SC\n", serverKeyPem: "-----BEGIN PRIVATE KEY-----\nSK\n", peerCertPem: "PC\n", peerKeyPem: "-----BEGIN PRIVATE KEY-----\nPK\n" });
+const at = (p: string) => files.find((f) => f.path === p)!.content;
+const lib = (f: string) => path.join(nodeDir(), f);
 
-/** Runs the fragment with `aws` failing `failures` times first. */
-function run(failures: number, attempts = 30, secret = SECRET) {
-  const dir = writeTree([
-    { path: "fetch", content: `#!/bin/bash\nset -euo pipefail\nSECRET_ID=s REGION=eu-west-1 PKI_DIR="$PKI"\n${renderPkiFetch(attempts)}echo done\n`, mode: 0o755 },
-    { path: "secret.json", content: secret },
-    { path: "bin/aws", mode: 0o755, content: `#!/bin/sh\necho "aws $*" >>"$CALLS"\nn=$(cat "$STATE" 2>/dev/null || echo 0); echo $((n + 1)) >"$STATE"\n[ "$n" -ge ${failures} ] || { echo "AccessDeniedException" >&2; exit 255; }\ncat "$SECRET"\n` },
+/** Fetches the member's bundle with `aws` failing `failures` times first. */
+function fetch(failures: number, o: { attempts?: number; bundle?: string; dir?: string } = {}) {
+  const dir = o.dir ?? writeTree([
+    { path: "bin/aws", mode: 0o755, content: `#!/bin/sh\necho "aws $*" >>"$CALLS"\necho "out $(readlink /proc/$$/fd/1)" >>"$OUTS"\nn=$(cat "$STATE" 2>/dev/null || echo 0); echo $((n + 1)) >"$STATE"\n[ "$n" -ge "$FAILURES" ] || { echo "AccessDeniedException" >&2; exit 255; }\ncat "$BUNDLE"\n` },
     { path: "bin/sleep", mode: 0o755, content: `#!/bin/sh\necho "sleep $*" >>"$CALLS"\n` },
-    { path: "pki/.keep", content: "" },
+    { path: "bundle-paths", content: at("/usr/local/lib/kubeadm-aws/bundle-paths") },
+    { path: "root/.keep", content: "" },
+    { path: "tmp/.keep", content: "" },
   ], "etcd-pki-");
-  const r = runTool("bash", [path.join(dir, "fetch")], {
-    env: { PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`, CALLS: path.join(dir, "calls"), STATE: path.join(dir, "n"), SECRET: path.join(dir, "secret.json"), PKI: path.join(dir, "pki") },
+  writeFileSync(path.join(dir, "bundle.json"), o.bundle ?? renderBundle("etcd-0", files));
+  writeFileSync(path.join(dir, "bootstrap.env"), `${at("/etc/kubeadm-aws/bootstrap.env")}${[
+    `KUBEADM_AWS_LIB=${lib("lib/lib.sh")}`, `KUBEADM_AWS_UNPACK=${lib("lib/unpack.py")}`, `KUBEADM_AWS_BUNDLE_PATHS=${dir}/bundle-paths`,
+    `KUBEADM_AWS_FETCH_ATTEMPTS=${o.attempts ?? 30}`, `KUBEADM_AWS_STATE_DIR=${dir}/state`,
+  ].join("\n")}\n`);
+  writeFileSync(path.join(dir, "calls"), "");
+  writeFileSync(path.join(dir, "n"), "0");
+  const r = runTool("bash", [lib("sbin/kubeadm-aws-fetch-bundle.sh")], {
+    env: {
+      PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`, CALLS: path.join(dir, "calls"), OUTS: path.join(dir, "outs"), STATE: path.join(dir, "n"), FAILURES: String(failures),
+      BUNDLE: path.join(dir, "bundle.json"), KUBEADM_AWS_ENV: path.join(dir, "bootstrap.env"), KUBEADM_AWS_ROOT: path.join(dir, "root"), TMPDIR: path.join(dir, "tmp"),
+    },
   });
   const calls = readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n");
-  return { ...r, calls, pki: path.join(dir, "pki"), dir };
+  return { ...r, calls, dir, root: (p: string) => path.join(dir, "root", p) };
 }
 
-test("the member's boot script uses the fragment (and it passes shellcheck)", () => {
-  const script = renderBootScript({ memberName: "etcd-0", volumeId: "vol-0123", secretId: "s", region: "eu-west-1", runtime: "on-host" });
-  expect(script).toContain(renderPkiFetch());
-  const dir = writeTree([{ path: "boot", content: script }]);
-  const r = runTool("shellcheck", ["-S", "warning", path.join(dir, "boot")]);
-  expect(r.stdout + r.stderr).toBe("");
+test("the member reads its own bundle by its name, with the role's region", () => {
+  const r = fetch(0);
+  expect(r.status).toBe(0);
+  expect(r.calls[0]).toBe("aws secretsmanager get-secret-value --region eu-west-1 --secret-id prod/bootstrap/etcd-0 --query SecretString --output text");
 });
 
-test("a secret not readable yet is retried with backoff, then its files are written 0600", () => {
-  const r = run(3);
+test("a bundle not readable yet is retried with backoff, then the member's keys are written 0600 and its certificates 0644", () => {
+  const r = fetch(3);
   expect(r.status).toBe(0);
   expect(r.calls.filter((c) => c.startsWith("aws "))).toHaveLength(4);
   expect(r.calls.filter((c) => c.startsWith("sleep "))).toEqual(["sleep 2", "sleep 4", "sleep 6"]);
-  expect(readFileSync(path.join(r.pki, "server.key"), "utf8")).toBe("KEY\n");
-  expect(statSync(path.join(r.pki, "server.key")).mode & 0o777).toBe(0o600);
+  expect(readFileSync(r.root("etc/etcd/pki/server.key"), "utf8")).toBe("-----BEGIN PRIVATE KEY-----\nSK\n");
+  expect(statSync(r.root("etc/etcd/pki/server.key")).mode & 0o777).toBe(0o600);
+  expect(statSync(r.root("etc/etcd/pki/server.crt")).mode & 0o777).toBe(0o644);
+  // With the keys: the action, its next step and its settings.
+  expect(statSync(r.root("usr/local/sbin/etcd-member-boot")).mode & 0o777).toBe(0o755);
+  expect(readFileSync(r.root("etc/etcd/member.env"), "utf8")).toBe(at("/etc/etcd/member.env"));
 });
 
-test("a secret that never becomes readable fails the boot after the budget, with a clear line", () => {
-  const r = run(99, 5);
+test("a bundle that never becomes readable fails after its attempts, with a clear line", () => {
+  const r = fetch(99, { attempts: 5 });
   expect(r.status).not.toBe(0);
-  expect(r.stderr).toContain("etcd-member-boot: cannot read s after 5 attempts");
+  expect(r.stderr).toContain("reading prod/bootstrap/etcd-0: failed 5 times");
   expect(r.calls.filter((c) => c.startsWith("aws "))).toHaveLength(5);
-  expect(r.stdout).not.toContain("done");
 });
 
-test("the secret's JSON (private keys) never lands in /tmp and is removed even when unpacking fails", () => {
-  expect(renderPkiFetch()).not.toMatch(/mktemp\)"|mktemp"\)/);
-  const ok = run(0);
-  expect(readdirSync(ok.pki).filter((f) => f.startsWith(".secret."))).toEqual([]);
-  const bad = run(0, 30, JSON.stringify({ "../escape": "KEY\n", "server.key": "KEY\n" }));
+test("the fetched JSON (private keys) waits in the boot's state folder, never /tmp, and is removed on exit, also when the unpacker refuses a path", () => {
+  const ok = fetch(0);
+  expect(readFileSync(path.join(ok.dir, "outs"), "utf8")).toMatch(new RegExp(`^out ${ok.dir}/state/\\.bundle\\.\\w{6}\n$`));
+  expect(readdirSync(path.join(ok.dir, "state"))).toEqual([]);
+  expect(readdirSync(path.join(ok.dir, "tmp")).filter((f) => f !== ".keep")).toEqual([]);
+  const bad = fetch(0, { bundle: JSON.stringify({ format: "kubeadm-aws-bundle/v1", role: "etcd-0", files: [{ path: "/etc/passwd", permissions: "0644", content: "x" }] }) });
   expect(bad.status).not.toBe(0);
-  expect(bad.stderr).toContain("bad file name in secret");
-  expect(readdirSync(bad.pki).filter((f) => f.startsWith(".secret."))).toEqual([]);
+  expect(bad.stderr).toContain("unpack: refusing path /etc/passwd");
+  expect(readdirSync(path.join(bad.dir, "state"))).toEqual([]);
 });
 
+test("a fetch again (each boot attempt fetches) keeps the owner etcd-node-start gave the keys", () => {
+  const first = fetch(0);
+  const key = first.root("etc/etcd/pki/server.key");
+  chownSync(key, 4242, 4343); // as etcd-node-start does (the tests run as root)
+  const again = fetch(0, { dir: first.dir });
+  expect(again.status).toBe(0);
+  expect([statSync(key).uid, statSync(key).gid, statSync(key).mode & 0o777]).toEqual([4242, 4343, 0o600]);
+});

@@ -9,6 +9,7 @@ import { createServer } from "net";
 import * as path from "path";
 import { bootScript, initLockScript, renderBootstrapEnv, renderInitLockEnv, type BootstrapEnv } from "../../components/bootstrap";
 import { writeTree } from "../bootstrap/tools";
+import { envWithOverrides } from "../helpers/node-env";
 
 export const REGION = "eu-west-1";
 
@@ -134,6 +135,8 @@ export interface NodeOptions {
   join?: string[];
   /** Extra environment for the boot (e.g. KUBEADM_AWS_BOOT_BUDGET). */
   extraEnv?: Record<string, string>;
+  /** Lines appended to the node's env file (what the library renders wins over the process env). */
+  envFile?: Record<string, string>;
 }
 
 export interface TestNode {
@@ -177,7 +180,7 @@ case "$*" in
 esac
 `;
   const dir = writeTree([
-    { path: "bootstrap.env", content: renderBootstrapEnv(env) },
+    { path: "bootstrap.env", content: "" },
     { path: "boot", content: bootScript(), mode: 0o755 },
     { path: "fetch", content: STUB_LOG("fetch"), mode: 0o755 },
     { path: "bin/kubeadm", content: kubeadm, mode: 0o755 },
@@ -193,17 +196,23 @@ esac
   ], "boot-node-");
   mkdirSync(path.join(dir, "state"), { recursive: true });
   writeFileSync(path.join(dir, "calls"), "");
+  const paths = {
+    KUBEADM_AWS_FETCH: path.join(dir, "fetch"),
+    KUBEADM_AWS_LOCK_ENV: path.join(dir, "init-lock.env"),
+    KUBEADM_AWS_INIT_LOCK: path.join(dir, "init-lock"),
+    KUBEADM_AWS_STATE_DIR: path.join(dir, "state"),
+    KUBEADM_AWS_INIT_CONFIG: path.join(dir, "init.yaml"),
+    KUBEADM_AWS_KUBELET_CONF: path.join(dir, "kubelet.conf"),
+    KUBEADM_AWS_BOOTSTRAPPED: path.join(dir, "state", "bootstrapped"),
+    ...o.envFile,
+  };
+  writeFileSync(path.join(dir, "bootstrap.env"), envWithOverrides(renderBootstrapEnv(env), paths));
   const nodeEnv: NodeJS.ProcessEnv = {
     ...(moto ? awsEnv(moto) : process.env),
     PATH: `${path.join(dir, "bin")}:${process.env.PATH}`,
     CALLS: path.join(dir, "calls"), NODE_DIR: dir, SHARED: shared, INSTANCE_ID: o.instanceId,
     INIT_PLAN: (o.init ?? ["ok"]).join(" "), JOIN_PLAN: (o.join ?? ["ok"]).join(" "),
     KUBEADM_AWS_ENV: path.join(dir, "bootstrap.env"),
-    KUBEADM_AWS_FETCH: path.join(dir, "fetch"),
-    KUBEADM_AWS_LOCK_ENV: path.join(dir, "init-lock.env"),
-    KUBEADM_AWS_INIT_LOCK: path.join(dir, "init-lock"),
-    KUBEADM_AWS_STATE_DIR: path.join(dir, "state"),
-    KUBEADM_AWS_INIT_CONFIG: path.join(dir, "init.yaml"),
     ...o.extraEnv,
   };
   return {

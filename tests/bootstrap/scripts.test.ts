@@ -4,7 +4,11 @@
  */
 import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "fs";
 import * as path from "path";
-import { bootScript, placeholders, renderBootstrapEnv, renderBundle, renderWorkerFiles, tokenSyncScript, unpackScript, type BootstrapEnv } from "../../components/bootstrap";
+import {
+  BUNDLE_FORMAT, bootScript, NODE_SCRIPTS, nodeDir, placeholders, renderBootstrapEnv, renderBundle, renderBundlePaths, renderWorkerFiles, tokenSyncScript, UNITS, unpackScript,
+  type BootstrapEnv,
+} from "../../components/bootstrap";
+import { envWithOverrides } from "../helpers/node-env";
 import { FAKE_MATERIAL } from "./stack-roles";
 import { runTool, writeTree } from "./tools";
 
@@ -17,7 +21,7 @@ const ENV: BootstrapEnv = {
 /** Runs the token sync with a fake `kubeadm` that lists `listing` and logs every call. */
 function runSync(listing: string): { status: number; calls: string[]; stdout: string; stderr: string } {
   const dir = writeTree([
-    { path: "bootstrap.env", content: renderBootstrapEnv(ENV) },
+    { path: "bootstrap.env", content: "" },
     { path: "join-token", content: `${TOKEN}\n` },
     { path: "sync", content: tokenSyncScript(), mode: 0o755 },
     { path: "listing", content: listing },
@@ -30,16 +34,12 @@ function runSync(listing: string): { status: number; calls: string[]; stdout: st
   ]);
   const calls = path.join(dir, "calls");
   writeFileSync(calls, "");
+  writeFileSync(path.join(dir, "bootstrap.env"), envWithOverrides(renderBootstrapEnv(ENV), {
+    KUBEADM_AWS_FETCH: path.join(dir, "fetch"),
+    KUBEADM_AWS_TOKEN_FILE: path.join(dir, "join-token"),
+  }));
   const r = runTool("bash", [path.join(dir, "sync")], {
-    env: {
-      PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`,
-      CALLS: calls,
-      LISTING: path.join(dir, "listing"),
-      KUBEADM_AWS_ENV: path.join(dir, "bootstrap.env"),
-      KUBEADM_AWS_FETCH: path.join(dir, "fetch"),
-      KUBEADM_AWS_TOKEN_FILE: path.join(dir, "join-token"),
-      KUBEADM_AWS_KUBECONFIG: "/etc/kubernetes/admin.conf",
-    },
+    env: { PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`, CALLS: calls, LISTING: path.join(dir, "listing"), KUBEADM_AWS_ENV: path.join(dir, "bootstrap.env") },
   });
   return { ...r, calls: readFileSync(calls, "utf8").trim().split("\n") };
 }
@@ -61,7 +61,7 @@ describe("token sync (control plane, hourly)", () => {
     const r = runSync(`${TOKEN} ${inHours(20)}\n`);
     expect(r.status).toBe(0);
     expect(r.calls.filter((c) => /token (create|delete)/.test(c))).toEqual([]);
-    expect(r.stdout).toMatch(/join token abc123 is valid until/);
+    expect(r.stderr).toMatch(/kubeadm-aws-token-sync\[control-plane-0\]: join token abc123 is valid until/);
   });
 
   test("renews a token about to expire (delete, then create with a fresh TTL)", () => {
@@ -82,6 +82,14 @@ describe("token sync (control plane, hourly)", () => {
   });
 });
 
+/** Runs the real unpacker (node/lib/unpack.py) as the fetch script does: the format and allow-list from the library. */
+function unpack(dir: string, bundleFile: string, root: string) {
+  writeFileSync(path.join(dir, "bundle-paths"), renderBundlePaths());
+  return runTool("python3", [path.join(nodeDir(), NODE_SCRIPTS.unpack.source), BUNDLE_FORMAT, path.join(dir, "bundle-paths"), bundleFile], {
+    env: { ...process.env, KUBEADM_AWS_ROOT: root },
+  });
+}
+
 describe("bundle unpacker", () => {
   const files = renderWorkerFiles(
     { role: "worker-general", region: "eu-west-1", clusterName: "t", apiName: "api.t.example.internal", labels: { "node.kubeadm-aws.io/class": "general" } },
@@ -90,11 +98,14 @@ describe("bundle unpacker", () => {
   );
 
   test("writes the bundle's files with their modes under the root", () => {
-    const dir = writeTree([{ path: "unpack.py", content: unpackScript() }, { path: "bundle.json", content: renderBundle("worker-general", files) }]);
+    expect(unpackScript()).toBe(readFileSync(path.join(nodeDir(), NODE_SCRIPTS.unpack.source), "utf8"));
+    const dir = writeTree([{ path: "bundle.json", content: renderBundle("worker-general", files) }]);
     const root = path.join(dir, "root");
-    const r = runTool("python3", [path.join(dir, "unpack.py"), path.join(dir, "bundle.json")], { env: { ...process.env, KUBEADM_AWS_ROOT: root } });
+    const r = unpack(dir, path.join(dir, "bundle.json"), root);
     expect(r.stderr).toBe("");
-    expect(r.stdout.trim()).toBe("unpack: wrote 1 files for worker-general");
+    const inBundle = files.filter((f) => f.sensitive || f.viaBundle);
+    expect(r.stdout.trim()).toBe(`unpack: wrote ${inBundle.length} files for worker-general`);
+    for (const f of inBundle) expect(statSync(path.join(root, f.path)).mode & 0o777).toBe(parseInt(f.permissions, 8));
     const join = path.join(root, "etc/kubernetes/kubeadm/join.yaml");
     expect(readFileSync(join, "utf8")).toBe(files.find((f) => f.path === "/etc/kubernetes/kubeadm/join.yaml")!.content);
     expect(statSync(join).mode & 0o777).toBe(0o600);
@@ -103,9 +114,9 @@ describe("bundle unpacker", () => {
 
   test("refuses a path outside its directories, writing nothing", () => {
     const evil = JSON.stringify({ format: "kubeadm-aws-bundle/v1", role: "x", files: [{ path: "/etc/kubernetes/pki/../../cron.d/evil", permissions: "0644", content: "x" }] });
-    const dir = writeTree([{ path: "unpack.py", content: unpackScript() }, { path: "bundle.json", content: evil }]);
+    const dir = writeTree([{ path: "bundle.json", content: evil }]);
     const root = path.join(dir, "root");
-    const r = runTool("python3", [path.join(dir, "unpack.py"), path.join(dir, "bundle.json")], { env: { ...process.env, KUBEADM_AWS_ROOT: root } });
+    const r = unpack(dir, path.join(dir, "bundle.json"), root);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("refusing path");
     expect(existsSync(path.join(root, "etc/cron.d/evil"))).toBe(false);
@@ -134,21 +145,24 @@ function runBoot(env: BootstrapEnv, hookFailures: number): { status: number; cal
     ...["kubeadm", "systemctl", "hostnamectl", "modprobe", "sysctl", "sleep"].map((c) => ({ path: `bin/${c}`, content: log(c), mode: 0o755 })),
   ]);
   const envFile = path.join(dir, "bootstrap.env");
-  writeFileSync(envFile, readFileSync(envFile, "utf8").replace("__HOOK__", path.join(dir, "hook")));
+  writeFileSync(envFile, envWithOverrides(readFileSync(envFile, "utf8").replace("__HOOK__", path.join(dir, "hook")), {
+    KUBEADM_AWS_FETCH: path.join(dir, "fetch"),
+    // No init marker here (tests/boot runs it): the env file's mode decides, as without a Cluster.
+    KUBEADM_AWS_STATE_DIR: path.join(dir, "state"), KUBEADM_AWS_INIT_LOCK: path.join(dir, "no-init-lock"), KUBEADM_AWS_LOCK_ENV: path.join(dir, "no-init-lock.env"),
+    KUBEADM_AWS_KUBELET_CONF: path.join(dir, "kubelet.conf"),
+  }));
   const calls = path.join(dir, "calls");
   writeFileSync(calls, "");
   const r = runTool("bash", [path.join(dir, "boot")], {
     env: {
-      PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`, CALLS: calls, HOOK_STATE: path.join(dir, "hook-state"), KUBEADM_AWS_ENV: envFile, KUBEADM_AWS_FETCH: path.join(dir, "fetch"),
-      // No init marker here (tests/boot runs it): the env file's mode decides, as without a Cluster.
-      KUBEADM_AWS_STATE_DIR: path.join(dir, "state"), KUBEADM_AWS_INIT_LOCK: path.join(dir, "no-init-lock"), KUBEADM_AWS_LOCK_ENV: path.join(dir, "no-init-lock.env"),
+      PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`, CALLS: calls, HOOK_STATE: path.join(dir, "hook-state"), KUBEADM_AWS_ENV: envFile,
     },
   });
   return { status: r.status, stdout: r.stdout, calls: readFileSync(calls, "utf8").trim().split("\n") };
 }
 
 describe("boot hooks (colocated etcd starts before kubeadm; backup timer after it)", () => {
-  const env: BootstrapEnv = { ...ENV, enableUnits: ["etcd-backup.timer"] };
+  const env: BootstrapEnv = { ...ENV, enableUnits: [UNITS.tokenSyncTimer, "etcd-backup.timer"] };
   const relevant = (calls: string[]) => calls.filter((c) => /^(fetch|hook|kubeadm|systemctl (daemon-reload|enable --now (kubeadm-aws|etcd)))/.test(c));
 
   test("fetch, then the hook, then kubeadm init; the timer is enabled once kubeadm succeeded", () => {
@@ -156,7 +170,7 @@ describe("boot hooks (colocated etcd starts before kubeadm; backup timer after i
     expect(r.status).toBe(0);
     expect(relevant(r.calls)).toEqual([
       "fetch ", "hook ", "kubeadm init --config /etc/kubernetes/kubeadm/init.yaml --skip-token-print --skip-certificate-key-print",
-      "systemctl daemon-reload", "systemctl enable --now kubeadm-aws-token-sync.timer", "systemctl enable --now etcd-backup.timer",
+      "systemctl daemon-reload", `systemctl enable --now ${UNITS.tokenSyncTimer} etcd-backup.timer`,
     ]);
   });
 
@@ -166,13 +180,13 @@ describe("boot hooks (colocated etcd starts before kubeadm; backup timer after i
     expect(relevant(r.calls)).toEqual([
       "fetch ", "hook ", "kubeadm reset --force", "fetch ", "hook ", "kubeadm reset --force", "fetch ", "hook ",
       "kubeadm init --config /etc/kubernetes/kubeadm/init.yaml --skip-token-print --skip-certificate-key-print",
-      "systemctl daemon-reload", "systemctl enable --now kubeadm-aws-token-sync.timer", "systemctl enable --now etcd-backup.timer",
+      "systemctl daemon-reload", `systemctl enable --now ${UNITS.tokenSyncTimer} etcd-backup.timer`,
     ]);
   });
 
   test("without hooks the env file and the calls stay as before", () => {
     expect(renderBootstrapEnv(ENV)).not.toMatch(/BEFORE_KUBEADM|ENABLE_UNITS/);
-    expect(renderBootstrapEnv(env)).toContain("KUBEADM_AWS_ENABLE_UNITS=etcd-backup.timer\n");
+    expect(renderBootstrapEnv(env)).toContain(`KUBEADM_AWS_ENABLE_UNITS=${UNITS.tokenSyncTimer},etcd-backup.timer\n`);
   });
 });
 
@@ -183,13 +197,13 @@ describe("bundle unpacker and colocated etcd files", () => {
   });
 
   test("writes under /etc/etcd and etcd-* scripts, and keeps the owner a boot hook gave a replaced file (etcd reads its key)", () => {
-    const dir = writeTree([{ path: "unpack.py", content: unpackScript() }, { path: "bundle.json", content: bundle }]);
+    const dir = writeTree([{ path: "bundle.json", content: bundle }]);
     const root = path.join(dir, "root");
     mkdirSync(path.join(root, "etc/etcd/pki"), { recursive: true });
     const key = path.join(root, "etc/etcd/pki/server.key");
     writeFileSync(key, "old key\n");
     chownSync(key, 4242, 4343); // as etcd-node-start would (the tests run as root)
-    const r = runTool("python3", [path.join(dir, "unpack.py"), path.join(dir, "bundle.json")], { env: { ...process.env, KUBEADM_AWS_ROOT: root } });
+    const r = unpack(dir, path.join(dir, "bundle.json"), root);
     expect(r.stderr).toBe("");
     expect(readFileSync(key, "utf8")).toBe("new key\n");
     expect([statSync(key).uid, statSync(key).gid, statSync(key).mode & 0o777]).toEqual([4242, 4343, 0o600]);
@@ -197,12 +211,20 @@ describe("bundle unpacker and colocated etcd files", () => {
     expect([statSync(script).uid, statSync(script).mode & 0o777]).toEqual([0, 0o755]);
   });
 
-  test("still refuses other system paths", () => {
-    const evil = JSON.stringify({ format: "kubeadm-aws-bundle/v1", role: "x", files: [{ path: "/usr/local/sbin/kubeadm-aws-boot", permissions: "0755", content: "x" }] });
-    const dir = writeTree([{ path: "unpack.py", content: unpackScript() }, { path: "bundle.json", content: evil }]);
-    const r = runTool("python3", [path.join(dir, "unpack.py"), path.join(dir, "bundle.json")], { env: { ...process.env, KUBEADM_AWS_ROOT: path.join(dir, "root") } });
+  test.each(["/usr/local/sbin/kubeadm-aws-fetch-bundle", "/usr/local/lib/kubeadm-aws/unpack.py", "/etc/cron.d/x", "/usr/local/sbin/sshd"])("still refuses other system paths (%s): the user data's own files stay as they came", (target) => {
+    const evil = JSON.stringify({ format: BUNDLE_FORMAT, role: "x", files: [{ path: target, permissions: "0755", content: "x" }] });
+    const dir = writeTree([{ path: "bundle.json", content: evil }]);
+    const r = unpack(dir, path.join(dir, "bundle.json"), path.join(dir, "root"));
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("refusing path");
+    expect(existsSync(path.join(dir, "root", target))).toBe(false);
+  });
+
+  test("refuses a bundle of another format", () => {
+    const dir = writeTree([{ path: "bundle.json", content: JSON.stringify({ format: "kubeadm-aws-bundle/v0", role: "x", files: [] }) }]);
+    const r = unpack(dir, path.join(dir, "bundle.json"), path.join(dir, "root"));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("unknown bundle format");
   });
 });
 

@@ -8,12 +8,9 @@ import { inputs, named, ofType, recordProgram } from "../helpers/record";
 import { STACKS, decodeBase64, stackSpec } from "./fixtures";
 
 /** A bootstrap stand-in: per-role stubs that name their role, so the wiring can be asserted. */
-function fakeBootstrap(perNodeIam: boolean): ClusterBootstrap {
+function fakeBootstrap(): ClusterBootstrap {
   return {
-    controlPlane: (node) => ({
-      userData: `#cloud-config\n# ${node.role} ${node.bootstrap}\n`,
-      ...(perNodeIam ? { roleName: `r-${node.role}`, instanceProfileName: `p-${node.role}` } : { secretArns: [`arn:aws:secretsmanager:eu-west-1:123456789012:secret:${node.role}`] }),
-    }),
+    controlPlane: (node) => ({ userData: `#cloud-config\n# ${node.role} ${node.bootstrap}\n`, roleName: `r-${node.role}`, instanceProfileName: `p-${node.role}` }),
     worker: (pool) => ({ userData: `#cloud-config\n# worker-${pool.name}\n`, instanceProfileName: `p-worker-${pool.name}` }),
     adminKubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n"),
   };
@@ -24,7 +21,7 @@ function amiFor(spec: ClusterSpec, variant: "node" | "gpu"): string {
     .call({ token: "aws:ec2/getAmi:getAmi", inputs: { owners: ["self"], filters: imageFilters(spec.versions, variant), mostRecent: false }, provider: "" }).id;
 }
 
-async function recordCluster(spec: ClusterSpec, opts: { perNodeIam?: boolean; sharedBucket?: boolean } = {}) {
+async function recordCluster(spec: ClusterSpec, opts: { sharedBucket?: boolean } = {}) {
   const subnets = spec.availabilityZones.map((_, i) => `subnet-priv-${i}`);
   const rec = await recordProgram(() => {
     const c = new Cluster(spec.name, {
@@ -34,7 +31,7 @@ async function recordCluster(spec: ClusterSpec, opts: { perNodeIam?: boolean; sh
         bastionAccess: "ssh -J ubuntu@198.51.100.1", ...(opts.sharedBucket ? { backupBucketName: "shared-backups" } : {}),
       },
       apiEndpoint: { apiName: apiName(spec.name, spec.api.domain), targetGroupArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api/1" },
-      bootstrap: fakeBootstrap(opts.perNodeIam ?? false),
+      bootstrap: fakeBootstrap(),
     });
     return { apiName: c.apiName, adminKubeconfig: c.adminKubeconfig, nodePoolGroupNames: c.nodePoolGroupNames, bastionAccess: c.bastionAccess, backupBucket: c.backupBucketName };
   });
@@ -82,12 +79,11 @@ describe.each(STACKS)("Cluster of stack %s", (stack) => {
 });
 
 describe("Cluster wiring choices", () => {
-  test("roles made by the bootstrap (one per node) get the CCM policy; no extra role", async () => {
+  test("node IAM comes only from the bootstrap: the Cluster and its ControlPlane create none", async () => {
     const spec = stackSpec("staging");
-    const { rec } = await recordCluster(spec, { perNodeIam: true });
-    expect(ofType(rec, "aws:iam/role:Role").filter((r) => r.name.startsWith(`${spec.name}-cp`))).toEqual([]);
-    const ccm = ofType(rec, "aws:iam/rolePolicy:RolePolicy").filter((p) => inputs(p).name === "cloud-controller-manager");
-    expect(ccm.map((p) => inputs(p).role)).toEqual(["r-control-plane-0", "r-control-plane-1", "r-control-plane-2"]);
+    const { rec } = await recordCluster(spec);
+    expect(ofType(rec, "aws:iam/role:Role")).toEqual([]);
+    expect(ofType(rec, "aws:iam/rolePolicy:RolePolicy")).toEqual([]);
     expect(ofType(rec, "aws:ec2/instance:Instance").map((i) => inputs(i).iamInstanceProfile)).toEqual(["p-control-plane-0", "p-control-plane-1", "p-control-plane-2"]);
   });
 

@@ -4,7 +4,7 @@
  *   reservations, member certificates, the external block, files through each node's bundle,
  *   user data checked by `cloud-init schema`, scripts by `shellcheck`;
  * - backups on every stack (stacked etcd included), and the control plane's upload-only S3 grant;
- * - one IAM role per dedicated member, evaluated; one API-server etcd client certificate.
+ * - one IAM role per dedicated member (its RoleBootstrap's), evaluated; one API-server etcd client certificate.
  */
 import { mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
@@ -13,6 +13,7 @@ import { parseAllDocuments } from "yaml";
 import { contains, parseCidr } from "../../components/core/cidr";
 import { planMembers, reservedBlockCidr, type EtcdMember } from "../../components/etcd";
 import { iamAllows, type PolicyDocument } from "../../components/iam";
+import { parseEnvFile } from "../../components/bootstrap/env-file";
 import { fakePem } from "../../tools/plan/mocks";
 import type { PlanResult } from "../../tools/plan/run";
 import { runTool, writeTree, YAMLLINT_CONFIG } from "../bootstrap/tools";
@@ -123,7 +124,11 @@ describe.each(ON_HOST)("colocated on-host etcd, %i control-plane node(s), planne
       const userData = inputs(named(r, INSTANCE, `${cluster}-cp-${i}`)).userData as string;
       expect(userData).toBe(artifact(r, `control-plane-${i}`, "cloud-init.yaml"));
       expect(userData).not.toMatch(/etcd\.conf\.yml|PRIVATE KEY/);
-      expect(artifact(r, `control-plane-${i}`, "etc/kubeadm-aws/bootstrap.env")).toContain("KUBEADM_AWS_BEFORE_KUBEADM=/usr/local/sbin/etcd-node-start\nKUBEADM_AWS_ENABLE_UNITS=kubeadm-aws-cert-renew.timer,etcd-backup.timer\n");
+      const bootEnv = parseEnvFile(artifact(r, `control-plane-${i}`, "etc/kubeadm-aws/bootstrap.env"));
+      expect(bootEnv.KUBEADM_AWS_BEFORE_KUBEADM).toBe("/usr/local/sbin/etcd-node-start");
+      expect(bootEnv.KUBEADM_AWS_ENABLE_UNITS!.split(",")).toContain("etcd-backup.timer");
+      // The member env file: this node's member, started by etcd-node-start.
+      expect(parseEnvFile(at("/etc/etcd/member.env")!.content)).toMatchObject({ KUBEADM_AWS_ETCD_MEMBER: m.name, KUBEADM_AWS_ETCD_UNIT: "etcd.service" });
       expect(artifact(r, `control-plane-${i}`, "etc/etcd/pki/server.key")).toBe("<secret:file:/etc/etcd/pki/server.key>");
     }
   });
@@ -165,18 +170,19 @@ describe.each([["dev", 360], ["staging", 60], ["prod", 15]] as const)("etcd back
     const spec = r.spec!;
     const dedicated = spec.etcd.topology === "dedicated";
     const holders = dedicated ? Array.from({ length: spec.etcd.members }, (_, n) => `etcd-${n}`) : Array.from({ length: spec.controlPlane.count }, (_, i) => `control-plane-${i}`);
-    const prefix = dedicated ? "rootfs/" : "";
     for (const role of holders) {
-      expect(artifact(r, role, `${prefix}etc/systemd/system/etcd-backup.timer`)).toContain(`OnUnitActiveSec=${interval}min\n`);
-      expect(artifact(r, role, `${prefix}usr/local/sbin/etcd-backup`)).toContain(`BUCKET='${(r.outputs as Record<string, string>).backupBucket}'`);
+      expect(artifact(r, role, "etc/systemd/system/etcd-backup.timer")).toContain(`OnUnitActiveSec=${interval}min\n`);
+      expect(artifact(r, role, "etc/systemd/system/etcd-backup.service")).toContain("Environment=KUBEADM_AWS_ETCD_ENV=/etc/etcd/member.env\n");
+      const env = parseEnvFile(artifact(r, role, "etc/etcd/member.env"));
+      expect(env).toMatchObject({ KUBEADM_AWS_ETCD_BUCKET: (r.outputs as Record<string, string>).backupBucket, KUBEADM_AWS_ETCD_CLUSTER: spec.name, KUBEADM_AWS_ETCD_MEMBER: role });
+      expect(artifact(r, role, "etc/kubeadm-aws/bootstrap.env")).toMatch(/^KUBEADM_AWS_ENABLE_UNITS=(.*,)?etcd-backup\.timer\n/m);
     }
     if (!dedicated) {
-      expect(artifact(r, "control-plane-0", "usr/local/sbin/etcd-backup")).toContain("CERT='/etc/kubernetes/pki/etcd/healthcheck-client.crt'");
-      expect(artifact(r, "control-plane-0", "etc/kubeadm-aws/bootstrap.env")).toContain("KUBEADM_AWS_ENABLE_UNITS=kubeadm-aws-cert-renew.timer,etcd-backup.timer\n");
+      expect(parseEnvFile(artifact(r, "control-plane-0", "etc/etcd/member.env")).KUBEADM_AWS_ETCD_CERT).toBe("/etc/kubernetes/pki/etcd/healthcheck-client.crt");
     } else {
       expect(r.artifacts.get("control-plane-0")!.some((f) => f.path.includes("etcd-backup"))).toBe(false);
     }
-    shellcheck([{ path: "etcd-backup", content: artifact(r, holders[holders.length - 1]!, `${prefix}usr/local/sbin/etcd-backup`) }]);
+    shellcheck([{ path: "etcd-backup", content: artifact(r, holders[holders.length - 1]!, "usr/local/sbin/etcd-backup") }]);
   });
 
   test("control-plane roles may put snapshots under this cluster's prefixes only (stacked etcd); nothing with dedicated members", () => {
@@ -209,14 +215,16 @@ describe("dedicated etcd of the prod stack", () => {
     r = await runPlan({ stack: "prod" });
   }, 240_000);
 
-  test("one IAM role per member: member i reads secret i and no other; control plane and workers read none", () => {
+  test("one IAM role per member: member i reads bundle i and no other; control plane and workers read none", () => {
     expect(r.errors).toEqual([]);
     const spec = r.spec!;
-    const secrets = Array.from({ length: spec.etcd.members }, (_, n) => named(r, "aws:secretsmanager/secret:Secret", `prod-etcd-etcd-${n}-pki`).id!);
+    const bundles = Array.from({ length: spec.etcd.members }, (_, n) => named(r, "aws:secretsmanager/secret:Secret", `prod-etcd-etcd-${n}-secret`));
+    expect(bundles.map((b) => inputs(b).name)).toEqual(Array.from({ length: spec.etcd.members }, (_, n) => `prod/bootstrap/etcd-${n}`));
+    const secrets = bundles.map((b) => b.id!);
     expect(new Set(secrets).size).toBe(spec.etcd.members);
     for (let n = 0; n < spec.etcd.members; n++) {
       const policies = policiesOf(r, `prod-etcd-${n}`);
-      expect(policies.length).toBe(1);
+      expect(ofType(r, "aws:iam/rolePolicy:RolePolicy").filter((p) => inputs(p).role === `prod-etcd-${n}`).map((p) => inputs(p).name).sort()).toEqual(["bootstrap-read", "etcd-backup"]);
       expect(secrets.map((s) => iamAllows(policies, "secretsmanager:GetSecretValue", s))).toEqual(secrets.map((_, k) => k === n));
       expect(inputs(named(r, INSTANCE, `prod-etcd-etcd-${n}`)).iamInstanceProfile).toBe(`prod-etcd-${n}`);
     }

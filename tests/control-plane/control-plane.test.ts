@@ -16,8 +16,7 @@ async function recordControlPlane(spec: ClusterSpec, extra: { after?: boolean } 
       clusterName: spec.name, region: spec.region, controlPlane: spec.controlPlane, privateSubnetIds: subnets, securityGroupIds: ["sg-cp"],
       targetGroupArn: TG, imageId: "ami-0123456789abcdef0",
       userData: Array.from({ length: spec.controlPlane.count }, (_, i) => `#cloud-config\n# control-plane-${i} ${i === 0 ? "init" : "join"}\n`),
-      bootstrapSecretArns: ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:c-control-plane-abc"],
-      bootstrapKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k",
+      instanceProfileNames: Array.from({ length: spec.controlPlane.count }, (_, i) => `p-control-plane-${i}`),
       after: etcd ? [etcd] : [],
       tags: { team: "platform" },
     });
@@ -90,39 +89,29 @@ describe("control-plane replacement", () => {
 });
 
 describe("control-plane IAM", () => {
-  test("own role: EC2 trust, CCM policy, and read access to its bootstrap secret only", async () => {
-    const { rec } = await recordControlPlane(tierSpec("standard"));
-    const role = inputs(named(rec, "aws:iam/role:Role", "cp-role"));
-    expect(JSON.parse(role.assumeRolePolicy).Statement).toEqual([{ Sid: "Ec2Assume", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }]);
-    expect(inputs(named(rec, "aws:iam/instanceProfile:InstanceProfile", "cp-profile")).role).toBe(role.name);
-    const policies = ofType(rec, "aws:iam/rolePolicy:RolePolicy").map((p) => ({ name: inputs(p).name, doc: JSON.parse(inputs(p).policy) }));
-    expect(policies.map((p) => p.name).sort()).toEqual(["bootstrap-secret", "cloud-controller-manager"]);
-    const secret = policies.find((p) => p.name === "bootstrap-secret")!.doc;
-    expect(secret.Statement).toEqual([
-      { Sid: "ReadOwnBootstrapSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:c-control-plane-abc"] },
-      { Sid: "DecryptViaSecretsManager", Effect: "Allow", Action: ["kms:Decrypt"], Resource: "arn:aws:kms:eu-west-1:123456789012:key/k", Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } } },
-    ]);
-    expect(ofType(rec, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")).toEqual([]);
-    const inst = ofType(rec, "aws:ec2/instance:Instance").map((i) => inputs(i).iamInstanceProfile);
-    expect(new Set(inst)).toEqual(new Set([inputs(named(rec, "aws:iam/instanceProfile:InstanceProfile", "cp-profile")).name]));
+  test("no IAM of its own: each node runs with the instance profile its boot made", async () => {
+    const spec = tierSpec("standard");
+    const { rec } = await recordControlPlane(spec);
+    expect(ofType(rec, "aws:iam/role:Role")).toEqual([]);
+    expect(ofType(rec, "aws:iam/rolePolicy:RolePolicy")).toEqual([]);
+    expect(ofType(rec, "aws:iam/instanceProfile:InstanceProfile")).toEqual([]);
+    expect(ofType(rec, "aws:ec2/instance:Instance").map((i) => inputs(i).iamInstanceProfile))
+      .toEqual(Array.from({ length: spec.controlPlane.count }, (_, i) => `p-control-plane-${i}`));
   });
 
-  test("a role passed in gets the CCM policy and no role of its own is created", async () => {
+  test("one instance profile per node", async () => {
     const rec = await recordProgram(() => {
       new ControlPlane("cp", {
-        clusterName: "c", region: "eu-west-1", controlPlane: { count: 1, instanceType: "m5.large", rootVolumeGiB: 50 }, privateSubnetIds: ["subnet-0"],
-        securityGroupIds: [], targetGroupArn: TG, imageId: "ami-1", userData: ["#cloud-config\n"], iam: { roleName: "c-cp", instanceProfileName: "c-cp" },
+        clusterName: "c", region: "eu-west-1", controlPlane: { count: 3, instanceType: "m5.large", rootVolumeGiB: 50 }, privateSubnetIds: ["a", "b", "c"],
+        securityGroupIds: [], targetGroupArn: TG, imageId: "ami-1", userData: ["x", "y", "z"], instanceProfileNames: ["p0"],
       });
     });
-    expect(rec.errors).toEqual([]);
-    expect(ofType(rec, "aws:iam/role:Role")).toEqual([]);
-    expect(inputs(named(rec, "aws:iam/rolePolicy:RolePolicy", "cp-ccm")).role).toBe("c-cp");
-    expect(inputs(named(rec, "aws:ec2/instance:Instance", "cp-0")).iamInstanceProfile).toBe("c-cp");
+    expect(rec.errors.join()).toMatch(/3 nodes need 3 instance profiles \(got 1\)/);
   });
 
   test("user data must match the node count", async () => {
     const rec = await recordProgram(() => {
-      new ControlPlane("cp", { clusterName: "c", region: "eu-west-1", controlPlane: { count: 3, instanceType: "m5.large", rootVolumeGiB: 50 }, privateSubnetIds: ["a", "b", "c"], securityGroupIds: [], targetGroupArn: TG, imageId: "ami-1", userData: ["x"] });
+      new ControlPlane("cp", { clusterName: "c", region: "eu-west-1", controlPlane: { count: 3, instanceType: "m5.large", rootVolumeGiB: 50 }, privateSubnetIds: ["a", "b", "c"], securityGroupIds: [], targetGroupArn: TG, imageId: "ami-1", userData: ["x"], instanceProfileNames: ["p0", "p1", "p2"] });
     });
     expect(rec.errors.join()).toMatch(/3 nodes need 3 user data entries/);
   });

@@ -1,4 +1,4 @@
-import { CCM_CREATE_ACTIONS, CCM_DESCRIBE_ACTIONS, bootstrapSecretReadPolicy, cloudControllerManagerPolicy } from "../../components/control-plane";
+import { CCM_CREATE_ACTIONS, CCM_DESCRIBE_ACTIONS, cloudControllerManagerPolicy } from "../../components/control-plane";
 
 /** A small IAM evaluator for the statements we write: Allow only, Action lists, StringEquals conditions. */
 function allows(doc: ReturnType<typeof cloudControllerManagerPolicy>, action: string, resource: string, context: Record<string, string> = {}): boolean {
@@ -51,17 +51,5 @@ describe("cloud controller manager policy", () => {
     }
     expect(allows(doc, "iam:CreateServiceLinkedRole", "*", { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" })).toBe(true);
     expect(allows(doc, "iam:CreateServiceLinkedRole", "*", { "iam:AWSServiceName": "autoscaling.amazonaws.com" })).toBe(false);
-  });
-});
-
-describe("bootstrap secret read policy", () => {
-  const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod-control-plane-0-AbCdEf";
-  const doc = bootstrapSecretReadPolicy([arn], "arn:aws:kms:eu-west-1:123456789012:key/k", "eu-west-1");
-  test("reads its own secret and nothing else; decrypts only via Secrets Manager", () => {
-    expect(allows(doc, "secretsmanager:GetSecretValue", arn)).toBe(true);
-    expect(allows(doc, "secretsmanager:GetSecretValue", arn.replace("control-plane-0", "worker-general"))).toBe(false);
-    expect(allows(doc, "kms:Decrypt", "arn:aws:kms:eu-west-1:123456789012:key/k", { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" })).toBe(true);
-    expect(allows(doc, "kms:Decrypt", "arn:aws:kms:eu-west-1:123456789012:key/k")).toBe(false);
-    expect(() => bootstrapSecretReadPolicy([], undefined, "eu-west-1")).toThrow(/no secret/);
   });
 });

@@ -1,9 +1,13 @@
 /** Etcd layouts under mocks: members, AZ spread, volumes, certificates, identity, ordering, kubeadm block, reachability. */
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { ColocatedEtcd, EtcdCluster, planMembers, stackedEtcdNodeFiles } from "../../components/etcd";
+import { canReadSecret, iamAllows, type PolicyDocument } from "../../components/iam";
+import { parseEnvFile } from "../../components/bootstrap/env-file";
 import { clusterRules, instanceGroups, isAllowed, type Role } from "../../components/security";
+import type { Recording } from "../../tools/plan/run";
 import { inputs, named, ofType, recordProgram } from "../helpers/record";
-import { BUCKET, CA, SUBNETS, etcdSpec, recordEtcd } from "./fixtures";
+import { BOOTSTRAP_KEY, BUCKET, CA, SUBNETS, etcdSpec, recordEtcd } from "./fixtures";
 
 const INSTANCE = "aws:ec2/instance:Instance";
 const VOLUME = "aws:ebs/volume:Volume";
@@ -11,6 +15,14 @@ const ATTACH = "aws:ec2/volumeAttachment:VolumeAttachment";
 const ENI = "aws:ec2/networkInterface:NetworkInterface";
 const CERT = "tls:index/locallySignedCert:LocallySignedCert";
 const CSR = "tls:index/certRequest:CertRequest";
+
+const BUNDLE = "aws:secretsmanager/secretVersion:SecretVersion";
+type BundleFile = { path: string; permissions: string; content: string };
+/** Member n's bundle as stored in its secret (real values). */
+const bundleOf = (rec: Recording, n: number): BundleFile[] =>
+  (JSON.parse(named(rec, BUNDLE, `etcd-etcd-${n}-bundle`).rawInputs.secretString as string) as { files: BundleFile[] }).files;
+const policiesOf = (rec: Recording, role: string): PolicyDocument[] =>
+  ofType(rec, "aws:iam/rolePolicy:RolePolicy").filter((p) => inputs(p).role === role).map((p) => JSON.parse(inputs(p).policy as string) as PolicyDocument);
 
 const LAYOUTS = [
   ["on-host", 1], ["on-host", 3], ["on-host", 5], ["on-host", 7],
@@ -30,6 +42,7 @@ describe("EtcdCluster (dedicated)", () => {
     // 2 per member (server, peer); the API server's client certificate comes from ClusterPki only
     expect(ofType(rec, CERT)).toHaveLength(2 * members);
     const perAz = [0, 0, 0];
+    let n = 0;
     for (const m of plan) {
       const inst = inputs(named(rec, INSTANCE, `etcd-${m.name}`));
       expect(inst.instanceType).toBe("i3en.large");
@@ -58,24 +71,38 @@ describe("EtcdCluster (dedicated)", () => {
       }
       expect(inputs(named(rec, "aws:route53/record:Record", `etcd-${m.name}-dns`))).toMatchObject({ zoneId: "Z0PRIVATEZONE", name: m.dnsName, type: "A", records: [m.ip] });
 
+      // The member boots like every role: the common boot runs etcd-member-boot; its files come in its bundle.
       const files = rec.artifacts.get(m.name)!.map((f) => f.path);
-      expect(files).toContain("rootfs/etc/etcd/etcd.conf.yml");
-      expect(files.includes("rootfs/etc/systemd/system/etcd.service")).toBe(runtime === "on-host");
-      expect(files.includes("rootfs/etc/kubernetes/manifests/etcd.yaml")).toBe(runtime === "containerized");
-      expect(String(inst.userData)).toContain(`VOLUME_ID='${vol.id}'`);
-      expect(String(inst.userData)).not.toMatch(/PRIVATE KEY/);
+      expect(files).toEqual(expect.arrayContaining(["cloud-init.yaml", "etc/etcd/etcd.conf.yml", "etc/etcd/member.env", "usr/local/sbin/etcd-member-boot", "usr/local/sbin/kubeadm-aws-boot"]));
+      expect(files.includes("etc/systemd/system/etcd.service")).toBe(runtime === "on-host");
+      expect(files.includes("etc/etcd/manifests/etcd.yaml")).toBe(runtime === "containerized");
+      const userData = String(inst.userData);
+      expect(userData).toBe(rec.artifacts.get(m.name)!.find((f) => f.path === "cloud-init.yaml")!.content);
+      expect(userData).toContain("KUBEADM_AWS_BOOT_ACTION=/usr/local/sbin/etcd-member-boot\n");
+      expect(userData).not.toMatch(/PRIVATE KEY|etcd\.conf\.yml\n\s+content/);
+      const bundle = bundleOf(rec, n);
+      const env = parseEnvFile(bundle.find((f) => f.path === "/etc/etcd/member.env")!.content);
+      expect(env).toMatchObject({ KUBEADM_AWS_ETCD_MEMBER: m.name, KUBEADM_AWS_ETCD_VOLUME_ID: vol.id, KUBEADM_AWS_ETCD_UNIT: runtime === "on-host" ? "etcd.service" : "kubelet.service" });
+      expect(bundle.find((f) => f.path === "/etc/etcd/pki/server.key")).toMatchObject({ permissions: "0600", content: expect.stringMatching(/PRIVATE KEY/) });
+      // The user data lists the sha256 of each plain file of the bundle: a change of any of them replaces the member.
+      for (const f of bundle.filter((b) => !b.path.startsWith("/etc/etcd/pki/"))) {
+        expect(userData).toContain(`${createHash("sha256").update(f.content).digest("hex")}  ${f.path}`);
+      }
+      n++;
     }
     // Round-robin: no AZ holds more than ceil(members / 3) members.
     expect(Math.max(...perAz)).toBe(Math.ceil(members / spec.availabilityZones.length));
     expect(perAz.reduce((a, b) => a + b, 0)).toBe(members);
     expect(ofType(rec, CSR).filter((c) => inputs(c).subject.commonName === "kube-apiserver-etcd-client")).toEqual([]);
     expect([...rec.artifacts.keys()].sort()).toEqual(plan.map((m) => m.name).sort());
+    // No TLS secret of its own any more: the member's keys are in its bundle.
+    expect(ofType(rec, "aws:secretsmanager/secret:Secret").map((x) => inputs(x).name).sort()).toEqual(plan.map((m) => `prod/bootstrap/${m.name}`).sort());
   });
 
   test("the external kubeadm block lists every member and the API server's client certificate files", async () => {
     let block: unknown;
     const rec = await recordProgram(() => {
-      const c = new EtcdCluster("etcd", { spec: etcdSpec({ topology: "dedicated", runtime: "on-host", members: 3 }), privateSubnets: SUBNETS, securityGroupIds: ["sg-0etcd"], ca: CA, backup: BUCKET, imageId: "ami-0123456789abcdef0" });
+      const c = new EtcdCluster("etcd", { spec: etcdSpec({ topology: "dedicated", runtime: "on-host", members: 3 }), privateSubnets: SUBNETS, securityGroupIds: ["sg-0etcd"], ca: CA, backup: BUCKET, bootstrapKmsKeyArn: BOOTSTRAP_KEY, imageId: "ami-0123456789abcdef0" });
       c.kubeadmEtcd.apply((b) => (block = b));
     });
     expect(rec.errors).toEqual([]);
@@ -99,16 +126,30 @@ describe("EtcdCluster (dedicated)", () => {
     }
   });
 
-  test("each member's instance waits for its own IAM policy and its TLS secret's value (its boot reads both)", async () => {
+  test("each member's instance waits for its own bundle-read policy and its bundle's value (its boot reads both)", async () => {
     const rec = await recordEtcd(etcdSpec({ topology: "dedicated", runtime: "on-host", members: 3 }));
     expect(rec.errors).toEqual([]);
     for (let n = 0; n < 3; n++) {
       const deps = named(rec, INSTANCE, `etcd-etcd-${n}`).dependencies;
       const policies = ofType(rec, "aws:iam/rolePolicy:RolePolicy").filter((p) => deps.includes(p.urn)).map((p) => p.name);
-      const versions = ofType(rec, "aws:secretsmanager/secretVersion:SecretVersion").filter((v) => deps.includes(v.urn)).map((v) => v.name);
-      expect(policies).toEqual([`etcd-etcd-${n}-iam-etcd-member`]);
-      expect(versions).toEqual([`etcd-etcd-${n}-pki`]);
+      const versions = ofType(rec, BUNDLE).filter((v) => deps.includes(v.urn)).map((v) => v.name);
+      expect(policies).toEqual([`etcd-etcd-${n}-iam-bootstrap-read`]);
+      expect(versions).toEqual([`etcd-etcd-${n}-bundle`]);
     }
+  });
+
+  test("the IAM role and instance profile keep their resource names from before members were roles (an alias, not a re-create)", async () => {
+    const rec = await recordEtcd(etcdSpec({ topology: "dedicated", runtime: "on-host", members: 3 }));
+    expect(rec.errors).toEqual([]);
+    // Before, NodeRole `etcd-etcd-1-iam` was a child of the EtcdCluster; now of the member's RoleBootstrap `etcd-etcd-1`.
+    // The engine derives a child's aliases from its parent's: RoleBootstrap `etcd-etcd-1` aliased to the type
+    // EtcdCluster under the EtcdCluster's parent gives its child `etcd-etcd-1-iam` the old urn (same type chain, same name).
+    const role = named(rec, "pulumi-kubeadm-aws:iam:NodeRole", "etcd-etcd-1-iam");
+    const boot = named(rec, "pulumi-kubeadm-aws:bootstrap:RoleBootstrap", "etcd-etcd-1");
+    expect(role.parent).toBe(boot.urn);
+    expect(boot.parent).toBe(named(rec, "pulumi-kubeadm-aws:etcd:EtcdCluster", "etcd").urn);
+    // The EtcdCluster is at the stack's root here, so the alias has no parent (under a Cluster: the Cluster's urn).
+    expect(boot.aliases).toEqual([{ name: "etcd-etcd-1", type: "pulumi-kubeadm-aws:etcd:EtcdCluster", noParent: true }]);
   });
 
   test("io2 volumes carry IOPS and no throughput; without deletion protection volumes are neither protected nor retained", async () => {
@@ -120,20 +161,21 @@ describe("EtcdCluster (dedicated)", () => {
     expect([v.protect, v.retainOnDelete]).toEqual([false, false]);
   });
 
-  test("addresses are reserved in each used AZ; each member's own role reads only its secret and writes only this cluster's snapshot prefixes", async () => {
+  test("addresses are reserved in each used AZ; each member's own role reads only its own bundle and writes only this cluster's snapshot prefixes", async () => {
     const rec = await recordEtcd(etcdSpec({ topology: "dedicated", runtime: "on-host", members: 3 }), { kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k" });
     expect(rec.errors).toEqual([]);
     const res = ofType(rec, "aws:ec2/subnetCidrReservation:SubnetCidrReservation").map((r) => [inputs(r).subnetId, inputs(r).cidrBlock, inputs(r).reservationType]);
     expect(res).toEqual([["subnet-0aaa", "10.30.79.224/28", "explicit"], ["subnet-0bbb", "10.30.95.224/28", "explicit"], ["subnet-0ccc", "10.30.111.224/28", "explicit"]]);
-    const secrets = [0, 1, 2].map((n) => named(rec, "aws:secretsmanager/secret:Secret", `etcd-etcd-${n}-pki`).id!);
+    const bundles = [0, 1, 2].map((n) => named(rec, "aws:secretsmanager/secret:Secret", `etcd-etcd-${n}-secret`));
+    for (const b of bundles) expect(inputs(b).kmsKeyId).toBe(BOOTSTRAP_KEY);
+    const arns = bundles.map((b) => b.id!);
     for (const n of [0, 1, 2]) {
-      const policy = JSON.parse(inputs(named(rec, "aws:iam/rolePolicy:RolePolicy", `etcd-etcd-${n}-iam-etcd-member`)).policy);
-      expect(inputs(named(rec, "aws:iam/rolePolicy:RolePolicy", `etcd-etcd-${n}-iam-etcd-member`)).role).toBe(`prod-etcd-${n}`);
-      const actions = policy.Statement.flatMap((s: { Action: string[] }) => s.Action).sort();
-      expect(actions).toEqual(["kms:Decrypt", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "secretsmanager:GetSecretValue"]);
-      const s3 = policy.Statement.find((s: { Sid: string }) => s.Sid === "EtcdSnapshots");
-      expect(s3.Resource).toEqual([`${BUCKET.bucketArn}/frequent/prod/*`, `${BUCKET.bucketArn}/daily/prod/*`]);
-      expect(policy.Statement[0].Resource).toEqual([secrets[n]]);
+      const policies = policiesOf(rec, `prod-etcd-${n}`);
+      expect(ofType(rec, "aws:iam/rolePolicy:RolePolicy").filter((p) => inputs(p).role === `prod-etcd-${n}`).map((p) => inputs(p).name).sort()).toEqual(["bootstrap-read", "etcd-backup"]);
+      expect(arns.map((a) => canReadSecret(policies, a, BOOTSTRAP_KEY, "eu-west-1"))).toEqual(arns.map((_, k) => k === n));
+      const snap = (action: string, key: string) => iamAllows(policies, action, `${BUCKET.bucketArn}/${key}`);
+      expect([snap("s3:PutObject", "frequent/prod/x.db"), snap("s3:PutObject", "daily/prod/2026-01-01/x.db"), snap("s3:GetObject", "frequent/prod/x.db")]).toEqual([true, true, true]);
+      expect([snap("s3:PutObject", "frequent/other/x.db"), snap("s3:DeleteObject", "frequent/prod/x.db"), snap("s3:PutObject", "x.db")]).toEqual([false, false, false]);
       expect(inputs(named(rec, INSTANCE, `etcd-etcd-${n}`)).iamInstanceProfile).toBe(`prod-etcd-${n}`);
     }
     expect(inputs(named(rec, VOLUME, "etcd-etcd-0-data")).kmsKeyId).toBe("arn:aws:kms:eu-west-1:123456789012:key/k");
@@ -162,7 +204,7 @@ describe("colocated layouts", () => {
       pulumi.all(c.nodes[0]!.files.map((f) => f.content)).apply((f) => (files = f));
       c.kubeadmEtcd.apply((b) => (block = b));
       pulumi.all(c.nodes.map((n) => n.privateIp)).apply((x) => (ips = x));
-      expect(c.nodes[0]!.files.map((f) => f.path)).toEqual(["/etc/etcd/etcd.conf.yml", "/etc/systemd/system/etcd.service", "/usr/local/sbin/etcd-node-start", "/usr/local/sbin/etcd-backup", "/etc/systemd/system/etcd-backup.service", "/etc/systemd/system/etcd-backup.timer", "/usr/local/sbin/etcd-restore"]);
+      expect(c.nodes[0]!.files.map((f) => f.path)).toEqual(["/etc/etcd/etcd.conf.yml", "/etc/etcd/member.env", "/etc/systemd/system/etcd.service", "/usr/local/sbin/etcd-node-start", "/usr/local/sbin/etcd-backup", "/etc/systemd/system/etcd-backup.service", "/etc/systemd/system/etcd-backup.timer", "/usr/local/sbin/etcd-restore"]);
       expect(c.nodes[0]!.secretFiles.map((f) => [f.path, f.permissions])).toEqual([["/etc/etcd/pki/ca.crt", "0644"], ["/etc/etcd/pki/server.crt", "0644"], ["/etc/etcd/pki/server.key", "0600"], ["/etc/etcd/pki/peer.crt", "0644"], ["/etc/etcd/pki/peer.key", "0600"]]);
     });
     expect(rec.errors).toEqual([]);
@@ -191,12 +233,16 @@ describe("colocated layouts", () => {
 
   test("stacked: backups read the member on 127.0.0.1 with kubeadm's healthcheck client certificate", () => {
     const files = stackedEtcdNodeFiles({ cluster: "prod", region: "eu-west-1", memberName: "control-plane-1", bucket: "b", intervalMinutes: 60 });
-    expect(files.map((f) => f.path)).toEqual(["/usr/local/sbin/etcd-backup", "/etc/systemd/system/etcd-backup.service", "/etc/systemd/system/etcd-backup.timer"]);
-    const backup = files[0]!.content;
-    expect(backup).toContain("CERT='/etc/kubernetes/pki/etcd/healthcheck-client.crt'");
-    expect(backup).toContain("ENDPOINT='https://127.0.0.1:2379'");
-    expect(files[1]!.content).toContain("After=kubelet.service");
-    expect(files[2]!.content).toContain("OnUnitActiveSec=60min");
+    expect(files.map((f) => f.path)).toEqual(["/etc/etcd/member.env", "/usr/local/sbin/etcd-backup", "/etc/systemd/system/etcd-backup.service", "/etc/systemd/system/etcd-backup.timer"]);
+    expect(parseEnvFile(files[0]!.content)).toMatchObject({
+      KUBEADM_AWS_ETCD_MEMBER: "control-plane-1", KUBEADM_AWS_ETCD_ENDPOINT: "https://127.0.0.1:2379", KUBEADM_AWS_ETCD_BUCKET: "b", KUBEADM_AWS_ETCD_BUCKET_REGION: "eu-west-1",
+      KUBEADM_AWS_ETCD_CERT: "/etc/kubernetes/pki/etcd/healthcheck-client.crt", KUBEADM_AWS_ETCD_KEY: "/etc/kubernetes/pki/etcd/healthcheck-client.key",
+    });
+    // No member to start or restore here: kubeadm runs it.
+    expect(parseEnvFile(files[0]!.content).KUBEADM_AWS_ETCD_UNIT).toBeUndefined();
+    expect(files[2]!.content).toContain("After=kubelet.service");
+    expect(files[2]!.content).toContain("Environment=KUBEADM_AWS_ETCD_ENV=/etc/etcd/member.env\n");
+    expect(files[3]!.content).toContain("OnUnitActiveSec=60min");
   });
 });
 

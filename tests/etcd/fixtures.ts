@@ -12,6 +12,8 @@ export const SUBNETS = [
 ];
 export const CA = { certPem: "-----BEGIN CERTIFICATE-----\nZXRjZC1jYQ==\n-----END CERTIFICATE-----\n", privateKeyPem: "-----BEGIN EC PRIVATE KEY-----\nc2VjcmV0\n-----END EC PRIVATE KEY-----\n" };
 export const BUCKET = { bucketName: "prod-etcd-backups-abc", bucketArn: "arn:aws:s3:::prod-etcd-backups-abc" };
+/** The cluster's bootstrap key (BootstrapKey.keyArn): it encrypts the members' bundles. */
+export const BOOTSTRAP_KEY = "arn:aws:kms:eu-west-1:123456789012:key/bootstrap";
 
 /** A critical-tier spec with etcd overrides; a single member (no HA promise) takes the dev tier (2 AZs). */
 export function etcdSpec(etcd: Partial<EtcdSpec>, extra: Record<string, unknown> = {}): ClusterSpec {
@@ -26,7 +28,7 @@ export function etcdSpec(etcd: Partial<EtcdSpec>, extra: Record<string, unknown>
 export async function recordEtcd(spec: ClusterSpec, extra: Partial<EtcdClusterArgs> = {}) {
   return recordProgram(() => {
     new EtcdCluster("etcd", {
-      spec, privateSubnets: SUBNETS.slice(0, spec.availabilityZones.length), securityGroupIds: ["sg-0etcd"], ca: CA, backup: BUCKET,
+      spec, privateSubnets: SUBNETS.slice(0, spec.availabilityZones.length), securityGroupIds: ["sg-0etcd"], ca: CA, backup: BUCKET, bootstrapKmsKeyArn: BOOTSTRAP_KEY,
       privateZoneId: "Z0PRIVATEZONE", imageId: "ami-0123456789abcdef0", ...extra,
     });
   });

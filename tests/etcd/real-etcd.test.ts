@@ -1,8 +1,8 @@
 /**
  * A real etcd runs what the library renders: a 3-member dedicated on-host cluster is recorded under
- * mocks, its rendered config, backup and restore scripts are rewritten ONLY in addresses, ports and
+ * mocks, its rendered config and member env file are rewritten ONLY in addresses, ports and
  * file paths (member IPs -> 127.0.0.1 with free high ports, /var/lib/etcd and /etc/etcd/pki -> a
- * temp dir), certificates are minted with openssl using the SANs and usages the library requests,
+ * temp dir); the backup and restore scripts are the node files, run as they are. Certificates are minted with openssl using the SANs and usages the library requests,
  * and the manifest's etcd (3.6.8, built from source by tools/k8s/build.ts: tests/helpers/k8s-bin.ts)
  * runs it. The scripts find that build's etcdctl and etcdutl first on PATH. Fails (never skips) when
  * etcd, etcdctl, etcdutl or openssl is missing, or when a binary is not the manifest's version.
@@ -21,6 +21,8 @@ import { inputs, named, recordProgram } from "../helpers/record";
 import { k8sBin, k8sBinDir } from "../helpers/k8s-bin";
 import { ClusterPki } from "../../components/pki";
 import { configFlagNames } from "../../components/etcd";
+import { parseEnvFile } from "../../components/bootstrap/env-file";
+import { nodeDir } from "../../components/bootstrap/node-scripts";
 import { DEFAULT_VERSIONS } from "../../components/versions/manifest";
 import type { Recording } from "../../tools/plan/run";
 
@@ -29,7 +31,11 @@ let ETCDCTL = "";
 let ETCDUTL = "";
 const N = 3;
 
-interface MemberEnv { name: string; ip: string; client: number; peer: number; metrics: number; dir: string; config: string; backup: string; restore: string }
+/** A member here: its addresses, folder, rewritten config, and its two env files (the node's bootstrap env, the member env). */
+interface MemberEnv { name: string; ip: string; client: number; peer: number; metrics: number; dir: string; config: string; bootEnv: string; etcdEnv: string }
+/** The scripts run as they are: the node files the member's bundle carries byte for byte (checked below). */
+const BACKUP = path.join(nodeDir(), "sbin", "etcd-backup.sh");
+const RESTORE = path.join(nodeDir(), "sbin", "etcd-restore.sh");
 
 const procs = new Map<string, ChildProcess>();
 const logs = new Map<string, WriteStream>();
@@ -227,17 +233,20 @@ beforeAll(async () => {
 
   for (let n = 0; n < N; n++) {
     const name = `etcd-${n}`;
-    const config = parseYaml(artifact(name, "rootfs/etc/etcd/etcd.conf.yml")) as Record<string, string>;
+    const config = parseYaml(artifact(name, "etc/etcd/etcd.conf.yml")) as Record<string, string>;
     const ip = /^https:\/\/([\d.]+):2380$/.exec(config["initial-advertise-peer-urls"]!)![1]!;
     const dir = path.join(root, name);
-    members.push({ name, ip, client: await freePort(), peer: await freePort(), metrics: await freePort(), dir, config: path.join(dir, "etcd.conf.yml"), backup: path.join(dir, "etcd-backup"), restore: path.join(dir, "etcd-restore") });
+    members.push({ name, ip, client: await freePort(), peer: await freePort(), metrics: await freePort(), dir, config: path.join(dir, "etcd.conf.yml"), bootEnv: path.join(dir, "bootstrap.env"), etcdEnv: path.join(dir, "member.env") });
   }
   for (const m of members) {
     mkdirSync(path.join(m.dir, "pki"), { recursive: true });
     mkdirSync(path.join(m.dir, "data"), { recursive: true, mode: 0o700 });
-    writeFileSync(m.config, rewrite(artifact(m.name, "rootfs/etc/etcd/etcd.conf.yml"), m));
-    writeFileSync(m.backup, rewrite(artifact(m.name, "rootfs/usr/local/sbin/etcd-backup"), m), { mode: 0o755 });
-    writeFileSync(m.restore, rewrite(artifact(m.name, "rootfs/usr/local/sbin/etcd-restore"), m), { mode: 0o755 });
+    writeFileSync(m.config, rewrite(artifact(m.name, "etc/etcd/etcd.conf.yml"), m));
+    writeFileSync(m.etcdEnv, rewrite(artifact(m.name, "etc/etcd/member.env"), m));
+    // The node's bootstrap env as rendered, with the shell helpers where this checkout has them.
+    writeFileSync(m.bootEnv, `${artifact(m.name, "etc/kubeadm-aws/bootstrap.env")}KUBEADM_AWS_LIB=${path.join(nodeDir(), "lib", "lib.sh")}\nKUBEADM_AWS_ETCD_ENV=${m.etcdEnv}\n`);
+    expect(artifact(m.name, "usr/local/sbin/etcd-backup")).toBe(readFileSync(BACKUP, "utf8"));
+    expect(artifact(m.name, "usr/local/sbin/etcd-restore")).toBe(readFileSync(RESTORE, "utf8"));
     const pki = path.join(m.dir, "pki");
     execFileSync("cp", [path.join(caDir, "ca.crt"), path.join(pki, "ca.crt")]);
     for (const kind of ["server", "peer"]) {
@@ -280,14 +289,16 @@ const statusOf = (m: MemberEnv) => {
   return s!.Status;
 };
 
-const scriptEnv = (extra: NodeJS.ProcessEnv = {}) => ({ PATH: `${stubDir}:${process.env.PATH}`, S3_DIR: s3Dir, ...extra });
+const scriptEnv = (m: MemberEnv, extra: NodeJS.ProcessEnv = {}) => ({
+  PATH: `${stubDir}:${process.env.PATH}`, S3_DIR: s3Dir, KUBEADM_AWS_ENV: m.bootEnv, KUBEADM_AWS_ETCD_ENV: m.etcdEnv, ...extra,
+});
 
 describe(`a real etcd ${DEFAULT_VERSIONS.etcd} runs the rendered 3-member dedicated on-host cluster`, () => {
   test("the binaries are the manifest's etcd, and the scripts' PATH finds the built etcdctl and etcdutl", () => {
     expect(run(ETCD, ["--version"]).out).toContain(`etcd Version: ${DEFAULT_VERSIONS.etcd}\n`);
     expect(run(ETCDCTL, ["version"]).out).toContain(`etcdctl version: ${DEFAULT_VERSIONS.etcd}\n`);
     expect(run(ETCDUTL, ["version"]).out).toContain(`etcdutl version: ${DEFAULT_VERSIONS.etcd}\n`);
-    const found = run("bash", ["-c", "command -v etcdctl; command -v etcdutl"], scriptEnv()).out.trim().split("\n");
+    const found = run("bash", ["-c", "command -v etcdctl; command -v etcdutl"], scriptEnv(members[0]!)).out.trim().split("\n");
     expect(found.map((f) => realpathSync(f))).toEqual([realpathSync(ETCDCTL), realpathSync(ETCDUTL)]);
   });
 
@@ -298,7 +309,7 @@ describe(`a real etcd ${DEFAULT_VERSIONS.etcd} runs the rendered 3-member dedica
     expect(flags.has("enable-v2")).toBe(false);
     expect(flags.get("max-snapshots")).toMatch(/Deprecated/);
     for (const m of members) {
-      const names = configFlagNames(parseYaml(artifact(m.name, "rootfs/etc/etcd/etcd.conf.yml")) as object);
+      const names = configFlagNames(parseYaml(artifact(m.name, "etc/etcd/etcd.conf.yml")) as object);
       expect(names.filter((k) => !flags.has(k))).toEqual([]);
       expect(names.filter((k) => /deprecat|decommission/i.test(flags.get(k) ?? ""))).toEqual([]);
     }
@@ -335,12 +346,19 @@ describe(`a real etcd ${DEFAULT_VERSIONS.etcd} runs the rendered 3-member dedica
 
   test("the rewrite touched only addresses, ports and paths", () => {
     for (const m of members) {
-      const original = parseYaml(artifact(m.name, "rootfs/etc/etcd/etcd.conf.yml")) as Record<string, unknown>;
+      const original = parseYaml(artifact(m.name, "etc/etcd/etcd.conf.yml")) as Record<string, unknown>;
       const rewritten = parseYaml(readFileSync(m.config, "utf8")) as Record<string, unknown>;
       expect(Object.keys(rewritten)).toEqual(Object.keys(original));
       const changed = Object.keys(original).filter((k) => JSON.stringify(original[k]) !== JSON.stringify(rewritten[k])).sort();
       expect(changed).toEqual(["advertise-client-urls", "client-transport-security", "data-dir", "initial-advertise-peer-urls", "initial-cluster", "listen-client-urls", "listen-metrics-urls", "listen-peer-urls", "peer-transport-security"]);
       expect(readFileSync(m.config, "utf8")).not.toContain(m.ip);
+      const env = parseEnvFile(artifact(m.name, "etc/etcd/member.env"));
+      const envNow = parseEnvFile(readFileSync(m.etcdEnv, "utf8"));
+      expect(Object.keys(envNow)).toEqual(Object.keys(env));
+      expect(Object.keys(env).filter((k) => env[k] !== envNow[k]).sort()).toEqual([
+        "KUBEADM_AWS_ETCD_BACKUP_DIR", "KUBEADM_AWS_ETCD_CACERT", "KUBEADM_AWS_ETCD_CERT", "KUBEADM_AWS_ETCD_DATA_DIR", "KUBEADM_AWS_ETCD_ENDPOINT",
+        "KUBEADM_AWS_ETCD_HEALTH_URL", "KUBEADM_AWS_ETCD_INITIAL_CLUSTER", "KUBEADM_AWS_ETCD_KEY", "KUBEADM_AWS_ETCD_PEER_URL", "KUBEADM_AWS_ETCD_PKI_DIR",
+      ]);
     }
   });
 
@@ -392,11 +410,11 @@ describe(`a real etcd ${DEFAULT_VERSIONS.etcd} runs the rendered 3-member dedica
   test("the rendered backup step: only the leader saves a snapshot, to frequent/ and (first of the day) daily/", () => {
     const alive = members.filter((m) => procs.has(m.name));
     expect(alive).toHaveLength(2);
-    const outputs = alive.map((m) => run("bash", [m.backup], scriptEnv(), 30000));
+    const outputs = alive.map((m) => run("bash", [BACKUP], scriptEnv(m), 30000));
     for (const o of outputs) expect(o.code).toBe(0);
     // etcdctl 3.6 had nothing to complain about (it logs ETCDCTL_API=3 as an unrecognized variable).
     for (const o of outputs) expect(configComplaints(o.out + o.err)).toEqual([]);
-    expect(outputs.filter((o) => /not the leader/.test(o.out))).toHaveLength(1);
+    expect(outputs.filter((o) => /etcd-backup\[etcd-\d\]: etcd-\d is not the leader/.test(o.err))).toHaveLength(1);
     const frequent = readdirSync(path.join(s3Dir, "prod-etcd-backups-abc", "frequent", "prod"));
     expect(frequent).toHaveLength(1);
     expect(frequent[0]).toMatch(/^\d{8}T\d{6}Z-etcd-\d\.db$/);
@@ -404,7 +422,7 @@ describe(`a real etcd ${DEFAULT_VERSIONS.etcd} runs the rendered 3-member dedica
     expect(days).toEqual([new Date().toISOString().slice(0, 10)]);
     snapshotKey = `s3://prod-etcd-backups-abc/frequent/prod/${frequent[0]}`;
     // A second run the same day uploads a new frequent snapshot but no second daily one.
-    const again = alive.map((m) => run("bash", [m.backup], scriptEnv(), 30000));
+    const again = alive.map((m) => run("bash", [BACKUP], scriptEnv(m), 30000));
     for (const o of again) expect(o.code).toBe(0);
     expect(readdirSync(path.join(s3Dir, "prod-etcd-backups-abc", "daily", "prod", days[0]!))).toHaveLength(1);
   });
@@ -415,7 +433,7 @@ describe(`a real etcd ${DEFAULT_VERSIONS.etcd} runs the rendered 3-member dedica
     // Written after the snapshot? No: stop first, so the snapshot is the only source of data.
     for (const m of members) {
       const log = path.join(m.dir, "systemctl.log");
-      const r = run("bash", [m.restore, snapshotKey], scriptEnv({ SYSTEMCTL_LOG: log }), 30000);
+      const r = run("bash", [RESTORE, snapshotKey], scriptEnv(m, { SYSTEMCTL_LOG: log }), 30000);
       expect(r.code).toBe(0);
       expect(configComplaints(r.out + r.err)).toEqual([]);
       expect(readFileSync(log, "utf8")).toBe("stop etcd.service\nstart etcd.service\n");
@@ -439,9 +457,9 @@ describe(`a real etcd ${DEFAULT_VERSIONS.etcd} runs the rendered 3-member dedica
     mkdirSync(bare, { recursive: true });
     symlinkSync(path.join(stubDir, "systemctl"), path.join(bare, "systemctl"));
     const log = path.join(root, "bare-systemctl.log");
-    const r = run("/bin/bash", [m.restore, snapshotKey], { PATH: bare, SYSTEMCTL_LOG: log }, 30000);
+    const r = run("/bin/bash", [RESTORE, snapshotKey], { PATH: bare, SYSTEMCTL_LOG: log, KUBEADM_AWS_ENV: m.bootEnv, KUBEADM_AWS_ETCD_ENV: m.etcdEnv }, 30000);
     expect(r.code).toBe(1);
-    expect(r.out).toContain("etcd-restore: etcdutl is not installed (etcd >= 3.6 restores only with etcdutl); nothing was changed");
+    expect(r.out).toContain(`etcd-restore[${m.name}]: etcdutl is not installed (etcd >= 3.6 restores only with etcdutl); nothing was changed`);
     expect(existsSync(log)).toBe(false);
   });
 });

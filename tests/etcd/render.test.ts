@@ -1,16 +1,23 @@
-/** Pure renderers checked by real tools: the manifest's etcd --help (built by tools/k8s/build.ts), shellcheck, cloud-init schema, yamllint, kubernetes-models. */
+/**
+ * Pure renderers checked by real tools: the manifest's etcd --help (built by tools/k8s/build.ts), shellcheck (on the
+ * node/sbin files themselves), cloud-init schema, yamllint, systemd-analyze, kubernetes-models; and the member env
+ * file checked against what the scripts read.
+ */
 import { execFileSync, spawnSync } from "child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import fc from "fast-check";
 import { parse as parseYaml } from "yaml";
 import { Pod } from "kubernetes-models/v1";
 import {
-  colocatedNodeFiles, configFlagNames, etcdConfig, etcdLayout, etcdPod, kubeadmEtcdBlock, memberBootFiles, planMembers, renderBootScript, renderEtcdConfig,
-  renderEtcdPod, renderMemberCloudInit, reservedBlockCidr, stackedEtcdNodeFiles, standaloneKubeletConfig, type MemberBootInput,
+  colocatedNodeFiles, configFlagNames, etcdConfig, etcdLayout, etcdPod, kubeadmEtcdBlock, planMembers, renderEtcdConfig, renderEtcdPod, renderMemberFiles,
+  reservedBlockCidr, stackedEtcdNodeFiles, standaloneKubeletConfig, type MemberFilesInput,
 } from "../../components/etcd";
-import { renderBackupScript, renderBackupTimer, renderRestoreScript } from "../../components/backup";
+import { renderBackupTimer } from "../../components/backup";
+import { inBundle, renderCloudConfig, type RoleFile } from "../../components/bootstrap/files";
+import { nodeDir, nodeScriptText } from "../../components/bootstrap/node-scripts";
+import { parseEnvFile } from "../../components/bootstrap/env-file";
 import { contains, parseCidr } from "../../components/core/cidr";
 import { DEFAULT_VERSIONS } from "../../components/versions/manifest";
 import { k8sBin } from "../helpers/k8s-bin";
@@ -34,15 +41,16 @@ function file(name: string, content: string): string {
   return p;
 }
 
-function bootInput(runtime: "on-host" | "containerized", members = 3, n = 0): MemberBootInput {
+function memberInput(runtime: "on-host" | "containerized", members = 3, n = 0): MemberFilesInput {
   const all = plan(members);
   return {
     cluster: "prod", region: "eu-west-1", runtime, etcdVersion: DEFAULT_VERSIONS.etcd,
     config: { member: all[n]!, members: all, clusterToken: "prod-etcd" },
-    volumeId: "vol-0123456789abcdef0", secretId: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:etcd-0-pki-AbCdEf",
-    backup: { bucket: "prod-etcd-backups-abc", intervalMinutes: 15 },
+    volumeId: "vol-0123456789abcdef0", backup: { bucket: "prod-etcd-backups-abc", intervalMinutes: 15 },
   };
 }
+const PKI = { caCertPem: "CA\n", serverCertPem: "SC\n", serverKeyPem: "-----BEGIN PRIVATE KEY-----\nSK\n", peerCertPem: "PC\n", peerKeyPem: "-----BEGIN PRIVATE KEY-----\nPK\n" };
+const memberFiles = (runtime: "on-host" | "containerized", members = 3, n = 0) => renderMemberFiles(memberInput(runtime, members, n), PKI);
 
 describe("etcd config file", () => {
   /** `etcd --help` of the manifest's etcd: each flag (`--name`) with its description lines. */
@@ -158,31 +166,35 @@ describe("containerized etcd", () => {
     expect(() => new Pod(broken as unknown as ConstructorParameters<typeof Pod>[0]).validate()).toThrow();
   });
 
-  test("the standalone kubelet serves only static pods, on loopback, with no anonymous access", () => {
+  test("the standalone kubelet serves only static pods, on loopback, with no anonymous access, and waits for the data volume's mount", () => {
     expect(standaloneKubeletConfig()).toMatchObject({
-      apiVersion: "kubelet.config.k8s.io/v1beta1", kind: "KubeletConfiguration", staticPodPath: "/etc/kubernetes/manifests",
+      apiVersion: "kubelet.config.k8s.io/v1beta1", kind: "KubeletConfiguration", staticPodPath: "/etc/etcd/manifests",
       address: "127.0.0.1", readOnlyPort: 0, authentication: { anonymous: { enabled: false }, webhook: { enabled: false } },
     });
-    const files = memberBootFiles(bootInput("containerized")).map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(["/etc/kubernetes/manifests/etcd.yaml", "/etc/kubernetes/kubelet-etcd.yaml", "/etc/systemd/system/kubelet.service.d/20-etcd-standalone.conf"]));
-    expect(files).not.toContain("/etc/systemd/system/etcd.service");
+    const files = memberFiles("containerized");
+    const at = (p: string) => files.find((f) => f.path === p);
+    // Static pod and kubelet config come with the bundle; the kubelet drop-in (outside the bundle's paths) with the user data.
+    expect([at("/etc/etcd/manifests/etcd.yaml"), at("/etc/etcd/kubelet.yaml")].map((f) => f && inBundle(f))).toEqual([true, true]);
+    const dropIn = at("/etc/systemd/system/kubelet.service.d/20-etcd-standalone.conf")!;
+    expect(inBundle(dropIn)).toBe(false);
+    expect(dropIn.content).toContain("[Unit]\nRequiresMountsFor=/var/lib/etcd\n");
+    expect(at("/etc/systemd/system/etcd.service")).toBeUndefined();
+    expect(parseEnvFile(at("/etc/etcd/member.env")!.content)).toMatchObject({ KUBEADM_AWS_ETCD_UNIT: "kubelet.service", KUBEADM_AWS_ETCD_STATIC_POD: "/etc/etcd/manifests/etcd.yaml" });
   });
 });
 
-describe("scripts pass shellcheck -S warning", () => {
-  const scripts: [string, string][] = [
-    ["boot-on-host", renderBootScript({ memberName: "etcd-0", volumeId: "vol-1", secretId: "arn:x", region: "eu-west-1", runtime: "on-host" })],
-    ["boot-containerized", renderBootScript({ memberName: "etcd-0", volumeId: "vol-1", secretId: "arn:x", region: "eu-west-1", runtime: "containerized" })],
-    ["backup", renderBackupScript({ cluster: "prod", memberName: "etcd-0", endpoint: "https://10.0.0.1:2379", client: { caFile: "/a", certFile: "/b", keyFile: "/c" }, bucket: "b", region: "eu-west-1" })],
-    ["restore", renderRestoreScript({ cluster: "prod", memberName: "etcd-0", peerUrl: "https://10.0.0.1:2380", initialCluster: "etcd-0=https://10.0.0.1:2380", clusterToken: "t", dataDir: "/var/lib/etcd", region: "eu-west-1" })],
-    ...memberBootFiles(bootInput("containerized")).filter((f) => f.path.includes("/sbin/")).map((f): [string, string] => [`containerized${f.path.replace(/\//g, "_")}`, f.content]),
-    ...stackedEtcdNodeFiles({ cluster: "prod", region: "eu-west-1", memberName: "control-plane-0", bucket: "b", intervalMinutes: 60 })
-      .filter((f) => f.path.includes("/sbin/")).map((f): [string, string] => [`stacked${f.path.replace(/\//g, "_")}`, f.content]),
-    ...colocatedNodeFiles({ cluster: "prod", region: "eu-west-1", member: cpPlan(3)[2]!, members: cpPlan(3), bucket: "b", intervalMinutes: 60 })
-      .filter((f) => f.path.includes("/sbin/")).map((f): [string, string] => [`colocated${f.path.replace(/\//g, "_")}`, f.content]),
-  ];
-  test.each(scripts)("%s", (name, content) => {
-    const r = tool("shellcheck", ["-S", "warning", "-s", "bash", file(`${name}.sh`, content)]);
+/** Every `$KUBEADM_AWS_ETCD_*` a script reads without a default (`${X:-}` and `${X:?}` are optional or checked). */
+function requiredVars(script: string): string[] {
+  const refs = [...script.matchAll(/\$\{?(KUBEADM_AWS_ETCD_[A-Z0-9_]+)(:[-?])?/g)].filter((m) => m[2] === undefined).map((m) => m[1]!);
+  return [...new Set(refs)].sort();
+}
+const SCRIPTS = readdirSync(path.join(nodeDir(), "sbin")).filter((f) => f.startsWith("etcd-")).sort();
+const sbin = (f: string) => path.join(nodeDir(), "sbin", f);
+
+describe("the etcd scripts are the node/sbin files, installed as they are", () => {
+  test("shellcheck -S style passes every one, following lib.sh", () => {
+    expect(SCRIPTS).toEqual(["etcd-backup.sh", "etcd-member-boot.sh", "etcd-node-start.sh", "etcd-restore.sh"]);
+    const r = tool("shellcheck", ["-S", "style", "-x", ...SCRIPTS.map(sbin)]);
     expect(r.out).toBe("");
     expect(r.status).toBe(0);
   });
@@ -190,25 +202,85 @@ describe("scripts pass shellcheck -S warning", () => {
   test("shellcheck is real: a broken script fails", () => {
     expect(tool("shellcheck", ["-S", "warning", file("bad.sh", "#!/bin/bash\nrm -rf $1/*\nif [ $x = ]; then echo; fi\n")]).status).not.toBe(0);
   });
+
+  const layouts: [string, RoleFile[] | { path: string; content: string }[]][] = [
+    ["dedicated on-host", memberFiles("on-host")],
+    ["dedicated containerized", memberFiles("containerized", 7, 6)],
+    ["colocated on-host", colocatedNodeFiles({ cluster: "prod", region: "eu-west-1", member: cpPlan(3)[2]!, members: cpPlan(3), bucket: "b", intervalMinutes: 60 })],
+    ["stacked", stackedEtcdNodeFiles({ cluster: "prod", region: "eu-west-1", memberName: "control-plane-0", bucket: "b", intervalMinutes: 60 })],
+  ];
+  test.each(layouts)("%s: each etcd script is byte for byte its node file, and the member env file sets every variable it reads", (_, files) => {
+    const scripts = files.filter((f) => f.path.startsWith("/usr/local/sbin/etcd-"));
+    expect(scripts.length).toBeGreaterThan(0);
+    const env = parseEnvFile(files.find((f) => f.path === "/etc/etcd/member.env")!.content);
+    for (const f of scripts) {
+      const source = `sbin/${path.basename(f.path)}.sh`;
+      expect([f.path, f.content]).toEqual([f.path, nodeScriptText(source)]);
+      expect([f.path, requiredVars(f.content).filter((k) => !(k in env))]).toEqual([f.path, []]);
+    }
+  });
+
+  test("the check of the variables is real: it finds one the env file lacks", () => {
+    expect(requiredVars('x="$KUBEADM_AWS_ETCD_NOPE" y="${KUBEADM_AWS_ETCD_ENV:?}" z="${KUBEADM_AWS_ETCD_STATIC_POD:-}"')).toEqual(["KUBEADM_AWS_ETCD_NOPE"]);
+  });
 });
 
-describe("member cloud-init", () => {
-  test.each(["on-host", "containerized"] as const)("%s: passes cloud-init schema, fits in user data, carries no secret", (runtime) => {
-    const text = renderMemberCloudInit(bootInput(runtime, 7, 6));
-    expect(text.startsWith("#cloud-config\n")).toBe(true);
+describe("a dedicated member boots like every role", () => {
+  test.each(["on-host", "containerized"] as const)("%s: the user data passes cloud-init schema, fits, carries no key, starts the bootstrap unit with etcd-member-boot as its action", (runtime) => {
+    const files = memberFiles(runtime, 7, 6);
+    const text = renderCloudConfig("etcd-6", files);
     expect(Buffer.byteLength(text)).toBeLessThan(16 * 1024);
     expect(text).not.toMatch(/PRIVATE KEY/);
     const r = tool("cloud-init", ["schema", "-c", file(`cloud-init-${runtime}.yaml`, text)]);
     expect(r.out).toMatch(/Valid cloud-config/);
     expect(r.status).toBe(0);
-    const doc = parseYaml(text, { version: "1.1" }) as { write_files: { path: string; permissions: string }[]; runcmd: string[][] };
-    expect(doc.runcmd).toEqual([["/usr/local/sbin/etcd-member-boot"]]);
-    expect(doc.write_files.find((f) => f.path === "/usr/local/sbin/etcd-member-boot")!.permissions).toBe("0755");
+    const doc = parseYaml(text, { version: "1.1" }) as { write_files: { path: string; content: string }[]; runcmd: string[][] };
+    expect(doc.runcmd).toEqual([["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", "--no-block", "kubeadm-aws-bootstrap.service"]]);
+    const written = new Map(doc.write_files.map((f) => [f.path, f.content]));
+    expect(parseEnvFile(written.get("/etc/kubeadm-aws/bootstrap.env")!)).toMatchObject({
+      KUBEADM_AWS_ROLE: "etcd-6", KUBEADM_AWS_SECRET_ID: "prod/bootstrap/etcd-6", KUBEADM_AWS_BOOT_ACTION: "/usr/local/sbin/etcd-member-boot", KUBEADM_AWS_ENABLE_UNITS: "etcd-backup.timer",
+      // The boot action finds the member env file through the boot's own env.
+      KUBEADM_AWS_ETCD_ENV: "/etc/etcd/member.env",
+    });
+    // Config, member env, scripts and keys come with the bundle, which the unpacker may write.
+    for (const p of ["/etc/etcd/etcd.conf.yml", "/etc/etcd/member.env", "/usr/local/sbin/etcd-member-boot", "/etc/etcd/pki/server.key"]) expect(written.has(p)).toBe(false);
+    const allowed = written.get(parseEnvFile(written.get("/etc/kubeadm-aws/bootstrap.env")!).KUBEADM_AWS_BUNDLE_PATHS!)!.trim().split("\n");
+    expect(allowed).toContain("/etc/etcd/");
+    expect(files.filter(inBundle).map((f) => f.path).filter((p) => !allowed.some((a) => p.startsWith(a)))).toEqual([]);
   });
 
-  test("cloud-init schema is real: an unknown module key fails", () => {
-    const r = tool("cloud-init", ["schema", "-c", file("bad-cloud-init.yaml", "#cloud-config\nwrite_files:\n  - path: 7\n    permissions: [1]\n")]);
-    expect(r.status).not.toBe(0);
+  test("the digests in the user data are `sha256sum --check`'s, over the bundle's plain files, and catch a changed one", () => {
+    const files = memberFiles("on-host");
+    const root = mkdtempSync(path.join(dir, "root-"));
+    for (const f of files.filter(inBundle)) {
+      mkdirSync(path.dirname(path.join(root, f.path)), { recursive: true });
+      writeFileSync(path.join(root, f.path), f.content);
+    }
+    const digest = files.find((f) => f.path === "/etc/etcd/boot-files.sha256")!.content;
+    expect(digest).not.toContain("/etc/etcd/pki/");
+    expect(digest).toContain("  /usr/local/sbin/kubeadm-aws-boot\n");
+    const check = () => spawnSync("sha256sum", ["--check", "--strict", "--quiet"], { cwd: root, input: digest.replace(/ {2}\//g, "  "), encoding: "utf8" }).status;
+    expect(check()).toBe(0);
+    writeFileSync(path.join(root, "etc/etcd/etcd.conf.yml"), "changed\n");
+    expect(check()).not.toBe(0);
+  });
+
+  test("a change of any plain file changes the user data (the instance is replaced); a new key does not", () => {
+    const base = renderCloudConfig("etcd-0", memberFiles("on-host"));
+    const rekeyed = renderCloudConfig("etcd-0", renderMemberFiles(memberInput("on-host"), { ...PKI, serverKeyPem: "-----BEGIN PRIVATE KEY-----\nnew\n" }));
+    const rebucketed = renderCloudConfig("etcd-0", renderMemberFiles({ ...memberInput("on-host"), backup: { bucket: "other", intervalMinutes: 15 } }, PKI));
+    expect(rekeyed).toBe(base);
+    expect(rebucketed).not.toBe(base);
+  });
+
+  test("the member's units pass systemd-analyze verify (etcd waits for the data dir's mount)", () => {
+    const files = memberFiles("on-host").filter((f) => f.path.startsWith("/etc/systemd/system/etcd"));
+    expect(files.map((f) => f.path).sort()).toEqual(["/etc/systemd/system/etcd-backup.service", "/etc/systemd/system/etcd-backup.timer", "/etc/systemd/system/etcd.service"]);
+    expect(files.find((f) => f.path.endsWith("etcd.service"))!.content).toContain("RequiresMountsFor=/var/lib/etcd\n");
+    const units = files.map((f) => file(path.basename(f.path), f.content));
+    const v = tool("systemd-analyze", ["verify", "--man=no", ...units]);
+    const problems = v.out.split("\n").filter((l) => l.trim() !== "" && !/is not executable: No such file or directory|Unit (sysinit|basic|shutdown|network-online|local-fs)\.target not found|Failed to create .*: Unit .*\.target not found|etcd-backup\.service.*not found/.test(l));
+    expect(problems).toEqual([]);
   });
 
   test("the backup timer runs at the tier's interval", () => {

@@ -72,7 +72,7 @@ describe("what the templates build", () => {
     expect(text).not.toMatch(/\bami_(groups|users|org_arns|ou_arns)\b/);
     expect(text).not.toMatch(/snapshot_(groups|users)/);
     const src = hcl("sources.pkr.hcl");
-    expect(src).toMatch(/\n  encrypt_boot = true\n/);
+    expect(src).toMatch(/\n {2}encrypt_boot = true\n/);
     expect(src).toMatch(/owners\s+= \["099720109477"\]/);
     expect(src).toMatch(/name\s+= local\.source_ami_name/);
     expect(src).toMatch(/temporary_security_group_source_cidrs = var\.ssh_source_cidrs/);

@@ -30,8 +30,8 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; input?: s
  * `packerValidationCopy` fails if one is not found, so the list cannot silently rot.
  */
 export const NEWER_THAN_1_6_6: { file: string; what: string; pattern: RegExp }[] = [
-  { file: "sources.pkr.hcl", what: "metadata_options block (IMDSv2 on the build instance)", pattern: /\n  metadata_options \{\n(?:    [^\n]*\n)+  \}\n/ },
-  { file: "sources.pkr.hcl", what: "imds_support (IMDSv2 default of the image)", pattern: /\n  imds_support = "v2\.0"\n/ },
+  { file: "sources.pkr.hcl", what: "metadata_options block (IMDSv2 on the build instance)", pattern: /\n {2}metadata_options \{\n(?: {4}[^\n]*\n)+ {2}\}\n/ },
+  { file: "sources.pkr.hcl", what: "imds_support (IMDSv2 default of the image)", pattern: /\n {2}imds_support = "v2\.0"\n/ },
 ];
 
 /**

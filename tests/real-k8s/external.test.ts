@@ -1,7 +1,7 @@
 /**
  * A real control plane on external etcd: a dev cluster with a dedicated 3-member on-host etcd. Each
  * member runs the real etcd with the config file and the command line of its rendered unit, and the
- * certificates of its Secrets Manager secret (minted for real by the library's PKI path, for its
+ * certificates and keys of its bundle (minted for real by the library's PKI path, for its
  * address); then control-plane-0's real `kubeadm init` runs against them through the API server's
  * etcd client certificate from ClusterPki. Member addresses and names are the rendered ones.
  */
@@ -49,22 +49,21 @@ let members: Member[] = [];
 let endpoints: string[] = [];
 let init: { status: number; output: string };
 
-/** The rendered member i: its config and unit from the user data, its certificates from its secret. */
+/** The rendered member i: its config, unit and certificates from its files (user data and bundle, as on the node). */
 function member(i: number): Member {
-  const instance = plan.resources.find((r) => r.type === "aws:ec2/instance:Instance" && r.name === `ext-etcd-etcd-${i}`)!;
-  const cloud = parse(String(instance.rawInputs.userData)) as { write_files: { path: string; content: string }[] };
-  const config = cloud.write_files.find((f) => f.path === "/etc/etcd/etcd.conf.yml")!.content;
-  const unit = cloud.write_files.find((f) => f.path === "/etc/systemd/system/etcd.service")!.content;
+  const files = plan.files(`etcd-${i}`);
+  const config = fileOf(files, "/etc/etcd/etcd.conf.yml");
+  const unit = fileOf(files, "/etc/systemd/system/etcd.service");
   const exec = /^ExecStart=(.+)$/m.exec(unit)![1]!.split(/\s+/);
-  const secret = plan.resources.find((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion" && r.name === `ext-etcd-etcd-${i}-pki`)!;
   const conf = parse(config) as { name: string; "listen-client-urls": string; "client-transport-security": { "cert-file": string } };
+  const pkiDir = path.dirname(conf["client-transport-security"]["cert-file"]);
   return {
     name: conf.name,
     ip: new URL(conf["listen-client-urls"].split(",")[0]!).hostname,
     config,
     execStart: exec,
-    pki: JSON.parse(String(secret.rawInputs.secretString)) as Record<string, string>,
-    pkiDir: path.dirname(conf["client-transport-security"]["cert-file"]),
+    pki: Object.fromEntries(files.filter((f) => path.dirname(f.path) === pkiDir).map((f) => [path.basename(f.path), f.content])),
+    pkiDir,
   };
 }
 

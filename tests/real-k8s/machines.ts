@@ -246,7 +246,7 @@ export class Machine {
 
 /** SIGKILLs every process sharing the mount namespace of `pid` (children a process left behind), and `pid` too if asked. */
 function killNamespace(pid: number, includeHolder: boolean): void {
-  let ns = "";
+  let ns: string;
   try {
     ns = sh("readlink", [`/proc/${pid}/ns/mnt`]).stdout.trim();
   } catch {

@@ -15,6 +15,7 @@ import { FILES } from "../../components/bootstrap/paths";
 import { stopAll } from "./machines";
 import { fakeSystemctl, install, kubeadmInit, machinePath, Machine, planWithRealCerts, Vpc, NO_RUNTIME_PREFLIGHT, type Planned } from "./cluster";
 import { fileOf } from "./role-files";
+import { envWithOverrides } from "../helpers/node-env";
 
 jest.setTimeout(600_000);
 
@@ -102,16 +103,28 @@ describe("kubeadm init of the dev stack's control-plane-0, on a real control pla
   });
 });
 
+/**
+ * The environment a node script runs with on the machine: the rendered bootstrap.env (installed at its
+ * path) plus this test's overrides, in a second env file the script is pointed at, as its unit points it
+ * at bootstrap.env.
+ */
+function scriptEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  const testEnv = `${FILES.env}.test`;
+  // The shell helpers from the package (the machine has no private /usr/local/lib).
+  cp.write(testEnv, envWithOverrides(cp.read(FILES.env), overrides));
+  return { PATH: machinePath(), KUBEADM_AWS_ENV: testEnv };
+}
+
 describe("the token-sync script against the real API server", () => {
-  const env = () => ({ PATH: machinePath(), KUBEADM_AWS_FETCH: "/bin/true" });
+  const env = () => scriptEnv({ KUBEADM_AWS_FETCH: "/bin/true" });
   const tokenId = () => cp.read(FILES.token).trim().split(".")[0]!;
   const listed = () => cp.run("kubeadm", ["token", "list", "--kubeconfig", "/etc/kubernetes/admin.conf", "-o", "jsonpath={.token}{\" \"}{.expires}{\"\\n\"}"], { env: env() }).stdout;
 
   test("the join token kubeadm init created is the program's, and the script leaves a fresh one alone", () => {
     expect(listed()).toContain(tokenId());
     const r = cp.run(FILES.tokenSyncScript, [], { env: env() });
-    expect(r.status).toBe(0);
-    expect(r.stdout).toContain(`join token ${tokenId()} is valid until`);
+    expect({ status: r.status, err: r.status === 0 ? "" : r.stderr }).toEqual({ status: 0, err: "" });
+    expect(r.stdout + r.stderr).toContain(`join token ${tokenId()} is valid until`);
   });
 
   test("a missing token is re-created with the program's value, one about to expire is renewed", () => {
@@ -119,20 +132,20 @@ describe("the token-sync script against the real API server", () => {
     expect(listed()).not.toContain(tokenId());
     const r = cp.run(FILES.tokenSyncScript, [], { env: env() });
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain("(re)created");
+    expect(r.stdout + r.stderr).toContain("(re)created");
     expect(listed()).toContain(tokenId());
     // About to expire: re-created with an hour left, then renewed to the full TTL.
     cp.must("kubeadm", ["token", "delete", "--kubeconfig", "/etc/kubernetes/admin.conf", tokenId()], { env: env() });
     cp.must("kubeadm", ["token", "create", "--kubeconfig", "/etc/kubernetes/admin.conf", cp.read(FILES.token).trim(), "--ttl", "1h"], { env: env() });
     const renewed = cp.run(FILES.tokenSyncScript, [], { env: env() });
-    expect(renewed.stdout).toContain("(re)created");
+    expect(renewed.stdout + renewed.stderr).toContain("(re)created");
     const expires = listed().split("\n").find((l) => l.startsWith(tokenId()))!.split(" ")[1]!;
     expect((Date.parse(expires) - Date.now()) / 3600_000).toBeGreaterThan(23);
   });
 });
 
 describe("certificate renewal against the real control plane", () => {
-  const env = (days: number) => ({ PATH: machinePath(), KUBEADM_AWS_CERT_RENEW_DAYS: String(days), KUBEADM_AWS_MANIFEST_PAUSE: "2", KUBEADM_AWS_CERT_METRICS: "/var/lib/kubelet/certs.prom" });
+  const env = (days: number) => scriptEnv({ KUBEADM_AWS_CERT_RENEW_DAYS: String(days), KUBEADM_AWS_MANIFEST_PAUSE: "2", KUBEADM_AWS_CERT_METRICS: "/var/lib/kubelet/certs.prom" });
   const serial = (f: string) => cp.run("openssl", ["x509", "-in", f, "-noout", "-serial", "-enddate"]).stdout;
 
   test("the node carries the renewal script and enables its timer after kubeadm", () => {
@@ -145,8 +158,8 @@ describe("certificate renewal against the real control plane", () => {
     const before = serial("/etc/kubernetes/pki/apiserver.crt");
     const r = cp.run(CERT_RENEWAL.script, [], { env: env(60) });
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/apiserver expires in 36[45] days/);
-    expect(r.stdout).not.toContain("renewing");
+    expect(r.stdout + r.stderr).toMatch(/apiserver expires in 36[45] days/);
+    expect(r.stdout + r.stderr).not.toContain("renewing");
     expect(serial("/etc/kubernetes/pki/apiserver.crt")).toBe(before);
     expect(cp.read("/var/lib/kubelet/certs.prom")).toMatch(/^kubeadm_aws_certificate_expiry_seconds\{name="apiserver",ca="false"\} \d+$/m);
   });
@@ -155,8 +168,8 @@ describe("certificate renewal against the real control plane", () => {
     const before = serial("/etc/kubernetes/pki/apiserver.crt");
     const r = cp.run(CERT_RENEWAL.script, [], { env: env(400), timeout: 600_000 });
     expect({ status: r.status, out: r.status === 0 ? "" : `${r.stdout}\n${r.stderr}` }).toEqual({ status: 0, out: "" });
-    expect(r.stdout).toContain("renewing every kubeadm certificate");
-    for (const pod of ["etcd", "kube-scheduler", "kube-controller-manager", "kube-apiserver"]) expect(r.stdout).toContain(`${pod} restarted and healthy`);
+    expect(r.stdout + r.stderr).toContain("renewing every kubeadm certificate");
+    for (const pod of ["etcd", "kube-scheduler", "kube-controller-manager", "kube-apiserver"]) expect(r.stdout + r.stderr).toContain(`${pod} restarted and healthy`);
     const after = serial("/etc/kubernetes/pki/apiserver.crt");
     expect(after).not.toBe(before);
     const served = cp.run("sh", ["-c", `openssl s_client -connect ${CP_IP}:6443 -servername ${plan.apiName} </dev/null 2>/dev/null | openssl x509 -noout -serial -enddate`]);
@@ -171,9 +184,9 @@ describe("certificate renewal against the real control plane", () => {
     cp.write(CERT_RENEWAL.pendingRestart, "");
     const r = cp.run(CERT_RENEWAL.script, [], { env: env(60), timeout: 600_000 });
     expect(r.status).toBe(0);
-    expect(r.stdout).not.toContain("renewing every kubeadm certificate");
-    expect(r.stdout).toContain("restarting the static Pods after an earlier renewal");
-    expect(r.stdout).toContain("kube-apiserver restarted and healthy");
+    expect(r.stdout + r.stderr).not.toContain("renewing every kubeadm certificate");
+    expect(r.stdout + r.stderr).toContain("restarting the static Pods after an earlier renewal");
+    expect(r.stdout + r.stderr).toContain("kube-apiserver restarted and healthy");
     expect(cp.run("test", ["-e", CERT_RENEWAL.pendingRestart]).status).not.toBe(0);
   });
 });

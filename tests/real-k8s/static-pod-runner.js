@@ -71,7 +71,7 @@ function containersOf(doc) {
 }
 
 function sync() {
-  let files = [];
+  let files;
   try {
     files = fs.readdirSync(manifestDir).filter((f) => f.endsWith(".yaml") || f.endsWith(".yml"));
   } catch {

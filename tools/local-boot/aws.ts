@@ -76,11 +76,7 @@ export class AwsStandIns {
   /** Creates what the plan's resources declare and the boot reads: the bundles, the init marker table. */
   private seed(): void {
     for (const [name, value] of Object.entries(this.plan.secrets)) {
-      // moto gives the secret the ARN the plan gave it (its custom-id tag sets the 6-character suffix).
-      const suffix = /-([A-Za-z0-9]{6})$/.exec(this.plan.secretArns[name] ?? "")?.[1];
-      this.withSecretFile(value, (file) => this.aws(["secretsmanager", "create-secret", "--name", name, "--secret-string", `file://${file}`, ...(suffix ? ["--tags", `Key=_custom_id_,Value=${suffix}`] : [])]));
-      const arn = this.plan.secretArns[name];
-      if (arn && !this.aws(["secretsmanager", "describe-secret", "--secret-id", arn, "--query", "ARN"]).includes(arn)) throw new Error(`moto did not give ${name} the plan's ARN ${arn}`);
+      this.withSecretFile(value, (file) => this.aws(["secretsmanager", "create-secret", "--name", name, "--secret-string", `file://${file}`]));
     }
     for (const b of this.plan.buckets) this.aws(["s3api", "create-bucket", "--bucket", b, "--create-bucket-configuration", `LocationConstraint=${this.plan.region}`]);
     for (const t of this.plan.tables) {

@@ -95,11 +95,16 @@ function applyJson(c: LocalCluster, obj: unknown): { status: number; stderr: str
   return r;
 }
 
-/** Every dedicated etcd member is a healthy voting member of one cluster, asked from each member itself. */
-export function etcdHealthy(members: LocalMachine[]): string {
+/**
+ * Every dedicated etcd member booted by the common boot (its bootstrap unit ran its action to the end) and is a
+ * healthy voting member of one cluster, asked from each member itself.
+ */
+export function etcdHealthy(c: LocalCluster, members: LocalMachine[]): string {
   const pki = (f: string) => `${DEFAULT_ETCD_PATHS.pkiDir}/${f}`;
   const out: string[] = [];
   for (const m of members) {
+    const done = c.bootstrapped(m);
+    if (done.length === 0) throw new Error(`etcd member ${m.name}'s boot never said "node bootstrapped"; its log ends:\n${c.bootLog(m).split("\n").slice(-20).join("\n")}`);
     // The member's server certificate is also a client certificate (server_auth + client_auth).
     const r = m.machine.exec(["/usr/local/bin/etcdctl", `--endpoints=https://${m.identity.ip}:${DEFAULT_ETCD_PORTS.client}`, `--cacert=${pki(PKI_FILES.ca)}`,
       `--cert=${pki(PKI_FILES.serverCert)}`, `--key=${pki(PKI_FILES.serverKey)}`, "endpoint", "status", "-w", "json"], 30_000);
@@ -110,7 +115,7 @@ export function etcdHealthy(members: LocalMachine[]): string {
   const clusters = new Set(statuses.map((x) => String(x.header.cluster_id)));
   if (clusters.size !== 1) throw new Error(`the members report ${clusters.size} clusters`);
   if (statuses.some((x) => x.isLearner)) throw new Error("a member is still a learner");
-  return `${members.length}/${members.length} members answer, one cluster, leader ${statuses[0]!.leader.toString(16)}`;
+  return `${members.length}/${members.length} members answer, one cluster, leader ${statuses[0]!.leader.toString(16)}; each booted by the bootstrap unit (${c.bootstrapped(members[0]!)[0]!.replace(/^.*node bootstrapped/, "node bootstrapped")})`;
 }
 
 /** cloud-init ran every module of every machine's user data without an error (`cloud-init status`: done). */

@@ -202,7 +202,7 @@ export class LocalCluster {
   async waitForBootUnits(machines: LocalMachine[], ms: number): Promise<void> {
     const end = Date.now() + ms;
     for (;;) {
-      const waiting = machines.filter((m) => !(m.launch.kind === "etcd" ? /etcd-member-boot/ : /kubeadm-aws\[/).test(this.bootLog(m)));
+      const waiting = machines.filter((m) => !/kubeadm-aws\[/.test(this.bootLog(m)));
       if (waiting.length === 0) return;
       for (const m of waiting) if (!m.machine.running) throw new BootFailure(`${m.name} stopped while booting; its console:\n${fs.readFileSync(m.machine.consoleLog, "utf8").slice(-4000)}`);
       if (Date.now() > end) {
@@ -244,14 +244,13 @@ export class LocalCluster {
 
   /** The machine's boot log (the bootstrap unit's journal lines). */
   bootLog(m: LocalMachine, currentBoot = false): string {
-    // A dedicated etcd member boots from cloud-init's runcmd (etcd-member-boot), the others by the bootstrap unit.
-    const unit = m.launch.kind === "etcd" ? "cloud-final.service" : BOOTSTRAP_UNIT;
-    return m.machine.journal([...(currentBoot ? ["-b"] : []), "-u", unit, "-o", "cat"]);
+    // Every role boots by the bootstrap unit (a dedicated etcd member's action, etcd-member-boot, runs inside it).
+    return m.machine.journal([...(currentBoot ? ["-b"] : []), "-u", BOOTSTRAP_UNIT, "-o", "cat"]);
   }
 
-  /** Every `kubeadm-aws[...]` line the machines' boots wrote saying how they bootstrapped. */
+  /** Every `kubeadm-aws[...]` line the machines' boots wrote saying how they bootstrapped (`init`, `join`, or a role's action). */
   bootstrapped(m: LocalMachine): string[] {
-    return this.bootLog(m).split("\n").filter((l) => /node bootstrapped \((init|join)\)/.test(l));
+    return this.bootLog(m).split("\n").filter((l) => /node bootstrapped \(/.test(l));
   }
 
   /** Fails fast, with the machine's own log, when a boot gave up or one attempt failed. */
@@ -260,7 +259,7 @@ export class LocalCluster {
       if (this.removed.has(m)) continue;
       if (!m.machine.running) throw new BootFailure(`${m.name} (${m.launch.role}) stopped; its console ends:\n${fs.readFileSync(m.machine.consoleLog, "utf8").slice(-3000)}\nits boot log ends:\n${this.bootLog(m).split("\n").slice(-20).join("\n")}`);
       const log = this.bootLog(m);
-      const gaveUp = /giving up|boot failed|no reset; replace the node|etcd-member-boot: .*(never appeared|cannot read)|cloud-final.service: Failed with result/.test(log);
+      const gaveUp = /giving up|boot failed|no reset; replace the node|cloud-final.service: Failed with result|kubeadm-aws-bootstrap.service: Failed with result/.test(log);
       const attemptFailed = /failed \(attempt \d+\)/.test(log);
       if (gaveUp || (failOnAttempt && attemptFailed)) {
         throw new BootFailure(`${m.name} (${m.launch.role}) failed to boot; its log ends:\n${log.split("\n").slice(-40).join("\n")}`);

@@ -265,7 +265,13 @@ export const replaceEtcdMember: Fault = {
     }
     const newId = idOf(fresh);
     if (newId !== id) throw new Error(`the replacement came up as member ${newId}, not ${id}: it did not keep the member's data`);
-    return `API answered ${answered}/10 with ${victim.name} down and took a write; the replacement ${fresh.name} is member ${id} again and serves both writes locally`;
+    // Both booted by the common boot's action: the first formatted the blank volume, the replacement only mounted it.
+    const formatted = (m: LocalMachine) => /etcd-member-boot\[[^\]]+\]: formatting the blank volume/.test(c.bootLog(m));
+    const mounted = (m: LocalMachine) => /etcd-member-boot\[[^\]]+\]: volume \S+ \(\S+\) mounted on/.test(c.bootLog(m));
+    if (!formatted(victim) || formatted(fresh) || !mounted(fresh)) {
+      throw new Error(`expected ${victim.name} to format its blank volume and ${fresh.name} only to mount it; ${fresh.name}'s boot log:\n${c.bootLog(fresh).split("\n").slice(-20).join("\n")}`);
+    }
+    return `API answered ${answered}/10 with ${victim.name} down and took a write; the replacement ${fresh.name} mounted the volume ${victim.name} had formatted, is member ${id} again and serves both writes locally`;
   },
 };
 

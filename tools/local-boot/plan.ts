@@ -42,10 +42,8 @@ export interface LocalPlan {
   /** The join token the bundles carry (secret; a fault rotates it). */
   bootstrapToken: string;
   launches: Launch[];
-  /** Secret name → value (the bundles, the etcd members' certificates). */
+  /** Secret name → value (every role's bundle, etcd members' too: each boot reads its bundle by name). */
   secrets: Record<string, string>;
-  /** Secret name → the ARN the plan gave it (an etcd member's boot reads its secret by ARN). */
-  secretArns: Record<string, string>;
   /** Roles whose launches' user data was checked byte for byte against `plan --out`'s artifacts. */
   sameAsPlanOut: string[];
   /** S3 buckets of the plan (the etcd backup bucket), created in moto. */
@@ -83,20 +81,21 @@ export async function planForLocalBoot(o: PlanOptions): Promise<LocalPlan> {
   for (const r of rs) {
     if (r.type === "aws:ec2/instance:Instance" && typeof r.rawInputs.userData === "string") {
       const role = roleOf(r.rawInputs.userData);
-      if (role) {
-        launches.push({ resource: r.name, role, userData: r.rawInputs.userData, kind: "control-plane", availabilityZone: r.rawInputs.availabilityZone as string | undefined });
-        continue;
-      }
-      // A dedicated etcd member: its stable network interface and its data volume.
+      if (!role) continue; // the bastion is a launch template, so nothing else is here
+      // A dedicated etcd member boots like every role; it has its stable network interface and its data volume.
       const eniId = (r.rawInputs.primaryNetworkInterface as { networkInterfaceId?: string } | undefined)?.networkInterfaceId;
-      const eni = rs.find((x) => x.type === "aws:ec2/networkInterface:NetworkInterface" && x.id === eniId);
+      const eni = rs.find((x) => x.type === "aws:ec2/networkInterface:NetworkInterface" && x.id !== undefined && x.id === eniId);
       const attachment = rs.find((x) => x.type === "aws:ec2/volumeAttachment:VolumeAttachment" && x.rawInputs.instanceId === r.id);
-      if (!eni || !attachment) continue; // the bastion is a launch template, so nothing else is here
-      launches.push({
-        resource: r.name, role: r.name.replace(/^.*-(etcd-\d+)$/, "$1"), userData: r.rawInputs.userData, kind: "etcd",
-        fixedIp: (eni.rawInputs.privateIps as string[])[0],
-        volume: { volumeId: String(attachment.rawInputs.volumeId), deviceName: String(attachment.rawInputs.deviceName) },
-      });
+      if (eni && attachment) {
+        launches.push({
+          resource: r.name, role, userData: r.rawInputs.userData, kind: "etcd",
+          fixedIp: (eni.rawInputs.privateIps as string[])[0],
+          volume: { volumeId: String(attachment.rawInputs.volumeId), deviceName: String(attachment.rawInputs.deviceName) },
+        });
+      } else {
+        launches.push({ resource: r.name, role, userData: r.rawInputs.userData, kind: "control-plane", availabilityZone: r.rawInputs.availabilityZone as string | undefined });
+      }
+      continue;
     }
     if (r.type === "aws:ec2/launchTemplate:LaunchTemplate" && typeof r.rawInputs.userData === "string") {
       const userData = Buffer.from(r.rawInputs.userData, "base64").toString("utf8");
@@ -107,15 +106,11 @@ export async function planForLocalBoot(o: PlanOptions): Promise<LocalPlan> {
     }
   }
   const secrets: Record<string, string> = {};
-  const secretArns: Record<string, string> = {};
   for (const v of rs.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion")) {
     const secret = rs.find((s) => s.type === "aws:secretsmanager/secret:Secret" && s.id !== undefined && s.id === v.rawInputs.secretId);
     if (!secret || typeof v.rawInputs.secretString !== "string") continue;
-    // A Secret's id is its ARN (`…:secret:<name>-<6 characters>`); an auto-named one has its name only there.
-    const arn = String(secret.id);
-    const name = typeof secret.rawInputs.name === "string" ? secret.rawInputs.name : arn.split(":secret:")[1]!.replace(/-[A-Za-z0-9]{6}$/, "");
-    secrets[name] = v.rawInputs.secretString;
-    if (arn.includes(":secret:")) secretArns[name] = arn;
+    if (typeof secret.rawInputs.name !== "string") throw new Error(`secret ${secret.name} has no name: every boot reads its bundle by its deterministic name`);
+    secrets[secret.rawInputs.name] = v.rawInputs.secretString;
   }
   const tables = rs.filter((r) => r.type === "aws:dynamodb/table:Table").map((t) => ({
     name: String(t.rawInputs.name),
@@ -155,7 +150,6 @@ export async function planForLocalBoot(o: PlanOptions): Promise<LocalPlan> {
     bootstrapToken: String(pki.rawOutputs!.bootstrapToken),
     launches,
     secrets,
-    secretArns,
     sameAsPlanOut,
     buckets,
     tables,

@@ -116,7 +116,7 @@ export async function runLayout(name: LayoutName, prepared: Prepared, log: (l: s
     ready = await cluster.waitReady(nodes, 900_000);
     phases.joins = Date.now() - t;
     const members = expected.filter((m) => m.launch.kind === "etcd");
-    if (members.length > 0) facts.etcd = etcdHealthy(members);
+    if (members.length > 0) facts.etcd = etcdHealthy(cluster, members);
     facts.cloudInit = cloudInitDone(expected);
     facts.init = exactlyOneInit(cluster);
     const marker = initMarker(cluster);

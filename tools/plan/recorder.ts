@@ -3,7 +3,7 @@
  * parent, inputs (secrets replaced by "[secret]"), dependencies and resource options. Pulumi's own
  * mocks neither report parents nor catch duplicate urns; this does both.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 
 // The mock monitor and the RPC helpers are public modules of @pulumi/pulumi without typings for the subclass.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

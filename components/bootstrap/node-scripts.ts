@@ -1,0 +1,48 @@
+/**
+ * The node's scripts are real files in the package (`node/`), shipped and installed as they are:
+ * shellcheck and the tests run those very files. Nothing is templated into them; every setting, path
+ * and name they need comes from the env files the library renders (`renderBootstrapEnv`, and the
+ * role-specific env files beside it). This module finds them and turns them into boot files.
+ */
+import { existsSync, readFileSync } from "fs";
+import * as path from "path";
+import type { RoleFile } from "./files";
+
+/** The package's `node/` folder (found from this module, in the sources and in `dist/` alike). */
+export function nodeDir(): string {
+  let dir = __dirname;
+  for (;;) {
+    const candidate = path.join(dir, "node");
+    if (existsSync(path.join(dir, "package.json")) && existsSync(path.join(candidate, "sbin"))) return candidate;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`pulumi-kubeadm-aws: the node scripts folder (node/) was not found above ${__dirname}`);
+    dir = up;
+  }
+}
+
+const cache = new Map<string, string>();
+
+/** The text of `node/<source>`, e.g. `sbin/kubeadm-aws-boot.sh`. */
+export function nodeScriptText(source: string): string {
+  let text = cache.get(source);
+  if (text === undefined) {
+    const file = path.join(nodeDir(), source);
+    if (!existsSync(file)) throw new Error(`pulumi-kubeadm-aws: node script ${source} is missing from ${nodeDir()}`);
+    text = readFileSync(file, "utf8");
+    cache.set(source, text);
+  }
+  return text;
+}
+
+/** A node script and where it is installed. */
+export interface NodeScript {
+  /** Path under `node/`. */
+  source: string;
+  /** Absolute path on the node. */
+  path: string;
+}
+
+/** The script as a boot file (mode 0755); `viaBundle` keeps it out of the user data. */
+export function nodeScriptFile(s: NodeScript, opts: { viaBundle?: boolean } = {}): RoleFile {
+  return { path: s.path, content: nodeScriptText(s.source), permissions: "0755", sensitive: false, ...(opts.viaBundle ? { viaBundle: true } : {}) };
+}
