@@ -23,7 +23,9 @@ function userDataBytes(inputs: Record<string, unknown>): number {
 }
 
 async function main(): Promise<void> {
-  const stacks = readdirSync(path.join(REPO_ROOT, "stacks")).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s);
+  const stacks = readdirSync(path.join(REPO_ROOT, "stacks"))
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => !!s);
   const rows: Record<string, unknown>[] = [];
   for (const stack of stacks) {
     await runPlan({ stack }); // warm-up: module loading and JIT
@@ -37,7 +39,9 @@ async function main(): Promise<void> {
     if (!last.ok) throw new Error(`plan of ${stack} failed: ${[...last.issues.map((i) => i.message), ...last.errors].join("; ")}`);
     times.sort((a, b) => a - b);
     const maxUserData = Math.max(0, ...last.resources.map((r) => userDataBytes(r.inputs)));
-    const planJsonBytes = Buffer.byteLength(JSON.stringify(last.resources.map((r) => ({ urn: r.urn, inputs: r.inputs, dependencies: r.dependencies }))));
+    const planJsonBytes = Buffer.byteLength(
+      JSON.stringify(last.resources.map((r) => ({ urn: r.urn, inputs: r.inputs, dependencies: r.dependencies }))),
+    );
     rows.push({
       stack,
       resources: last.resources.length - 1,
@@ -51,7 +55,9 @@ async function main(): Promise<void> {
   for (const r of rows) {
     const okTime = (r.planMsMedian as number) <= TARGETS.planMs;
     const okUd = (r.maxUserDataBytes as number) <= TARGETS.userDataBytes;
-    console.log(`${r.stack}: plan ${r.planMsMedian} ms (target <= ${TARGETS.planMs}) ${okTime ? "ok" : "OVER"}; user data ${r.maxUserDataBytes} B (limit ${TARGETS.userDataBytes}) ${okUd ? "ok" : "OVER"}`);
+    console.log(
+      `${r.stack}: plan ${r.planMsMedian} ms (target <= ${TARGETS.planMs}) ${okTime ? "ok" : "OVER"}; user data ${r.maxUserDataBytes} B (limit ${TARGETS.userDataBytes}) ${okUd ? "ok" : "OVER"}`,
+    );
   }
   console.log(JSON.stringify({ runs: RUNS, targets: TARGETS, results: rows }));
 }

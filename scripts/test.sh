@@ -78,6 +78,16 @@ if ! npx tsc --noEmit -p tsconfig.json; then
   failed_extra=$((failed_extra + 1))
 fi
 
+echo "== lint (eslint .) and format (prettier --check .)"
+if ! npx eslint .; then
+  echo "lint: FAILED"
+  failed_extra=$((failed_extra + 1))
+fi
+if ! npx prettier --check . --log-level warn; then
+  echo "format: FAILED (npm run format rewrites the files above)"
+  failed_extra=$((failed_extra + 1))
+fi
+
 echo "== jest"
 report="$(mktemp)"
 npx jest --ci --json --outputFile="$report" "$@"

@@ -53,7 +53,10 @@ describe("errors while inputs are serialised", () => {
     expect(rec.errors).toHaveLength(1);
     expect(rec.errors[0]).toMatch(/^subnet check failed for vpc-1 \(thrown in an apply at tests\/recorder\.test\.ts:\d+\)$/);
     const params = rec.resources.filter((r) => r.type === "aws:ssm/parameter:Parameter");
-    expect(params.map((p) => [p.name, p.inputs.name, p.inputs.value])).toEqual([["a", "/a", undefined], ["b", "/b", undefined]]);
+    expect(params.map((p) => [p.name, p.inputs.name, p.inputs.value])).toEqual([
+      ["a", "/a", undefined],
+      ["b", "/b", undefined],
+    ]);
   });
 
   test("the same message from different sources is reported once; different messages each once", async () => {
@@ -64,7 +67,13 @@ describe("errors while inputs are serialised", () => {
         });
         new aws.ssm.Parameter(n, { name: `/${n}`, type: "String", value: v });
       }
-      new aws.ssm.Parameter("f", { name: "/f", type: "String", value: pulumi.output("x").apply((): string => { throw new Error("other failure"); }) });
+      new aws.ssm.Parameter("f", {
+        name: "/f",
+        type: "String",
+        value: pulumi.output("x").apply((): string => {
+          throw new Error("other failure");
+        }),
+      });
     });
     expect(rec.errors.map((e) => e.replace(/ \(thrown in an apply at .*\)$/, ""))).toEqual(["same failure", "other failure"]);
   });

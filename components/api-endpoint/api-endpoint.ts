@@ -53,43 +53,55 @@ export class ApiEndpoint extends pulumi.ComponentResource {
       throw new Error("ApiEndpoint: an internet-facing API endpoint needs api.allowedCidrs (enforced by its security group)");
     }
 
-    const lb = new aws.lb.LoadBalancer(`${name}-nlb`, {
-      name: names.loadBalancer,
-      loadBalancerType: "network",
-      internal,
-      ipAddressType: "ipv4",
-      subnets: internal ? args.privateSubnetIds : args.publicSubnetIds,
-      securityGroups: [args.securityGroupId],
-      enforceSecurityGroupInboundRulesOnPrivateLinkTraffic: "on",
-      enableCrossZoneLoadBalancing: true,
-      enableDeletionProtection: spec.deletionProtection,
-      tags: tags(names.loadBalancer),
-    }, p);
+    const lb = new aws.lb.LoadBalancer(
+      `${name}-nlb`,
+      {
+        name: names.loadBalancer,
+        loadBalancerType: "network",
+        internal,
+        ipAddressType: "ipv4",
+        subnets: internal ? args.privateSubnetIds : args.publicSubnetIds,
+        securityGroups: [args.securityGroupId],
+        enforceSecurityGroupInboundRulesOnPrivateLinkTraffic: "on",
+        enableCrossZoneLoadBalancing: true,
+        enableDeletionProtection: spec.deletionProtection,
+        tags: tags(names.loadBalancer),
+      },
+      p,
+    );
 
-    const tg = new aws.lb.TargetGroup(`${name}-tg`, {
-      name: names.targetGroup,
-      port: API_PORT,
-      protocol: "TCP",
-      targetType: "instance",
-      vpcId: args.vpcId,
-      // Without client IP preservation a control-plane node can reach the API through the load
-      // balancer even when it is the chosen target (no hairpin drop), and targets see the load
-      // balancer's address, which their security group admits by group.
-      preserveClientIp: "false",
-      // Open watches on a deregistered control-plane node are closed so that clients reconnect elsewhere.
-      connectionTermination: true,
-      deregistrationDelay: 30,
-      healthCheck: { ...API_HEALTH_CHECK },
-      tags: tags(names.targetGroup),
-    }, p);
+    const tg = new aws.lb.TargetGroup(
+      `${name}-tg`,
+      {
+        name: names.targetGroup,
+        port: API_PORT,
+        protocol: "TCP",
+        targetType: "instance",
+        vpcId: args.vpcId,
+        // Without client IP preservation a control-plane node can reach the API through the load
+        // balancer even when it is the chosen target (no hairpin drop), and targets see the load
+        // balancer's address, which their security group admits by group.
+        preserveClientIp: "false",
+        // Open watches on a deregistered control-plane node are closed so that clients reconnect elsewhere.
+        connectionTermination: true,
+        deregistrationDelay: 30,
+        healthCheck: { ...API_HEALTH_CHECK },
+        tags: tags(names.targetGroup),
+      },
+      p,
+    );
 
-    new aws.lb.Listener(`${name}-listener`, {
-      loadBalancerArn: lb.arn,
-      port: API_PORT,
-      protocol: "TCP",
-      defaultActions: [{ type: "forward", targetGroupArn: tg.arn }],
-      tags: tags(`${spec.name}-api-${API_PORT}`),
-    }, p);
+    new aws.lb.Listener(
+      `${name}-listener`,
+      {
+        loadBalancerArn: lb.arn,
+        port: API_PORT,
+        protocol: "TCP",
+        defaultActions: [{ type: "forward", targetGroupArn: tg.arn }],
+        tags: tags(`${spec.name}-api-${API_PORT}`),
+      },
+      p,
+    );
 
     this.apiName = apiName(spec.name, spec.api.domain);
     // Target health is not evaluated: the name must resolve while the first control plane boots.
@@ -103,6 +115,11 @@ export class ApiEndpoint extends pulumi.ComponentResource {
     this.loadBalancerArn = lb.arn;
     this.loadBalancerDnsName = lb.dnsName;
     this.loadBalancerZoneId = lb.zoneId;
-    this.registerOutputs({ apiName: this.apiName, targetGroupArn: this.targetGroupArn, loadBalancerArn: this.loadBalancerArn, loadBalancerDnsName: this.loadBalancerDnsName });
+    this.registerOutputs({
+      apiName: this.apiName,
+      targetGroupArn: this.targetGroupArn,
+      loadBalancerArn: this.loadBalancerArn,
+      loadBalancerDnsName: this.loadBalancerDnsName,
+    });
   }
 }

@@ -43,31 +43,57 @@ export class BackupBucket extends pulumi.ComponentResource {
     const child: pulumi.CustomResourceOptions = { parent: this };
     const tags = clusterTags(args.clusterName, args.tags ?? {});
 
-    const bucket = new aws.s3.Bucket(`${name}-bucket`, {
-      ...(args.bucketName ? { bucket: args.bucketName } : { bucketPrefix: `${awsName(`${args.clusterName}-etcd-backups`, 36)}-` }),
-      forceDestroy: false,
-      tags: { ...tags, Name: `${args.clusterName}-etcd-backups` },
-    }, { ...keep, ignoreChanges: ["bucketPrefix"] });
+    const bucket = new aws.s3.Bucket(
+      `${name}-bucket`,
+      {
+        ...(args.bucketName ? { bucket: args.bucketName } : { bucketPrefix: `${awsName(`${args.clusterName}-etcd-backups`, 36)}-` }),
+        forceDestroy: false,
+        tags: { ...tags, Name: `${args.clusterName}-etcd-backups` },
+      },
+      { ...keep, ignoreChanges: ["bucketPrefix"] },
+    );
 
     new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
-    new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {
-      bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
-    }, child);
-    const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, keep);
-    new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-encryption`, {
-      bucket: bucket.id,
-      rules: [args.kmsKeyArn
-        ? { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn }, bucketKeyEnabled: true }
-        : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-    }, child);
-    new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, {
-      bucket: bucket.id,
-      rules: backupLifecycleRules({
-        frequentRetentionDays: args.frequentRetentionDays,
-        dailyRetentionDays: args.dailyRetentionDays,
-        noncurrentRetentionDays: args.noncurrentRetentionDays ?? 7,
-      }),
-    }, { parent: this, dependsOn: [versioning] });
+    new aws.s3.BucketPublicAccessBlock(
+      `${name}-public-access`,
+      {
+        bucket: bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
+      child,
+    );
+    const versioning = new aws.s3.BucketVersioning(
+      `${name}-versioning`,
+      { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+      keep,
+    );
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-encryption`,
+      {
+        bucket: bucket.id,
+        rules: [
+          args.kmsKeyArn
+            ? { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn }, bucketKeyEnabled: true }
+            : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
+        ],
+      },
+      child,
+    );
+    new aws.s3.BucketLifecycleConfiguration(
+      `${name}-lifecycle`,
+      {
+        bucket: bucket.id,
+        rules: backupLifecycleRules({
+          frequentRetentionDays: args.frequentRetentionDays,
+          dailyRetentionDays: args.dailyRetentionDays,
+          noncurrentRetentionDays: args.noncurrentRetentionDays ?? 7,
+        }),
+      },
+      { parent: this, dependsOn: [versioning] },
+    );
     new aws.s3.BucketPolicy(`${name}-policy`, { bucket: bucket.id, policy: bucket.arn.apply(denyInsecureTransportPolicy) }, child);
 
     this.bucketName = bucket.bucket;

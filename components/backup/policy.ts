@@ -21,11 +21,30 @@ export interface LifecycleRule {
 
 /** Expire each prefix after its retention; keep noncurrent versions a while; clean up the rest. */
 export function backupLifecycleRules(r: RetentionInput): LifecycleRule[] {
-  for (const [k, v] of Object.entries(r)) if (!Number.isInteger(v) || v < 1) throw new Error(`backup: ${k} must be a positive whole number of days (got ${v})`);
+  for (const [k, v] of Object.entries(r))
+    if (!Number.isInteger(v) || v < 1) throw new Error(`backup: ${k} must be a positive whole number of days (got ${v})`);
   return [
-    { id: "frequent-snapshots", status: "Enabled", filter: { prefix: BACKUP_PREFIXES.frequent }, expiration: { days: r.frequentRetentionDays }, noncurrentVersionExpiration: { noncurrentDays: r.noncurrentRetentionDays } },
-    { id: "daily-snapshots", status: "Enabled", filter: { prefix: BACKUP_PREFIXES.daily }, expiration: { days: r.dailyRetentionDays }, noncurrentVersionExpiration: { noncurrentDays: r.noncurrentRetentionDays } },
-    { id: "housekeeping", status: "Enabled", filter: { prefix: "" }, expiration: { expiredObjectDeleteMarker: true }, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
+    {
+      id: "frequent-snapshots",
+      status: "Enabled",
+      filter: { prefix: BACKUP_PREFIXES.frequent },
+      expiration: { days: r.frequentRetentionDays },
+      noncurrentVersionExpiration: { noncurrentDays: r.noncurrentRetentionDays },
+    },
+    {
+      id: "daily-snapshots",
+      status: "Enabled",
+      filter: { prefix: BACKUP_PREFIXES.daily },
+      expiration: { days: r.dailyRetentionDays },
+      noncurrentVersionExpiration: { noncurrentDays: r.noncurrentRetentionDays },
+    },
+    {
+      id: "housekeeping",
+      status: "Enabled",
+      filter: { prefix: "" },
+      expiration: { expiredObjectDeleteMarker: true },
+      abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+    },
   ];
 }
 
@@ -35,8 +54,22 @@ export function denyInsecureTransportPolicy(bucketArn: string): string {
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [
-      { Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: resources, Condition: { Bool: { "aws:SecureTransport": "false" } } },
-      { Sid: "DenyOutdatedTls", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: resources, Condition: { NumericLessThan: { "s3:TlsVersion": "1.2" } } },
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: resources,
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+      {
+        Sid: "DenyOutdatedTls",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: resources,
+        Condition: { NumericLessThan: { "s3:TlsVersion": "1.2" } },
+      },
     ],
   });
 }
@@ -50,8 +83,15 @@ export function backupWriterStatements(bucketArn: string, cluster: string, kmsKe
   const objects = [`${bucketArn}/${BACKUP_PREFIXES.frequent}${cluster}/*`, `${bucketArn}/${BACKUP_PREFIXES.daily}${cluster}/*`];
   const out: Record<string, unknown>[] = [
     { Sid: "EtcdSnapshots", Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: objects },
-    { Sid: "EtcdSnapshotList", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn], Condition: { StringLike: { "s3:prefix": [`${BACKUP_PREFIXES.frequent}${cluster}/*`, `${BACKUP_PREFIXES.daily}${cluster}/*`] } } },
+    {
+      Sid: "EtcdSnapshotList",
+      Effect: "Allow",
+      Action: ["s3:ListBucket"],
+      Resource: [bucketArn],
+      Condition: { StringLike: { "s3:prefix": [`${BACKUP_PREFIXES.frequent}${cluster}/*`, `${BACKUP_PREFIXES.daily}${cluster}/*`] } },
+    },
   ];
-  if (kmsKeyArn) out.push({ Sid: "EtcdSnapshotKey", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: [kmsKeyArn] });
+  if (kmsKeyArn)
+    out.push({ Sid: "EtcdSnapshotKey", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: [kmsKeyArn] });
   return out;
 }

@@ -123,7 +123,8 @@ export function renderBackupService(afterUnit: string, etcdEnv: string): string 
 
 /** `etcd-backup.timer`: every `intervalMinutes`, first run 5 minutes after boot. */
 export function renderBackupTimer(intervalMinutes: number): string {
-  if (!Number.isInteger(intervalMinutes) || intervalMinutes < 1) throw new Error(`backup: intervalMinutes must be a positive integer (got ${intervalMinutes})`);
+  if (!Number.isInteger(intervalMinutes) || intervalMinutes < 1)
+    throw new Error(`backup: intervalMinutes must be a positive integer (got ${intervalMinutes})`);
   return [
     "[Unit]",
     `Description=etcd snapshot every ${intervalMinutes} minutes`,

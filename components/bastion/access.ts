@@ -36,7 +36,7 @@ export function accessLines(args: AccessArgs): AccessLines {
   const ssmCommand = `aws ssm start-session --region ${args.region} --target "$(${findInstance})"`;
   const sshProxyJump = args.sshEnabled
     ? `ssh -J "${args.user}@$(${describe(args, "PublicIpAddress")})" "${args.user}@${NODE}"`
-    // No SSH ingress: reach the bastion's sshd through an SSM session, then jump to the node.
-    : `BASTION_ID="$(${findInstance})" && ssh -o ProxyCommand="ssh -o ProxyCommand='aws ssm start-session --region ${args.region} --target %%h --document-name AWS-StartSSHSession --parameters portNumber=22' -W %h:%p ${args.user}@$BASTION_ID" "${args.user}@${NODE}"`;
+    : // No SSH ingress: reach the bastion's sshd through an SSM session, then jump to the node.
+      `BASTION_ID="$(${findInstance})" && ssh -o ProxyCommand="ssh -o ProxyCommand='aws ssm start-session --region ${args.region} --target %%h --document-name AWS-StartSSHSession --parameters portNumber=22' -W %h:%p ${args.user}@$BASTION_ID" "${args.user}@${NODE}"`;
   return { findInstance, sshProxyJump, ssmCommand };
 }

@@ -68,59 +68,81 @@ export class Bastion extends pulumi.ComponentResource {
     const allowlist = spec.bastion.sshAllowlist;
     if (allowlist.some((c) => c.endsWith("/0"))) throw new Error("bastion: 0.0.0.0/0 is not an SSH allowlist; name the client networks");
 
-    const sg = new aws.ec2.SecurityGroup(`${name}-sg`, {
-      name: baseName,
-      description: `${spec.name}: bastion (managed by pulumi-kubeadm-aws)`,
-      vpcId: args.vpcId,
-      revokeRulesOnDelete: true,
-      tags,
-    }, p);
+    const sg = new aws.ec2.SecurityGroup(
+      `${name}-sg`,
+      {
+        name: baseName,
+        description: `${spec.name}: bastion (managed by pulumi-kubeadm-aws)`,
+        vpcId: args.vpcId,
+        revokeRulesOnDelete: true,
+        tags,
+      },
+      p,
+    );
     const rules = bastionRules({ sshAllowlist: allowlist, vpcCidr: args.vpcCidr ?? spec.network.vpcCidr, apiExposure: spec.api.exposure });
     createRuleResources({ name, rules, groupIds: { bastion: sg.id }, natIps: [], tags: clusterTags(spec.name, spec.tags) }, p);
 
-    const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: EC2_TRUST_POLICY, description: `${spec.name}: bastion (SSM Session Manager only)`, tags }, p);
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      { assumeRolePolicy: EC2_TRUST_POLICY, description: `${spec.name}: bastion (SSM Session Manager only)`, tags },
+      p,
+    );
     const partition = aws.getPartitionOutput({}, p).partition;
-    new aws.iam.RolePolicyAttachment(`${name}-ssm`, { role: role.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/${SSM_CORE_POLICY}` }, p);
+    new aws.iam.RolePolicyAttachment(
+      `${name}-ssm`,
+      { role: role.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/${SSM_CORE_POLICY}` },
+      p,
+    );
     const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, p);
 
     const userData = bastionCloudConfig();
     publishBootArtifacts("bastion", [{ path: "cloud-init.yaml", content: userData }]);
-    const lt = new aws.ec2.LaunchTemplate(`${name}-lt`, {
-      description: `${spec.name} bastion`,
-      imageId: args.imageId,
-      instanceType: args.instanceType ?? spec.bastion.instanceType,
-      keyName: args.keyName,
-      iamInstanceProfile: { arn: profile.arn },
-      userData: Buffer.from(userData).toString("base64"),
-      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
-      blockDeviceMappings: [{
-        deviceName: args.rootDeviceName ?? "/dev/sda1",
-        ebs: { volumeSize: args.rootVolumeGiB ?? 16, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
-      }],
-      // The one public address in the cluster: asked for here, never by the subnets.
-      networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "true", deleteOnTermination: "true", securityGroups: [sg.id] }],
-      monitoring: { enabled: false },
-      tagSpecifications: [
-        { resourceType: "instance", tags },
-        { resourceType: "volume", tags },
-      ],
-      updateDefaultVersion: true,
-      tags,
-    }, p);
+    const lt = new aws.ec2.LaunchTemplate(
+      `${name}-lt`,
+      {
+        description: `${spec.name} bastion`,
+        imageId: args.imageId,
+        instanceType: args.instanceType ?? spec.bastion.instanceType,
+        keyName: args.keyName,
+        iamInstanceProfile: { arn: profile.arn },
+        userData: Buffer.from(userData).toString("base64"),
+        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
+        blockDeviceMappings: [
+          {
+            deviceName: args.rootDeviceName ?? "/dev/sda1",
+            ebs: { volumeSize: args.rootVolumeGiB ?? 16, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+          },
+        ],
+        // The one public address in the cluster: asked for here, never by the subnets.
+        networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "true", deleteOnTermination: "true", securityGroups: [sg.id] }],
+        monitoring: { enabled: false },
+        tagSpecifications: [
+          { resourceType: "instance", tags },
+          { resourceType: "volume", tags },
+        ],
+        updateDefaultVersion: true,
+        tags,
+      },
+      p,
+    );
 
-    new aws.autoscaling.Group(`${name}-asg`, {
-      name: baseName,
-      minSize: 1,
-      maxSize: 1,
-      desiredCapacity: 1,
-      vpcZoneIdentifiers: args.publicSubnetIds,
-      launchTemplate: { id: lt.id, version: lt.latestVersion.apply((v) => String(v)) },
-      healthCheckType: "EC2",
-      healthCheckGracePeriod: 120,
-      // A new launch template version (image, type) replaces the bastion.
-      instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 0 } },
-      tags: Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: false })),
-    }, p);
+    new aws.autoscaling.Group(
+      `${name}-asg`,
+      {
+        name: baseName,
+        minSize: 1,
+        maxSize: 1,
+        desiredCapacity: 1,
+        vpcZoneIdentifiers: args.publicSubnetIds,
+        launchTemplate: { id: lt.id, version: lt.latestVersion.apply((v) => String(v)) },
+        healthCheckType: "EC2",
+        healthCheckGracePeriod: 120,
+        // A new launch template version (image, type) replaces the bastion.
+        instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 0 } },
+        tags: Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: false })),
+      },
+      p,
+    );
 
     this.securityGroupId = sg.id;
     this.asgName = baseName;
@@ -129,6 +151,11 @@ export class Bastion extends pulumi.ComponentResource {
     this.sshProxyJump = lines.sshProxyJump;
     this.ssmCommand = lines.ssmCommand;
     this.findInstance = lines.findInstance;
-    this.registerOutputs({ securityGroupId: this.securityGroupId, asgName: this.asgName, sshProxyJump: this.sshProxyJump, ssmCommand: this.ssmCommand });
+    this.registerOutputs({
+      securityGroupId: this.securityGroupId,
+      asgName: this.asgName,
+      sshProxyJump: this.sshProxyJump,
+      ssmCommand: this.ssmCommand,
+    });
   }
 }

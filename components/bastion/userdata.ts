@@ -22,7 +22,9 @@ export function bastionCloudConfig(): string {
     disable_root: true,
     package_update: false,
     package_upgrade: false,
-    write_files: [{ path: "/etc/ssh/sshd_config.d/60-bastion.conf", owner: "root:root", permissions: "0644", content: BASTION_SSHD_CONFIG }],
+    write_files: [
+      { path: "/etc/ssh/sshd_config.d/60-bastion.conf", owner: "root:root", permissions: "0644", content: BASTION_SSHD_CONFIG },
+    ],
     runcmd: [["systemctl", "restart", "ssh"]],
   };
   return checkUserDataSize("bastion", `#cloud-config\n${toYaml(doc)}`);

@@ -14,12 +14,23 @@ export function renderAuditPolicy(): string {
     rules: [
       // Noise: health checks, and watches by the control plane's own components.
       { level: "None", nonResourceURLs: ["/healthz*", "/livez*", "/readyz*", "/version", "/metrics"] },
-      { level: "None", users: ["system:kube-proxy"], verbs: ["watch"], resources: [{ group: "", resources: ["endpoints", "services", "services/status"] }] },
+      {
+        level: "None",
+        users: ["system:kube-proxy"],
+        verbs: ["watch"],
+        resources: [{ group: "", resources: ["endpoints", "services", "services/status"] }],
+      },
       { level: "None", userGroups: ["system:nodes"], verbs: ["get"], resources: [{ group: "", resources: ["nodes", "nodes/status"] }] },
       { level: "None", resources: [{ group: "", resources: ["events"] }] },
       { level: "None", resources: [{ group: "coordination.k8s.io", resources: ["leases"] }] },
       // Never log the content of secrets, configmaps or tokens.
-      { level: "Metadata", resources: [{ group: "", resources: ["secrets", "configmaps", "serviceaccounts/token"] }, { group: "authentication.k8s.io", resources: ["tokenreviews"] }] },
+      {
+        level: "Metadata",
+        resources: [
+          { group: "", resources: ["secrets", "configmaps", "serviceaccounts/token"] },
+          { group: "authentication.k8s.io", resources: ["tokenreviews"] },
+        ],
+      },
       // Changes: who changed what, with the request.
       { level: "Request", verbs: ["create", "update", "patch", "delete", "deletecollection"] },
       // Everything else: metadata.
@@ -55,12 +66,7 @@ export function renderEncryptionConfig(keyBase64: string, keyName = "key1"): str
  *   it every `kubeadm join` fails at discovery with 401. The RBAC that lets `system:anonymous` `get` that
  *   one object is kubeadm's own (Role `kubeadm:bootstrap-signer-clusterinfo`).
  */
-export const ANONYMOUS_PATHS = [
-  "/livez",
-  "/readyz",
-  "/healthz",
-  "/api/v1/namespaces/kube-public/configmaps/cluster-info",
-] as const;
+export const ANONYMOUS_PATHS = ["/livez", "/readyz", "/healthz", "/api/v1/namespaces/kube-public/configmaps/cluster-info"] as const;
 
 /**
  * AuthenticationConfiguration (`apiserver.config.k8s.io/v1`, GA with structured authentication in

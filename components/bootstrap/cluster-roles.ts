@@ -43,7 +43,8 @@ export function usesExternalEtcd(spec: Pick<ClusterSpec, "etcd">): boolean {
  */
 export function clusterConfigInput(spec: ClusterSpec, etcdEndpoints?: string[], api: string = apiNameOf(spec)): ClusterConfigInput {
   const dedicated = usesExternalEtcd(spec);
-  if (dedicated && (!etcdEndpoints || etcdEndpoints.length === 0)) throw new Error(`${etcdLayout(spec.etcd)} etcd: pass the members' client endpoints (etcdEndpoints)`);
+  if (dedicated && (!etcdEndpoints || etcdEndpoints.length === 0))
+    throw new Error(`${etcdLayout(spec.etcd)} etcd: pass the members' client endpoints (etcdEndpoints)`);
   return {
     clusterName: spec.name,
     kubernetesVersion: spec.versions.kubernetes,
@@ -98,7 +99,8 @@ export interface ControlPlaneBootstrapOptions {
 export function controlPlaneBootstrapArgs(o: ControlPlaneBootstrapOptions): RoleBootstrapArgs {
   const { spec, pki } = o;
   const dedicated = usesExternalEtcd(spec);
-  if (dedicated && (!pki.etcdClientCertPem || !pki.etcdClientKeyPem)) throw new Error(`${etcdLayout(spec.etcd)} etcd: create ClusterPki with externalEtcdClient: true`);
+  if (dedicated && (!pki.etcdClientCertPem || !pki.etcdClientKeyPem))
+    throw new Error(`${etcdLayout(spec.etcd)} etcd: create ClusterPki with externalEtcdClient: true`);
   const endpoints = o.etcdEndpoints ?? [];
   const values: Record<string, pulumi.Input<string>> = {
     caCertPem: pki.caCertPem,
@@ -131,20 +133,39 @@ export function controlPlaneBootstrapArgs(o: ControlPlaneBootstrapOptions): Role
     secrets,
     extraPolicies: o.extraPolicies,
     tags: spec.tags,
-    render: (v, s) => renderControlPlaneFiles(
-      {
-        role, region: spec.region, index: o.index, cluster: clusterConfigInput(spec, dedicated ? endpoints.map((_, i) => v[`etcdEndpoint${i}`]!) : undefined, o.apiName ?? apiNameOf(spec)),
-        extraFiles: [
-          ...extraPlain.map((f): RoleFile => ({ path: f.path, content: v[extraFileKey(f.path)]!, permissions: f.permissions ?? "0644", sensitive: false, viaBundle: true })),
-          ...extraSecret.map((f): RoleFile => ({ path: f.path, content: s[extraFileKey(f.path)]!, permissions: f.permissions ?? "0600", sensitive: true })),
-        ],
-        ...(o.beforeKubeadm !== undefined ? { beforeKubeadm: o.beforeKubeadm } : {}),
-        ...(o.enableUnits ? { enableUnits: o.enableUnits } : {}),
-        ...(o.extension ? { extension: o.extension } : {}),
-      },
-      v as unknown as ControlPlaneMaterial,
-      s as unknown as ControlPlaneSecrets,
-    ),
+    render: (v, s) =>
+      renderControlPlaneFiles(
+        {
+          role,
+          region: spec.region,
+          index: o.index,
+          cluster: clusterConfigInput(
+            spec,
+            dedicated ? endpoints.map((_, i) => v[`etcdEndpoint${i}`]!) : undefined,
+            o.apiName ?? apiNameOf(spec),
+          ),
+          extraFiles: [
+            ...extraPlain.map((f): RoleFile => ({
+              path: f.path,
+              content: v[extraFileKey(f.path)]!,
+              permissions: f.permissions ?? "0644",
+              sensitive: false,
+              viaBundle: true,
+            })),
+            ...extraSecret.map((f): RoleFile => ({
+              path: f.path,
+              content: s[extraFileKey(f.path)]!,
+              permissions: f.permissions ?? "0600",
+              sensitive: true,
+            })),
+          ],
+          ...(o.beforeKubeadm !== undefined ? { beforeKubeadm: o.beforeKubeadm } : {}),
+          ...(o.enableUnits ? { enableUnits: o.enableUnits } : {}),
+          ...(o.extension ? { extension: o.extension } : {}),
+        },
+        v as unknown as ControlPlaneMaterial,
+        s as unknown as ControlPlaneSecrets,
+      ),
   };
 }
 
@@ -173,10 +194,19 @@ export function workerBootstrapArgs(o: WorkerBootstrapOptions): RoleBootstrapArg
     secrets: { bootstrapToken: o.pki.bootstrapToken },
     extraPolicies: o.extraPolicies,
     tags: o.spec.tags,
-    render: (v, s) => renderWorkerFiles(
-      { role, region: o.spec.region, clusterName: o.spec.name, apiName: o.apiName ?? apiNameOf(o.spec), labels: o.pool.labels, taints: o.pool.taints, ...(o.extension ? { extension: o.extension } : {}) },
-      { discoveryHash: v.discoveryHash! },
-      { bootstrapToken: s.bootstrapToken! },
-    ),
+    render: (v, s) =>
+      renderWorkerFiles(
+        {
+          role,
+          region: o.spec.region,
+          clusterName: o.spec.name,
+          apiName: o.apiName ?? apiNameOf(o.spec),
+          labels: o.pool.labels,
+          taints: o.pool.taints,
+          ...(o.extension ? { extension: o.extension } : {}),
+        },
+        { discoveryHash: v.discoveryHash! },
+        { bootstrapToken: s.bootstrapToken! },
+      ),
   };
 }

@@ -71,12 +71,15 @@ export function extensionProblems(at: string, ext: RoleExtension): string[] {
     }
     if (seen.has(f.path)) problems.push(`${p}.path: "${f.path}" is given twice`);
     seen.add(f.path);
-    if (f.permissions !== undefined && !MODE.test(f.permissions)) problems.push(`${p}.permissions: "${f.permissions}" must be an octal mode such as 0644`);
+    if (f.permissions !== undefined && !MODE.test(f.permissions))
+      problems.push(`${p}.permissions: "${f.permissions}" must be an octal mode such as 0644`);
   });
   (ext.units ?? []).forEach((u, i) => {
     const p = `${at}.units[${i}]`;
-    if (!UNIT_NAME.test(u.name)) problems.push(`${p}.name: "${u.name}" must be a unit file name ending in .service, .timer, .socket, .path or .mount`);
-    else if (u.name.startsWith("kubeadm-aws-") || u.name.startsWith("etcd")) problems.push(`${p}.name: "${u.name}" is a name the library uses (kubeadm-aws-*, etcd*)`);
+    if (!UNIT_NAME.test(u.name))
+      problems.push(`${p}.name: "${u.name}" must be a unit file name ending in .service, .timer, .socket, .path or .mount`);
+    else if (u.name.startsWith("kubeadm-aws-") || u.name.startsWith("etcd"))
+      problems.push(`${p}.name: "${u.name}" is a name the library uses (kubeadm-aws-*, etcd*)`);
     const path = `${PATHS.units}/${u.name}`;
     if (seen.has(path)) problems.push(`${p}.name: "${u.name}" is given twice`);
     seen.add(path);
@@ -91,8 +94,20 @@ export function extensionFiles(role: string, ext: RoleExtension | undefined): Ro
   const problems = extensionProblems(`${role} extension`, ext);
   if (problems.length > 0) throw new Error(problems.join("; "));
   return [
-    ...(ext.files ?? []).map((f): RoleFile => ({ path: f.path, content: f.content, permissions: f.permissions ?? "0644", sensitive: false, viaBundle: true })),
-    ...(ext.units ?? []).map((u): RoleFile => ({ path: `${PATHS.units}/${u.name}`, content: u.content, permissions: "0644", sensitive: false, viaBundle: true })),
+    ...(ext.files ?? []).map((f): RoleFile => ({
+      path: f.path,
+      content: f.content,
+      permissions: f.permissions ?? "0644",
+      sensitive: false,
+      viaBundle: true,
+    })),
+    ...(ext.units ?? []).map((u): RoleFile => ({
+      path: `${PATHS.units}/${u.name}`,
+      content: u.content,
+      permissions: "0644",
+      sensitive: false,
+      viaBundle: true,
+    })),
   ];
 }
 
@@ -115,14 +130,16 @@ export function clusterExtensionProblems(ext: ClusterExtensions, poolNames: read
   if (ext.controlPlane) problems.push(...extensionProblems("extensions.controlPlane", ext.controlPlane));
   if (ext.workers) problems.push(...extensionProblems("extensions.workers", ext.workers));
   for (const [name, e] of Object.entries(ext.pools ?? {})) {
-    if (!poolNames.includes(name)) problems.push(`extensions.pools.${name}: no node pool is named ${name} (pools: ${poolNames.join(", ")})`);
+    if (!poolNames.includes(name))
+      problems.push(`extensions.pools.${name}: no node pool is named ${name} (pools: ${poolNames.join(", ")})`);
     problems.push(...extensionProblems(`extensions.pools.${name}`, e));
   }
   for (const name of Object.keys(ext.pools ?? {})) {
     const merged = poolExtension(ext, name)!;
     const paths = [...(merged.files ?? []).map((f) => f.path), ...(merged.units ?? []).map((u) => u.name)];
     const dup = paths.find((p, i) => paths.indexOf(p) !== i);
-    if (dup !== undefined && !problems.some((p) => p.includes(dup))) problems.push(`extensions.pools.${name}: ${dup} is also in extensions.workers`);
+    if (dup !== undefined && !problems.some((p) => p.includes(dup)))
+      problems.push(`extensions.pools.${name}: ${dup} is also in extensions.workers`);
   }
   return problems;
 }

@@ -50,7 +50,10 @@ export function renderCloudConfig(role: string, files: RoleFile[]): string {
       ["systemctl", "enable", "--now", "--no-block", BOOTSTRAP_UNIT],
     ],
   };
-  return checkUserDataSize(role, `#cloud-config\n# kubeadm-aws ${role}: sensitive files come from Secrets Manager at boot, not from here.\n${toYaml(doc)}`);
+  return checkUserDataSize(
+    role,
+    `#cloud-config\n# kubeadm-aws ${role}: sensitive files come from Secrets Manager at boot, not from here.\n${toYaml(doc)}`,
+  );
 }
 
 /** The one size check of every machine's user data (EC2 refuses more than 16 KiB before base64). */
@@ -67,7 +70,8 @@ export function renderBundle(role: string, files: RoleFile[]): string {
     role,
     files: files.filter(inBundle).map((f) => ({ path: f.path, permissions: f.permissions, content: f.content })),
   });
-  if (Buffer.byteLength(text, "utf8") > SECRET_VALUE_LIMIT_BYTES) throw new Error(`bootstrap bundle of ${role} exceeds ${SECRET_VALUE_LIMIT_BYTES} bytes`);
+  if (Buffer.byteLength(text, "utf8") > SECRET_VALUE_LIMIT_BYTES)
+    throw new Error(`bootstrap bundle of ${role} exceeds ${SECRET_VALUE_LIMIT_BYTES} bytes`);
   return text;
 }
 

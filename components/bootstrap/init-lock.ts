@@ -42,18 +42,28 @@ export interface InitLockEnv {
 
 /** `init-lock.env`: sourced by the boot and the lock script after every bundle fetch. Plain. */
 export function renderInitLockEnv(e: InitLockEnv): string {
-  if (!Number.isInteger(e.controlPlaneCount) || e.controlPlaneCount < 1) throw new Error(`controlPlaneCount must be >= 1 (got ${e.controlPlaneCount})`);
-  return renderEnvFile("init marker env", [["KUBEADM_AWS_INIT_LOCK_TABLE", e.table], ["KUBEADM_AWS_CONTROL_PLANE_COUNT", e.controlPlaneCount]]);
+  if (!Number.isInteger(e.controlPlaneCount) || e.controlPlaneCount < 1)
+    throw new Error(`controlPlaneCount must be >= 1 (got ${e.controlPlaneCount})`);
+  return renderEnvFile("init marker env", [
+    ["KUBEADM_AWS_INIT_LOCK_TABLE", e.table],
+    ["KUBEADM_AWS_CONTROL_PLANE_COUNT", e.controlPlaneCount],
+  ]);
 }
 
 /** Seconds one `kubeadm init|join` may run (its own timeouts: discovery 5m, TLS bootstrap 5m, control plane 4m). */
 export const KUBEADM_TIMEOUT_SECONDS = 900;
 
 /** Phases of `kubeadm init` after wait-control-plane: re-run (idempotent) instead of a reset once the API answered. */
-export const INIT_RESUME_PHASES = ["upload-config all", "mark-control-plane", "bootstrap-token", "kubelet-finalize all", "addon all"] as const;
+export const INIT_RESUME_PHASES = [
+  "upload-config all",
+  "mark-control-plane",
+  "bootstrap-token",
+  "kubelet-finalize all",
+  "addon all",
+] as const;
 
 /** Where the cluster's etcd restore runbook is; the lost-cluster message names it. */
-export const RESTORE_RUNBOOK = "docs/etcd.md, \"Restore runbook\"";
+export const RESTORE_RUNBOOK = 'docs/etcd.md, "Restore runbook"';
 
 /** `kubeadm-aws-init-lock SUBCOMMAND` (node/sbin/kubeadm-aws-init-lock.sh): the marker's protocol, on DynamoDB through the instance role. */
 export function initLockScript(): string {

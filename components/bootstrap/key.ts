@@ -24,13 +24,21 @@ export class BootstrapKey extends pulumi.ComponentResource {
     super(typeToken("bootstrap", "BootstrapKey"), name, {}, opts);
     // No key policy given: AWS's default lets the account's IAM policies grant use of the key, so
     // each node role's own policy decides (decrypt only via Secrets Manager, only its own secret).
-    this.key = new aws.kms.Key(`${name}-key`, {
-      description: `${args.clusterName}: node bootstrap secrets`,
-      enableKeyRotation: true,
-      deletionWindowInDays: args.deletionWindowInDays ?? 30,
-      tags: clusterTags(args.clusterName, args.tags ?? {}, `${args.clusterName}-bootstrap`),
-    }, { parent: this, protect: args.protect ?? false });
-    this.alias = new aws.kms.Alias(`${name}-alias`, { name: `alias/${args.clusterName}-bootstrap`, targetKeyId: this.key.keyId }, { parent: this });
+    this.key = new aws.kms.Key(
+      `${name}-key`,
+      {
+        description: `${args.clusterName}: node bootstrap secrets`,
+        enableKeyRotation: true,
+        deletionWindowInDays: args.deletionWindowInDays ?? 30,
+        tags: clusterTags(args.clusterName, args.tags ?? {}, `${args.clusterName}-bootstrap`),
+      },
+      { parent: this, protect: args.protect ?? false },
+    );
+    this.alias = new aws.kms.Alias(
+      `${name}-alias`,
+      { name: `alias/${args.clusterName}-bootstrap`, targetKeyId: this.key.keyId },
+      { parent: this },
+    );
     this.keyArn = this.key.arn;
     this.registerOutputs({ keyArn: this.keyArn });
   }

@@ -88,7 +88,7 @@ export function renderClusterConfiguration(input: ClusterConfigInput): ClusterCo
     "authentication-config": FILES.authenticationConfig,
     "authorization-mode": "Node,RBAC",
     "enable-admission-plugins": "NodeRestriction",
-    "profiling": "false",
+    profiling: "false",
     "audit-policy-file": FILES.auditPolicy,
     "audit-log-path": `${PATHS.auditLogDir}/audit.log`,
     "audit-log-maxage": String(audit.maxAgeDays),
@@ -98,16 +98,17 @@ export function renderClusterConfiguration(input: ClusterConfigInput): ClusterCo
     "tls-min-version": "VersionTLS12",
   };
   if (input.kubeletServingCertificates === "cluster-ca") apiserverArgs["kubelet-certificate-authority"] = `${PATHS.pki}/ca.crt`;
-  const etcd: ClusterConfiguration["etcd"] = "external" in input.etcd
-    ? {
-      external: {
-        endpoints: [...input.etcd.external.endpoints],
-        caFile: `${PATHS.pki}/etcd/ca.crt`,
-        certFile: `${PATHS.pki}/apiserver-etcd-client.crt`,
-        keyFile: `${PATHS.pki}/apiserver-etcd-client.key`,
-      },
-    }
-    : kubeadmLocalEtcd(input.etcdVersion);
+  const etcd: ClusterConfiguration["etcd"] =
+    "external" in input.etcd
+      ? {
+          external: {
+            endpoints: [...input.etcd.external.endpoints],
+            caFile: `${PATHS.pki}/etcd/ca.crt`,
+            certFile: `${PATHS.pki}/apiserver-etcd-client.crt`,
+            keyFile: `${PATHS.pki}/apiserver-etcd-client.key`,
+          },
+        }
+      : kubeadmLocalEtcd(input.etcdVersion);
   if ("external" in input.etcd && input.etcd.external.endpoints.length === 0) throw new Error("external etcd needs at least one endpoint");
   return {
     apiVersion: KUBEADM_API_VERSION,
@@ -125,11 +126,17 @@ export function renderClusterConfiguration(input: ClusterConfigInput): ClusterCo
       certSANs: [...new Set([input.apiName, ...(input.extraCertSANs ?? [])])],
       extraArgs: args(apiserverArgs),
       extraVolumes: [
-        { name: "apiserver-config", hostPath: PATHS.apiserverDir, mountPath: PATHS.apiserverDir, readOnly: true, pathType: "DirectoryOrCreate" },
+        {
+          name: "apiserver-config",
+          hostPath: PATHS.apiserverDir,
+          mountPath: PATHS.apiserverDir,
+          readOnly: true,
+          pathType: "DirectoryOrCreate",
+        },
         { name: "audit-log", hostPath: PATHS.auditLogDir, mountPath: PATHS.auditLogDir, readOnly: false, pathType: "DirectoryOrCreate" },
       ],
     },
-    controllerManager: { extraArgs: args({ "cloud-provider": "external", "profiling": "false", "terminated-pod-gc-threshold": "1000" }) },
+    controllerManager: { extraArgs: args({ "cloud-provider": "external", profiling: "false", "terminated-pod-gc-threshold": "1000" }) },
     scheduler: { extraArgs: args({ profiling: "false" }) },
   };
 }
@@ -146,7 +153,12 @@ function nodeRegistration(taints: KubeadmTaint[], labels: Record<string, string>
   // The kubelet's own --node-labels rule (components/core/labels.ts): a label it would refuse is an error here, not a node that never joins.
   const problems = Object.entries(labels).flatMap(([key, value]) => nodeLabelProblems(key, value));
   if (problems.length > 0) throw new Error(`node labels: ${problems.join("; ")}`);
-  return { criSocket: CRI_SOCKET, imagePullPolicy: "IfNotPresent", taints: taints.map((t) => ({ ...t })), kubeletExtraArgs: kubeletArgs(labels) };
+  return {
+    criSocket: CRI_SOCKET,
+    imagePullPolicy: "IfNotPresent",
+    taints: taints.map((t) => ({ ...t })),
+    kubeletExtraArgs: kubeletArgs(labels),
+  };
 }
 
 export interface InitInput {
@@ -163,13 +175,15 @@ export function renderInitConfiguration(input: InitInput): InitConfiguration {
   return {
     apiVersion: KUBEADM_API_VERSION,
     kind: "InitConfiguration",
-    bootstrapTokens: [{
-      token: input.token,
-      description: TOKEN_DESCRIPTION,
-      ttl: input.tokenTtl ?? "24h0m0s",
-      usages: ["signing", "authentication"],
-      groups: [BOOTSTRAP_TOKEN_GROUP],
-    }],
+    bootstrapTokens: [
+      {
+        token: input.token,
+        description: TOKEN_DESCRIPTION,
+        ttl: input.tokenTtl ?? "24h0m0s",
+        usages: ["signing", "authentication"],
+        groups: [BOOTSTRAP_TOKEN_GROUP],
+      },
+    ],
     nodeRegistration: nodeRegistration([CONTROL_PLANE_TAINT], {}),
     // No skipPhases: our control-plane nodes get the CAs from their bundle, and without `--upload-certs`
     // kubeadm's upload-certs phase does nothing (skipping it is refused: show-join-command depends on it).
@@ -207,11 +221,19 @@ export function renderJoinConfiguration(input: JoinInput): JoinConfiguration {
 }
 
 /** The cluster-wide KubeletConfiguration (kubeadm stores it in the kubelet-config ConfigMap; joiners read it there). */
-export function renderKubeletConfiguration(input: { serviceCidr: string; dnsDomain?: string; servingCertificates?: KubeletServingCertificates }): KubeletConfiguration {
+export function renderKubeletConfiguration(input: {
+  serviceCidr: string;
+  dnsDomain?: string;
+  servingCertificates?: KubeletServingCertificates;
+}): KubeletConfiguration {
   return {
     apiVersion: "kubelet.config.k8s.io/v1beta1",
     kind: "KubeletConfiguration",
-    authentication: { anonymous: { enabled: false }, webhook: { enabled: true, cacheTTL: "2m0s" }, x509: { clientCAFile: `${PATHS.pki}/ca.crt` } },
+    authentication: {
+      anonymous: { enabled: false },
+      webhook: { enabled: true, cacheTTL: "2m0s" },
+      x509: { clientCAFile: `${PATHS.pki}/ca.crt` },
+    },
     authorization: { mode: "Webhook", webhook: { cacheAuthorizedTTL: "5m0s", cacheUnauthorizedTTL: "30s" } },
     readOnlyPort: 0,
     rotateCertificates: true,

@@ -44,5 +44,11 @@ export interface NodeScript {
 
 /** The script as a boot file (mode 0755); `viaBundle` keeps it out of the user data. */
 export function nodeScriptFile(s: NodeScript, opts: { viaBundle?: boolean } = {}): RoleFile {
-  return { path: s.path, content: nodeScriptText(s.source), permissions: "0755", sensitive: false, ...(opts.viaBundle ? { viaBundle: true } : {}) };
+  return {
+    path: s.path,
+    content: nodeScriptText(s.source),
+    permissions: "0755",
+    sensitive: false,
+    ...(opts.viaBundle ? { viaBundle: true } : {}),
+  };
 }

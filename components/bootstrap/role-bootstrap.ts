@@ -51,7 +51,8 @@ export function checkPlainFilesAreSecretFree(role: string, real: RoleFile[], sho
   for (const f of real) {
     const s = byPath.get(f.path);
     if (!s || s.sensitive !== f.sensitive) throw new Error(`${role}: file ${f.path} is not rendered the same way with placeholders`);
-    if (!f.sensitive && s.content !== f.content) throw new Error(`${role}: plain file ${f.path} depends on a secret value; mark it sensitive`);
+    if (!f.sensitive && s.content !== f.content)
+      throw new Error(`${role}: plain file ${f.path} depends on a secret value; mark it sensitive`);
   }
 }
 
@@ -84,32 +85,55 @@ export class RoleBootstrap extends pulumi.ComponentResource {
     );
     const tags = clusterTags(args.clusterName, args.tags ?? {}, `${args.clusterName}-${role}-bootstrap`);
 
-    this.secret = new aws.secretsmanager.Secret(`${name}-secret`, {
-      name: bootstrapSecretName(args.clusterName, role),
-      description: `${args.clusterName} ${role}: bootstrap bundle read by the role's instance profile at boot`,
-      kmsKeyId: args.kmsKeyArn,
-      recoveryWindowInDays: args.recoveryWindowInDays ?? 0,
-      tags,
-    }, { parent: this });
-    this.secretVersion = new aws.secretsmanager.SecretVersion(`${name}-bundle`, {
-      secretId: this.secret.id,
-      secretString: bundle,
-    }, { parent: this });
+    this.secret = new aws.secretsmanager.Secret(
+      `${name}-secret`,
+      {
+        name: bootstrapSecretName(args.clusterName, role),
+        description: `${args.clusterName} ${role}: bootstrap bundle read by the role's instance profile at boot`,
+        kmsKeyId: args.kmsKeyArn,
+        recoveryWindowInDays: args.recoveryWindowInDays ?? 0,
+        tags,
+      },
+      { parent: this },
+    );
+    this.secretVersion = new aws.secretsmanager.SecretVersion(
+      `${name}-bundle`,
+      {
+        secretId: this.secret.id,
+        secretString: bundle,
+      },
+      { parent: this },
+    );
     this.secretArn = this.secret.arn;
 
-    const readPolicy = pulumi.all([this.secret.arn, args.kmsKeyArn]).apply(([arn, key]) => secretReadPolicy({ secretArns: [arn], kmsKeyArn: key, region: args.region }));
-    if (args.extraPolicies && "bootstrap-read" in args.extraPolicies) throw new Error(`${role}: extraPolicies may not replace "bootstrap-read"`);
-    this.nodeRole = new NodeRole(`${name}-iam`, {
-      clusterName: args.clusterName,
-      machineRole: role,
-      policies: { "bootstrap-read": readPolicy, ...(args.extraPolicies ?? {}) },
-      managedPolicyArns: args.managedPolicyArns,
-      tags: args.tags,
-    }, { parent: this });
+    const readPolicy = pulumi
+      .all([this.secret.arn, args.kmsKeyArn])
+      .apply(([arn, key]) => secretReadPolicy({ secretArns: [arn], kmsKeyArn: key, region: args.region }));
+    if (args.extraPolicies && "bootstrap-read" in args.extraPolicies)
+      throw new Error(`${role}: extraPolicies may not replace "bootstrap-read"`);
+    this.nodeRole = new NodeRole(
+      `${name}-iam`,
+      {
+        clusterName: args.clusterName,
+        machineRole: role,
+        policies: { "bootstrap-read": readPolicy, ...(args.extraPolicies ?? {}) },
+        managedPolicyArns: args.managedPolicyArns,
+        tags: args.tags,
+      },
+      { parent: this },
+    );
     this.instanceProfileName = this.nodeRole.instanceProfileName;
     this.roleArn = this.nodeRole.roleArn;
 
-    publishBootArtifacts(role, this.files.apply((f) => artifactFiles(role, f)));
-    this.registerOutputs({ secretArn: this.secretArn, userData: this.userData, instanceProfileName: this.instanceProfileName, roleArn: this.roleArn });
+    publishBootArtifacts(
+      role,
+      this.files.apply((f) => artifactFiles(role, f)),
+    );
+    this.registerOutputs({
+      secretArn: this.secretArn,
+      userData: this.userData,
+      instanceProfileName: this.instanceProfileName,
+      roleArn: this.roleArn,
+    });
   }
 }

@@ -19,7 +19,14 @@ import {
 import { nodeScriptFile } from "./node-scripts";
 import { FILES, PATHS, UNITS } from "./paths";
 import { NODE_SCRIPTS, renderBootstrapEnv, renderBundlePaths, type ActionBootEnv, type BootstrapEnv } from "./scripts";
-import { bootstrapServiceUnit, kubeletSysctl, kubernetesModules, kubernetesNetSysctl, tokenSyncServiceUnit, tokenSyncTimerUnit } from "./units";
+import {
+  bootstrapServiceUnit,
+  kubeletSysctl,
+  kubernetesModules,
+  kubernetesNetSysctl,
+  tokenSyncServiceUnit,
+  tokenSyncTimerUnit,
+} from "./units";
 import { extensionFiles, extensionUnits, type RoleExtension } from "./extensions";
 import { toYamlDocuments } from "./yaml";
 
@@ -181,18 +188,29 @@ export interface ActionRoleInput {
  */
 export function renderActionRoleFiles(input: ActionRoleInput, extraFiles: RoleFile[]): RoleFile[] {
   if (!input.action.startsWith("/")) throw new Error(`${input.role}: the boot action must be an absolute path (got ${input.action})`);
-  const env = withExtension<ActionBootEnv>({
-    role: input.role,
-    secretId: bootstrapSecretName(input.clusterName, input.role),
-    region: input.region,
-    maxAttempts: input.maxAttempts ?? 30,
-    action: input.action,
-    enableUnits: input.enableUnits ?? [],
-  }, input.extension);
+  const env = withExtension<ActionBootEnv>(
+    {
+      role: input.role,
+      secretId: bootstrapSecretName(input.clusterName, input.role),
+      region: input.region,
+      maxAttempts: input.maxAttempts ?? 30,
+      action: input.action,
+      enableUnits: input.enableUnits ?? [],
+    },
+    input.extension,
+  );
   return checkUnique(input.role, [...commonFiles(env), ...extraFiles, ...extensionFiles(input.role, input.extension)]);
 }
 
-function envFor(input: CommonRoleInput, clusterName: string, apiName: string, mode: BootstrapEnv["mode"], controlPlane: boolean, joinDelaySeconds: number, hooks: Pick<BootstrapEnv, "beforeKubeadm" | "enableUnits"> = {}): BootstrapEnv {
+function envFor(
+  input: CommonRoleInput,
+  clusterName: string,
+  apiName: string,
+  mode: BootstrapEnv["mode"],
+  controlPlane: boolean,
+  joinDelaySeconds: number,
+  hooks: Pick<BootstrapEnv, "beforeKubeadm" | "enableUnits"> = {},
+): BootstrapEnv {
   return {
     ...hooks,
     role: input.role,
@@ -214,7 +232,8 @@ export function renderControlPlaneFiles(input: ControlPlaneFilesInput, m: Contro
   if (!Number.isInteger(input.index) || input.index < 0) throw new Error(`control-plane index must be >= 0 (got ${input.index})`);
   const c = input.cluster;
   const external = "external" in c.etcd;
-  if (external && (m.etcdClientCertPem === undefined || s.etcdClientKeyPem === undefined)) throw new Error("external etcd needs the API server's etcd client certificate and key");
+  if (external && (m.etcdClientCertPem === undefined || s.etcdClientKeyPem === undefined))
+    throw new Error("external etcd needs the API server's etcd client certificate and key");
   if (!external && s.etcdCaKeyPem === undefined) throw new Error("stacked etcd needs the etcd CA key");
   const init = input.index === 0;
   // Every control-plane node renews kubeadm's certificates (cert-renewal.ts), once kubeadm succeeded.
@@ -223,8 +242,16 @@ export function renderControlPlaneFiles(input: ControlPlaneFilesInput, m: Contro
     ...(input.beforeKubeadm !== undefined ? { beforeKubeadm: input.beforeKubeadm } : {}),
     enableUnits: [UNITS.tokenSyncTimer, CERT_RENEWAL.timerUnit, ...(input.enableUnits ?? [])],
   };
-  const env = withExtension(envFor(input, c.clusterName, c.apiName, init ? "init" : "join", true, input.index * (input.joinSpreadSeconds ?? 30), hooks), input.extension);
-  const join = renderJoinConfiguration({ apiServerEndpoint: apiEndpoint(c.apiName), token: s.bootstrapToken, caCertHash: m.discoveryHash, controlPlane: true });
+  const env = withExtension(
+    envFor(input, c.clusterName, c.apiName, init ? "init" : "join", true, input.index * (input.joinSpreadSeconds ?? 30), hooks),
+    input.extension,
+  );
+  const join = renderJoinConfiguration({
+    apiServerEndpoint: apiEndpoint(c.apiName),
+    token: s.bootstrapToken,
+    caCertHash: m.discoveryHash,
+    controlPlane: true,
+  });
   const pki = PATHS.pki;
   const files: RoleFile[] = [
     ...commonFiles(env),
@@ -239,12 +266,21 @@ export function renderControlPlaneFiles(input: ControlPlaneFilesInput, m: Contro
     { ...plain(CERT_RENEWAL.timer, certRenewTimerUnit()), viaBundle: true },
   ];
   // Every control-plane node carries the init config: whichever wins the init marker runs it (docs/bootstrap.md).
-  files.push(sensitive(FILES.initConfig, toYamlDocuments([
-    renderInitConfiguration({ token: s.bootstrapToken, tokenTtl: env.tokenTtl }),
-    renderClusterConfiguration(c),
-    renderKubeletConfiguration({ serviceCidr: c.serviceCidr, dnsDomain: c.dnsDomain, servingCertificates: c.kubeletServingCertificates }),
-    renderKubeProxyConfiguration({ podCidr: c.podCidr }),
-  ])));
+  files.push(
+    sensitive(
+      FILES.initConfig,
+      toYamlDocuments([
+        renderInitConfiguration({ token: s.bootstrapToken, tokenTtl: env.tokenTtl }),
+        renderClusterConfiguration(c),
+        renderKubeletConfiguration({
+          serviceCidr: c.serviceCidr,
+          dnsDomain: c.dnsDomain,
+          servingCertificates: c.kubeletServingCertificates,
+        }),
+        renderKubeProxyConfiguration({ podCidr: c.podCidr }),
+      ]),
+    ),
+  );
   files.push(
     // Also on the first node: a replacement of it joins the living cluster instead of creating one.
     sensitive(FILES.joinConfig, toYamlDocuments([join])),
@@ -280,6 +316,9 @@ export function renderWorkerFiles(input: WorkerFilesInput, m: WorkerMaterial, s:
     labels: input.labels ?? {},
     taints: (input.taints ?? []).map((t) => ({ key: t.key, ...(t.value !== undefined ? { value: t.value } : {}), effect: t.effect })),
   });
-  return checkUnique(input.role, [...commonFiles(env), sensitive(FILES.joinConfig, toYamlDocuments([join])), ...extensionFiles(input.role, input.extension)]);
+  return checkUnique(input.role, [
+    ...commonFiles(env),
+    sensitive(FILES.joinConfig, toYamlDocuments([join])),
+    ...extensionFiles(input.role, input.extension),
+  ]);
 }
-

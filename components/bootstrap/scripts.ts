@@ -15,7 +15,15 @@ import { FILES, PATHS, UNITS } from "./paths";
 
 // The boot script and the init marker live in their own modules; exported from here with the other scripts.
 export { BOOT_BUDGET_MARGIN_SECONDS, KUBEADM_TIMEOUT_SECONDS, RETRY_PAUSE_SECONDS, bootBudgetSeconds, bootScript } from "./boot-script";
-export { INIT_LOCK_FILES, INIT_RESUME_PHASES, RESTORE_RUNBOOK, initLockScript, initLockTableName, renderInitLockEnv, type InitLockEnv } from "./init-lock";
+export {
+  INIT_LOCK_FILES,
+  INIT_RESUME_PHASES,
+  RESTORE_RUNBOOK,
+  initLockScript,
+  initLockTableName,
+  renderInitLockEnv,
+  type InitLockEnv,
+} from "./init-lock";
 import { BOOT_BUDGET_MARGIN_SECONDS, RETRY_PAUSE_SECONDS } from "./boot-script";
 
 export type BootMode = "init" | "join";
@@ -194,9 +202,18 @@ export function fetchBundleScript(): string {
  * carries (the user data holds only what fetches it).
  */
 export const BUNDLE_EXTRA_PREFIXES = [
-  "/etc/etcd/", "/usr/local/sbin/etcd-", "/etc/systemd/system/etcd", INIT_LOCK_FILES.script,
-  FILES.bootScript, FILES.tokenSyncScript, `${PATHS.units}/kubeadm-aws-token-sync.`, CERT_RENEWAL.script, `${PATHS.units}/kubeadm-aws-cert-renew.`,
-  FILES.kubeletSysctl, FILES.k8sSysctl, FILES.k8sModules,
+  "/etc/etcd/",
+  "/usr/local/sbin/etcd-",
+  "/etc/systemd/system/etcd",
+  INIT_LOCK_FILES.script,
+  FILES.bootScript,
+  FILES.tokenSyncScript,
+  `${PATHS.units}/kubeadm-aws-token-sync.`,
+  CERT_RENEWAL.script,
+  `${PATHS.units}/kubeadm-aws-cert-renew.`,
+  FILES.kubeletSysctl,
+  FILES.k8sSysctl,
+  FILES.k8sModules,
 ] as const;
 
 /** Every prefix the unpacker allows, plus a role's exact extra paths (a user's extension files). */

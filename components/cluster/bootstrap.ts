@@ -49,10 +49,22 @@ export interface ClusterTrust {
 
 /** Builds the cluster's trust under `parent` (`${name}-pki`, `${name}-bootstrap-key`). */
 export function clusterTrust(name: string, spec: ClusterSpec, apiName: string, parent: pulumi.Resource): ClusterTrust {
-  const pki = new ClusterPki(`${name}-pki`, {
-    clusterName: spec.name, apiName, externalEtcdClient: usesExternalEtcd(spec), protect: spec.deletionProtection, tokenRotation: spec.tokenRotation,
-  }, { parent });
-  const key = new BootstrapKey(`${name}-bootstrap-key`, { clusterName: spec.name, protect: spec.deletionProtection, tags: spec.tags }, { parent });
+  const pki = new ClusterPki(
+    `${name}-pki`,
+    {
+      clusterName: spec.name,
+      apiName,
+      externalEtcdClient: usesExternalEtcd(spec),
+      protect: spec.deletionProtection,
+      tokenRotation: spec.tokenRotation,
+    },
+    { parent },
+  );
+  const key = new BootstrapKey(
+    `${name}-bootstrap-key`,
+    { clusterName: spec.name, protect: spec.deletionProtection, tags: spec.tags },
+    { parent },
+  );
   return { pki, key };
 }
 
@@ -86,21 +98,29 @@ export interface KubeadmBootstrap extends ClusterBootstrap {
 
 /** Builds the init marker and the per-role boots under `parent`. */
 export function kubeadmBootstrap(name: string, args: KubeadmBootstrapArgs, parent: pulumi.Resource): KubeadmBootstrap {
-  const { spec, trust: { pki, key } } = args;
+  const {
+    spec,
+    trust: { pki, key },
+  } = args;
   const child = { parent };
   const colocated = args.etcd?.colocated;
   const etcdEndpoints = args.etcd?.endpoints;
   // Every control-plane node that runs an etcd member uploads snapshots (only the leader does, each time).
-  const snapshotPolicy: Record<string, pulumi.Input<PolicyDocument>> = args.etcd?.dedicated ? {} : {
-    "etcd-backup": pulumi.output(args.backup.bucketArn).apply((arn) => etcdSnapshotUploadPolicy(arn, spec.name)),
-  };
+  const snapshotPolicy: Record<string, pulumi.Input<PolicyDocument>> = args.etcd?.dedicated
+    ? {}
+    : {
+        "etcd-backup": pulumi.output(args.backup.bucketArn).apply((arn) => etcdSnapshotUploadPolicy(arn, spec.name)),
+      };
   // The AWS cloud controller manager runs on the control-plane nodes with their instance role.
   const ccmPolicy = cloudControllerManagerPolicy(spec.name, spec.region);
 
   const initLock = initLockTable(name, spec, parent);
   const lockPolicy = initLock.arn.apply(initLockPolicy);
   const lockFiles: ExtraFile[] = [
-    { path: INIT_LOCK_FILES.env, content: initLock.name.apply((table) => renderInitLockEnv({ table, controlPlaneCount: spec.controlPlane.count })) },
+    {
+      path: INIT_LOCK_FILES.env,
+      content: initLock.name.apply((table) => renderInitLockEnv({ table, controlPlaneCount: spec.controlPlane.count })),
+    },
     { path: INIT_LOCK_FILES.script, content: initLockScript(), permissions: "0755" },
   ];
   // Node 0 (and every node after it) boots once its bundle, its policies and the table exist.
@@ -112,27 +132,54 @@ export function kubeadmBootstrap(name: string, args: KubeadmBootstrapArgs, paren
     const node = colocated?.nodes[index];
     const hooks = colocatedHooks(spec, index, args.backup.bucketName, colocated);
     // Control-plane roles hold the CCM policy, their own secret and the snapshot upload: no managed policies.
-    const rb = new RoleBootstrap(`${name}-boot-cp-${index}`, {
-      ...controlPlaneBootstrapArgs({
-        spec, pki, kmsKeyArn: key.keyArn, index, etcdEndpoints, apiName: args.apiName, ...hooks,
-        extraPolicies: { ...snapshotPolicy, "init-lock": lockPolicy, "cloud-controller-manager": ccmPolicy },
-        extraFiles: [...(hooks.extraFiles ?? []), ...lockFiles],
-        extension: args.extensions?.controlPlane,
-      }),
-      managedPolicyArns: [],
-    }, child);
+    const rb = new RoleBootstrap(
+      `${name}-boot-cp-${index}`,
+      {
+        ...controlPlaneBootstrapArgs({
+          spec,
+          pki,
+          kmsKeyArn: key.keyArn,
+          index,
+          etcdEndpoints,
+          apiName: args.apiName,
+          ...hooks,
+          extraPolicies: { ...snapshotPolicy, "init-lock": lockPolicy, "cloud-controller-manager": ccmPolicy },
+          extraFiles: [...(hooks.extraFiles ?? []), ...lockFiles],
+          extension: args.extensions?.controlPlane,
+        }),
+        managedPolicyArns: [],
+      },
+      child,
+    );
     bootReady.push(rb.secretVersion, ...Object.values(rb.nodeRole.rolePolicies));
     cpBoots.set(index, {
-      userData: rb.userData, roleName: rb.nodeRole.roleName, instanceProfileName: rb.instanceProfileName,
+      userData: rb.userData,
+      roleName: rb.nodeRole.roleName,
+      instanceProfileName: rb.instanceProfileName,
       ...(node ? { privateIp: node.privateIp } : {}),
     });
   }
   for (const pool of args.pools) {
     // A worker whose boot failed for good marks itself Unhealthy in its pool's group (docs/bootstrap.md).
-    const health = instanceHealthPolicy({ region: spec.region, clusterName: spec.name, poolName: pool.name, groupName: poolGroupName(spec.name, pool.name) });
-    const rb = new RoleBootstrap(`${name}-boot-${workerRole(pool)}`, workerBootstrapArgs({
-      spec, pki, kmsKeyArn: key.keyArn, pool, apiName: args.apiName, extraPolicies: { "boot-health": health }, extension: poolExtension(args.extensions, pool.name),
-    }), child);
+    const health = instanceHealthPolicy({
+      region: spec.region,
+      clusterName: spec.name,
+      poolName: pool.name,
+      groupName: poolGroupName(spec.name, pool.name),
+    });
+    const rb = new RoleBootstrap(
+      `${name}-boot-${workerRole(pool)}`,
+      workerBootstrapArgs({
+        spec,
+        pki,
+        kmsKeyArn: key.keyArn,
+        pool,
+        apiName: args.apiName,
+        extraPolicies: { "boot-health": health },
+        extension: poolExtension(args.extensions, pool.name),
+      }),
+      child,
+    );
     workerBoots.set(pool.name, { userData: rb.userData, roleName: rb.nodeRole.roleName, instanceProfileName: rb.instanceProfileName });
   }
   return {
@@ -155,18 +202,38 @@ export function kubeadmBootstrap(name: string, args: KubeadmBootstrapArgs, paren
 }
 
 /** The etcd files and boot hooks of control-plane node `index` for colocated layouts (none for dedicated etcd). */
-function colocatedHooks(spec: ClusterSpec, index: number, bucketName: pulumi.Input<string>, colocated?: ColocatedEtcd):
-  { extraFiles?: ExtraFile[]; extraSecretFiles?: ExtraFile[]; beforeKubeadm?: string; enableUnits?: string[] } {
+function colocatedHooks(
+  spec: ClusterSpec,
+  index: number,
+  bucketName: pulumi.Input<string>,
+  colocated?: ColocatedEtcd,
+): { extraFiles?: ExtraFile[]; extraSecretFiles?: ExtraFile[]; beforeKubeadm?: string; enableUnits?: string[] } {
   const layout = etcdLayout(spec.etcd);
   if (layout === "colocated-on-host" && colocated) {
     const node = colocated.nodes[index]!;
-    return { extraFiles: node.files, extraSecretFiles: node.secretFiles, beforeKubeadm: colocated.beforeKubeadm, enableUnits: colocated.enableUnits };
+    return {
+      extraFiles: node.files,
+      extraSecretFiles: node.secretFiles,
+      beforeKubeadm: colocated.beforeKubeadm,
+      enableUnits: colocated.enableUnits,
+    };
   }
   if (layout === "stacked") {
-    const render = (bucket: string) => stackedEtcdNodeFiles({ cluster: spec.name, region: spec.region, memberName: `control-plane-${index}`, bucket, intervalMinutes: spec.backup.intervalMinutes });
+    const render = (bucket: string) =>
+      stackedEtcdNodeFiles({
+        cluster: spec.name,
+        region: spec.region,
+        memberName: `control-plane-${index}`,
+        bucket,
+        intervalMinutes: spec.backup.intervalMinutes,
+      });
     const files = pulumi.output(bucketName).apply(render);
     return {
-      extraFiles: render("bucket").map((f, i) => ({ path: f.path, permissions: f.permissions, content: files.apply((r) => r[i]!.content) })),
+      extraFiles: render("bucket").map((f, i) => ({
+        path: f.path,
+        permissions: f.permissions,
+        content: files.apply((r) => r[i]!.content),
+      })),
       enableUnits: [BACKUP_TIMER_UNIT],
     };
   }
@@ -176,13 +243,17 @@ function colocatedHooks(spec: ClusterSpec, index: number, bucketName: pulumi.Inp
 /** The cluster's init marker table: on-demand, protected (and undeletable) with deletion protection. */
 function initLockTable(name: string, spec: ClusterSpec, parent: pulumi.Resource): aws.dynamodb.Table {
   const tableName = initLockTableName(spec.name);
-  return new aws.dynamodb.Table(`${name}-init-lock`, {
-    name: tableName,
-    billingMode: "PAY_PER_REQUEST",
-    hashKey: "id",
-    attributes: [{ name: "id", type: "S" }],
-    deletionProtectionEnabled: spec.deletionProtection,
-    serverSideEncryption: { enabled: true },
-    tags: clusterTags(spec.name, spec.tags, tableName),
-  }, { parent, protect: spec.deletionProtection });
+  return new aws.dynamodb.Table(
+    `${name}-init-lock`,
+    {
+      name: tableName,
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "id",
+      attributes: [{ name: "id", type: "S" }],
+      deletionProtectionEnabled: spec.deletionProtection,
+      serverSideEncryption: { enabled: true },
+      tags: clusterTags(spec.name, spec.tags, tableName),
+    },
+    { parent, protect: spec.deletionProtection },
+  );
 }

@@ -69,20 +69,38 @@ export class Cluster extends pulumi.ComponentResource {
     if (new Set(names).size !== names.length) throw new Error(`Cluster ${name}: node pool names must be unique (${names.join(", ")})`);
     const extensionProblems = args.extensions ? clusterExtensionProblems(args.extensions, names) : [];
     if (extensionProblems.length > 0) throw new Error(`Cluster ${name}: ${extensionProblems.join("; ")}`);
-    if (args.extensions && args.bootstrap) throw new Error(`Cluster ${name}: extensions apply to the default bootstrap; a bootstrap passed in renders its own roles`);
+    if (args.extensions && args.bootstrap)
+      throw new Error(`Cluster ${name}: extensions apply to the default bootstrap; a bootstrap passed in renders its own roles`);
     const child = { parent: this };
 
-    this.securityGroups = new ClusterSecurityGroups(`${name}-sg`, {
-      spec, vpcId: env.vpcId, vpcCidr: env.vpcCidr, bastionSecurityGroupId: env.bastionSecurityGroupId, natPublicIps: env.natPublicIps,
-    }, child);
+    this.securityGroups = new ClusterSecurityGroups(
+      `${name}-sg`,
+      {
+        spec,
+        vpcId: env.vpcId,
+        vpcCidr: env.vpcCidr,
+        bastionSecurityGroupId: env.bastionSecurityGroupId,
+        natPublicIps: env.natPublicIps,
+      },
+      child,
+    );
 
     let api = args.apiEndpoint;
     if (!api) {
-      if (env.zoneId === undefined) throw new Error(`Cluster ${name}: environment.zoneId (the private zone of ${spec.api.domain}) is needed for the API name`);
-      const endpoint = new ApiEndpoint(`${name}-api`, {
-        spec, vpcId: env.vpcId, publicSubnetIds: env.publicSubnetIds, privateSubnetIds: env.privateSubnetIds,
-        securityGroupId: this.securityGroups.groupIds.apiLb, privateZoneId: env.zoneId,
-      }, child);
+      if (env.zoneId === undefined)
+        throw new Error(`Cluster ${name}: environment.zoneId (the private zone of ${spec.api.domain}) is needed for the API name`);
+      const endpoint = new ApiEndpoint(
+        `${name}-api`,
+        {
+          spec,
+          vpcId: env.vpcId,
+          publicSubnetIds: env.publicSubnetIds,
+          privateSubnetIds: env.privateSubnetIds,
+          securityGroupId: this.securityGroups.groupIds.apiLb,
+          privateZoneId: env.zoneId,
+        },
+        child,
+      );
       api = { apiName: endpoint.apiName, targetGroupArn: endpoint.targetGroupArn };
       this.apiEndpoint = endpoint;
     }
@@ -95,13 +113,17 @@ export class Cluster extends pulumi.ComponentResource {
       const bucketName = env.backupBucketName;
       backup = { bucketName, bucketArn: env.backupBucketArn ?? pulumi.interpolate`arn:aws:s3:::${bucketName}` };
     } else {
-      const bucket = new BackupBucket(`${name}-backups`, {
-        clusterName: spec.name,
-        frequentRetentionDays: spec.backup.frequentRetentionDays,
-        dailyRetentionDays: spec.backup.dailyRetentionDays,
-        deletionProtection: spec.deletionProtection,
-        tags: spec.tags,
-      }, child);
+      const bucket = new BackupBucket(
+        `${name}-backups`,
+        {
+          clusterName: spec.name,
+          frequentRetentionDays: spec.backup.frequentRetentionDays,
+          dailyRetentionDays: spec.backup.dailyRetentionDays,
+          deletionProtection: spec.deletionProtection,
+          tags: spec.tags,
+        },
+        child,
+      );
       backup = { bucketName: bucket.bucketName, bucketArn: bucket.bucketArn };
     }
     this.backupBucketName = pulumi.output(backup.bucketName);
@@ -110,7 +132,10 @@ export class Cluster extends pulumi.ComponentResource {
     const image = (variant: "node" | "gpu") => {
       let id = images.get(variant) ?? args.images?.[variant];
       if (id === undefined) {
-        id = lookupImage({ versions: spec.versions, variant, region: spec.region, pinnedId: variant === "gpu" ? spec.images.gpuAmi : spec.images.nodeAmi }, { parent: this });
+        id = lookupImage(
+          { versions: spec.versions, variant, region: spec.region, pinnedId: variant === "gpu" ? spec.images.gpuAmi : spec.images.nodeAmi },
+          { parent: this },
+        );
       }
       images.set(variant, id);
       return id;
@@ -121,45 +146,66 @@ export class Cluster extends pulumi.ComponentResource {
     if (!boot) {
       // Trust first; then etcd next to the control plane; then every role's boot (IAM included).
       const trust = clusterTrust(name, spec, api.apiName, this);
-      this.etcd = clusterEtcd(name, {
-        spec, environment: env, pki: trust.pki, bootstrapKmsKeyArn: trust.key.keyArn, securityGroupIds: this.securityGroups.instanceGroupIds.etcd,
-        imageId: nodeImage, backup,
-      }, this);
-      boot = kubeadmBootstrap(name, { spec, apiName: api.apiName, pools, trust, etcd: this.etcd, backup, extensions: args.extensions }, this);
+      this.etcd = clusterEtcd(
+        name,
+        {
+          spec,
+          environment: env,
+          pki: trust.pki,
+          bootstrapKmsKeyArn: trust.key.keyArn,
+          securityGroupIds: this.securityGroups.instanceGroupIds.etcd,
+          imageId: nodeImage,
+          backup,
+        },
+        this,
+      );
+      boot = kubeadmBootstrap(
+        name,
+        { spec, apiName: api.apiName, pools, trust, etcd: this.etcd, backup, extensions: args.extensions },
+        this,
+      );
     }
     this.bootstrap = boot;
 
     const cpBoots = controlPlaneNodes(spec.controlPlane.count, env.privateSubnetIds.length).map((node) => boot.controlPlane(node));
-    this.controlPlane = new ControlPlane(`${name}-cp`, {
-      clusterName: spec.name,
-      region: spec.region,
-      controlPlane: spec.controlPlane,
-      privateSubnetIds: env.privateSubnetIds,
-      securityGroupIds: this.securityGroups.instanceGroupIds.controlPlane,
-      targetGroupArn: api.targetGroupArn,
-      imageId: nodeImage,
-      userData: cpBoots.map((b) => b.userData),
-      instanceProfileNames: cpBoots.map((b) => b.instanceProfileName),
-      // Fixed addresses when the bootstrap gives every node one (colocated on-host etcd members).
-      ...(cpBoots.every((b) => b.privateIp !== undefined) ? { privateIps: cpBoots.map((b) => b.privateIp!) } : {}),
-      after: boot.controlPlaneAfter ?? [],
-      tags: spec.tags,
-    }, child);
+    this.controlPlane = new ControlPlane(
+      `${name}-cp`,
+      {
+        clusterName: spec.name,
+        region: spec.region,
+        controlPlane: spec.controlPlane,
+        privateSubnetIds: env.privateSubnetIds,
+        securityGroupIds: this.securityGroups.instanceGroupIds.controlPlane,
+        targetGroupArn: api.targetGroupArn,
+        imageId: nodeImage,
+        userData: cpBoots.map((b) => b.userData),
+        instanceProfileNames: cpBoots.map((b) => b.instanceProfileName),
+        // Fixed addresses when the bootstrap gives every node one (colocated on-host etcd members).
+        ...(cpBoots.every((b) => b.privateIp !== undefined) ? { privateIps: cpBoots.map((b) => b.privateIp!) } : {}),
+        after: boot.controlPlaneAfter ?? [],
+        tags: spec.tags,
+      },
+      child,
+    );
 
     this.nodePools = {};
     this.nodePoolGroupNames = {};
     for (const pool of pools) {
       const w = boot.worker(pool);
-      const np = new NodePool(`${name}-${pool.name}`, {
-        clusterName: spec.name,
-        pool,
-        privateSubnetIds: env.privateSubnetIds,
-        securityGroupIds: this.securityGroups.instanceGroupIds.workers,
-        imageId: image(poolImageVariant(pool)),
-        instanceProfileName: w.instanceProfileName,
-        userData: w.userData,
-        tags: spec.tags,
-      }, child);
+      const np = new NodePool(
+        `${name}-${pool.name}`,
+        {
+          clusterName: spec.name,
+          pool,
+          privateSubnetIds: env.privateSubnetIds,
+          securityGroupIds: this.securityGroups.instanceGroupIds.workers,
+          imageId: image(poolImageVariant(pool)),
+          instanceProfileName: w.instanceProfileName,
+          userData: w.userData,
+          tags: spec.tags,
+        },
+        child,
+      );
       this.nodePools[pool.name] = np;
       this.nodePoolGroupNames[pool.name] = np.autoScalingGroupName;
     }

@@ -58,16 +58,34 @@ export function clusterEtcd(name: string, args: ClusterEtcdArgs, parent: pulumi.
   const ca = { certPem: args.pki.etcdCaCertPem, privateKeyPem: args.pki.etcdCaKeyPem };
   const perMember = (all: pulumi.Output<string[]>) => Array.from({ length: spec.etcd.members }, (_, i) => all.apply((e) => e[i]!));
   if (layout === "dedicated-on-host" || layout === "dedicated-containerized") {
-    const dedicated = new EtcdCluster(`${name}-etcd`, {
-      spec, privateSubnets: etcdSubnets(spec, args.environment, parent), securityGroupIds: args.securityGroupIds, ca,
-      backup: args.backup, privateZoneId: args.environment.zoneId, imageId: args.imageId, bootstrapKmsKeyArn: args.bootstrapKmsKeyArn,
-    }, { parent });
+    const dedicated = new EtcdCluster(
+      `${name}-etcd`,
+      {
+        spec,
+        privateSubnets: etcdSubnets(spec, args.environment, parent),
+        securityGroupIds: args.securityGroupIds,
+        ca,
+        backup: args.backup,
+        privateZoneId: args.environment.zoneId,
+        imageId: args.imageId,
+        bootstrapKmsKeyArn: args.bootstrapKmsKeyArn,
+      },
+      { parent },
+    );
     return { dedicated, endpoints: perMember(dedicated.endpoints) };
   }
   if (layout === "colocated-on-host") {
-    const colocated = new ColocatedEtcd(`${name}-etcd`, {
-      spec, privateSubnets: etcdSubnets(spec, args.environment, parent), ca, backupBucketName: args.backup.bucketName, privateZoneId: args.environment.zoneId,
-    }, { parent });
+    const colocated = new ColocatedEtcd(
+      `${name}-etcd`,
+      {
+        spec,
+        privateSubnets: etcdSubnets(spec, args.environment, parent),
+        ca,
+        backupBucketName: args.backup.bucketName,
+        privateZoneId: args.environment.zoneId,
+      },
+      { parent },
+    );
     return { colocated, endpoints: perMember(colocated.endpoints) };
   }
   return {};

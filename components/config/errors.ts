@@ -10,7 +10,9 @@ export interface ConfigIssue {
 /** Thrown when config is invalid; carries every problem found, not just the first. */
 export class ConfigError extends Error {
   constructor(public readonly issues: ConfigIssue[]) {
-    super(`invalid cluster configuration (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${issues.map((i) => `  - ${formatIssue(i)}`).join("\n")}`);
+    super(
+      `invalid cluster configuration (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${issues.map((i) => `  - ${formatIssue(i)}`).join("\n")}`,
+    );
     this.name = "ConfigError";
   }
 }

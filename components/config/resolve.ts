@@ -75,24 +75,53 @@ function zodIssues(error: z.ZodError): ConfigIssue[] {
     const path = joinPath(CONFIG_ROOT, i.path);
     switch (i.code) {
       case "unrecognized_keys":
-        for (const k of i.keys) out.push({ path: joinPath(CONFIG_ROOT, [...i.path, k]), message: "unknown key (check its spelling; see README, Configuration reference)" });
+        for (const k of i.keys)
+          out.push({
+            path: joinPath(CONFIG_ROOT, [...i.path, k]),
+            message: "unknown key (check its spelling; see README, Configuration reference)",
+          });
         break;
       case "invalid_type":
-        out.push({ path, message: i.input === undefined ? `is required (${i.expected})` : `must be ${i.expected === "object" ? "an object" : i.expected === "array" ? "a list" : `a ${i.expected}`}${i.expected === "int" ? " (whole number)" : ""}` });
+        out.push({
+          path,
+          message:
+            i.input === undefined
+              ? `is required (${i.expected})`
+              : `must be ${i.expected === "object" ? "an object" : i.expected === "array" ? "a list" : `a ${i.expected}`}${i.expected === "int" ? " (whole number)" : ""}`,
+        });
         break;
       case "invalid_value":
-        out.push({ path, message: `must be one of ${i.values.map((v) => JSON.stringify(v)).join(", ")}${i.input !== undefined ? ` (got ${JSON.stringify(i.input)})` : ""}` });
+        out.push({
+          path,
+          message: `must be one of ${i.values.map((v) => JSON.stringify(v)).join(", ")}${i.input !== undefined ? ` (got ${JSON.stringify(i.input)})` : ""}`,
+        });
         break;
       case "invalid_union": {
         const values = i.errors.flat().flatMap((e) => (e.code === "invalid_value" ? e.values : []));
-        out.push({ path, message: values.length ? `must be one of ${values.map((v) => JSON.stringify(v)).join(", ")}${i.input !== undefined ? ` (got ${JSON.stringify(i.input)})` : ""}` : i.message });
+        out.push({
+          path,
+          message: values.length
+            ? `must be one of ${values.map((v) => JSON.stringify(v)).join(", ")}${i.input !== undefined ? ` (got ${JSON.stringify(i.input)})` : ""}`
+            : i.message,
+        });
         break;
       }
       case "too_small":
-        out.push({ path, message: i.origin === "array" ? `must list at least ${String(i.minimum)} item(s)` : i.origin === "string" ? "must not be empty" : `must be >= ${String(i.minimum)}` });
+        out.push({
+          path,
+          message:
+            i.origin === "array"
+              ? `must list at least ${String(i.minimum)} item(s)`
+              : i.origin === "string"
+                ? "must not be empty"
+                : `must be >= ${String(i.minimum)}`,
+        });
         break;
       case "too_big":
-        out.push({ path, message: i.origin === "array" ? `must list at most ${String(i.maximum)} item(s)` : `must be <= ${String(i.maximum)}` });
+        out.push({
+          path,
+          message: i.origin === "array" ? `must list at most ${String(i.maximum)} item(s)` : `must be <= ${String(i.maximum)}`,
+        });
         break;
       default:
         out.push({ path, message: i.message });
@@ -107,13 +136,15 @@ export function validateClusterConfig(raw: unknown): ConfigIssue[] {
 }
 
 function resolveInternal(raw: unknown): { issues: ConfigIssue[]; merged?: Any; parsed?: ClusterConfig } {
-  if (!isObj(raw)) return { issues: [{ path: CONFIG_ROOT, message: "is required: set pulumi-kubeadm-aws:cluster to an object (see README)" }] };
+  if (!isObj(raw))
+    return { issues: [{ path: CONFIG_ROOT, message: "is required: set pulumi-kubeadm-aws:cluster to an object (see README)" }] };
   const parsed = clusterConfigSchema.safeParse(raw, { reportInput: true });
   const issues = parsed.success ? [] : zodIssues(parsed.error);
   const tier = typeof raw.tier === "string" && raw.tier in TIERS ? (raw.tier as TierName) : undefined;
   let merged: Any = deepMerge(BASE_DEFAULTS, tier ? tierLayer(tier) : {}) as Any;
   merged = deepMerge(merged, raw) as Any;
-  if (isObj(raw.versions) || raw.versions === undefined) merged.versions = resolveVersions(raw.versions as Partial<PlatformVersions> | undefined);
+  if (isObj(raw.versions) || raw.versions === undefined)
+    merged.versions = resolveVersions(raw.versions as Partial<PlatformVersions> | undefined);
   // Cross-field rules see the pools as written (a defaulted desiredSize is not the user's mistake).
   for (const x of crossFieldIssues(merged)) {
     if (!issues.some((y) => y.path === x.path && y.message === x.message)) issues.push(x);
@@ -161,7 +192,9 @@ export function resolveClusterSpec(raw: unknown): ClusterSpec {
     backup: { ...merged.backup },
     deletionProtection: merged.deletionProtection,
     upgradeStrategy: merged.upgradeStrategy,
-    nodePools: parsed.nodePools ? merged.nodePools : tier.defaultNodePools.map((p) => ({ ...p, labels: { ...POOL_PRESETS[p.preset]!.labels, ...p.labels } })),
+    nodePools: parsed.nodePools
+      ? merged.nodePools
+      : tier.defaultNodePools.map((p) => ({ ...p, labels: { ...POOL_PRESETS[p.preset]!.labels, ...p.labels } })),
     images: { ...merged.images },
     tags: { ...merged.tags },
     tokenRotation: parsed.tokenRotation ?? "initial",

@@ -47,11 +47,15 @@ export function crossFieldIssues(c: Any): ConfigIssue[] {
   const push = (path: string, message: string) => issues.push({ path: `cluster.${path}`, message });
 
   // Identity and AWS limits.
-  if (isStr(c.region) && !/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/.test(c.region)) push("region", `"${c.region}" is not an AWS region name (e.g. eu-west-1)`);
+  if (isStr(c.region) && !/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/.test(c.region))
+    push("region", `"${c.region}" is not an AWS region name (e.g. eu-west-1)`);
   if (isStr(c.name)) {
     if (!DNS_LABEL.test(c.name)) push("name", `"${c.name}" must be a DNS label: lowercase letters, digits and '-', starting with a letter`);
     if (c.name.length > MAX_CLUSTER_NAME) {
-      push("name", `"${c.name}" is ${c.name.length} characters; at most ${MAX_CLUSTER_NAME} so that derived AWS names (load balancer, target group: ${AWS_NAME_LIMITS.loadBalancer}) fit`);
+      push(
+        "name",
+        `"${c.name}" is ${c.name.length} characters; at most ${MAX_CLUSTER_NAME} so that derived AWS names (load balancer, target group: ${AWS_NAME_LIMITS.loadBalancer}) fit`,
+      );
     }
   }
   const ha = c.highAvailability === true;
@@ -62,13 +66,19 @@ export function crossFieldIssues(c: Any): ConfigIssue[] {
     azs.forEach((az, i) => {
       if (!isStr(az)) return;
       if (isStr(c.region) && !(az.startsWith(c.region) && /^[a-z]$/.test(az.slice(c.region.length)))) {
-        push(`availabilityZones[${i}]`, `"${az}" is not an availability zone of region ${c.region} (expected ${c.region}a, ${c.region}b, ...)`);
+        push(
+          `availabilityZones[${i}]`,
+          `"${az}" is not an availability zone of region ${c.region} (expected ${c.region}a, ${c.region}b, ...)`,
+        );
       }
       if (seen.has(az)) push(`availabilityZones[${i}]`, `"${az}" is listed twice`);
       seen.add(az);
     });
     if (azCount !== undefined && azs.length !== azCount) {
-      push("availabilityZones", `lists ${azs.length} zone(s) but the cluster spans ${azCount} (tier ${String(c.tier)}; set azCount to change it): list exactly ${azCount}`);
+      push(
+        "availabilityZones",
+        `lists ${azs.length} zone(s) but the cluster spans ${azCount} (tier ${String(c.tier)}; set azCount to change it): list exactly ${azCount}`,
+      );
     }
   }
   if (ha && azCount !== undefined && azCount < 2) push("azCount", `tier ${String(c.tier)} promises high availability: at least 2 AZs`);
@@ -78,26 +88,40 @@ export function crossFieldIssues(c: Any): ConfigIssue[] {
   const vpc = cidrRule(issues, "cluster.network.vpcCidr", net.vpcCidr);
   const pod = cidrRule(issues, "cluster.network.podCidr", net.podCidr);
   const svc = cidrRule(issues, "cluster.network.serviceCidr", net.serviceCidr);
-  if (vpc && (vpc.prefix < 16 || vpc.prefix > 22)) push("network.vpcCidr", `prefix /${vpc.prefix} is outside /16../22 (AWS allows /16 at most; the subnet plan needs at least a /22)`);
-  if (svc && (svc.prefix < 12 || svc.prefix > 24)) push("network.serviceCidr", `prefix /${svc.prefix} is outside /12../24 (kube-apiserver's limit)`);
+  if (vpc && (vpc.prefix < 16 || vpc.prefix > 22))
+    push("network.vpcCidr", `prefix /${vpc.prefix} is outside /16../22 (AWS allows /16 at most; the subnet plan needs at least a /22)`);
+  if (svc && (svc.prefix < 12 || svc.prefix > 24))
+    push("network.serviceCidr", `prefix /${svc.prefix} is outside /12../24 (kube-apiserver's limit)`);
   if (pod && pod.prefix > 20) push("network.podCidr", `prefix /${pod.prefix} is too small for a cluster; use /20 or larger`);
-  const ranges: [string, Cidr | undefined][] = [["vpcCidr", vpc], ["podCidr", pod], ["serviceCidr", svc]];
+  const ranges: [string, Cidr | undefined][] = [
+    ["vpcCidr", vpc],
+    ["podCidr", pod],
+    ["serviceCidr", svc],
+  ];
   for (let i = 0; i < ranges.length; i++) {
     for (let j = i + 1; j < ranges.length; j++) {
       const [an, a] = ranges[i]!;
       const [bn, b] = ranges[j]!;
-      if (a && b && overlaps(a, b)) push(`network.${bn}`, `${String(net[bn])} overlaps ${an} ${String(net[an])}; VPC, pod and service ranges must be disjoint`);
+      if (a && b && overlaps(a, b))
+        push(`network.${bn}`, `${String(net[bn])} overlaps ${an} ${String(net[an])}; VPC, pod and service ranges must be disjoint`);
     }
   }
   if (isObj(net.existing)) {
     for (const k of ["publicSubnetIds", "privateSubnetIds"]) {
       const ids = net.existing[k];
       if (Array.isArray(ids) && azCount !== undefined && ids.length !== azCount) {
-        push(`network.existing.${k}`, `has ${ids.length} subnet(s); the cluster spans ${azCount} AZs: give one per AZ, in availabilityZones order`);
+        push(
+          `network.existing.${k}`,
+          `has ${ids.length} subnet(s); the cluster spans ${azCount} AZs: give one per AZ, in availabilityZones order`,
+        );
       }
     }
   }
-  if (ha && net.natStrategy === "single") push("network.natStrategy", `tier ${String(c.tier)} promises high availability: a single NAT gateway is a single point of failure; use per-az`);
+  if (ha && net.natStrategy === "single")
+    push(
+      "network.natStrategy",
+      `tier ${String(c.tier)} promises high availability: a single NAT gateway is a single point of failure; use per-az`,
+    );
 
   // Access.
   const bastion: Any = isObj(c.bastion) ? c.bastion : {};
@@ -107,7 +131,8 @@ export function crossFieldIssues(c: Any): ConfigIssue[] {
   if (api.exposure === "public" && Array.isArray(api.allowedCidrs) && api.allowedCidrs.length === 0) {
     push("api.allowedCidrs", "an internet-facing API endpoint needs an allowlist of client CIDRs (or set api.exposure: private)");
   }
-  if (api.publicZoneId !== undefined && api.exposure !== "public") push("api.publicZoneId", "a public record is only for api.exposure: public");
+  if (api.publicZoneId !== undefined && api.exposure !== "public")
+    push("api.publicZoneId", "a public record is only for api.exposure: public");
   if (isStr(api.domain) && (!DNS_SUBDOMAIN.test(api.domain) || !api.domain.includes("."))) {
     push("api.domain", `"${api.domain}" must be a DNS domain of at least two labels, e.g. k8s.example.internal`);
   }
@@ -120,13 +145,19 @@ export function crossFieldIssues(c: Any): ConfigIssue[] {
   const validCount = [1, 3, 5].includes(cp.count);
   const validMembers = [1, 3, 5, 7].includes(etcd.members);
   if (etcd.topology === "colocated" && validMembers && validCount && etcd.members !== cp.count) {
-    push("etcd.members", `colocated etcd runs one member per control-plane node: must equal controlPlane.count (${cp.count}), or use topology: dedicated`);
+    push(
+      "etcd.members",
+      `colocated etcd runs one member per control-plane node: must equal controlPlane.count (${cp.count}), or use topology: dedicated`,
+    );
   }
   const vol: Any = isObj(etcd.volume) ? etcd.volume : {};
   if (vol.type === "gp3") {
-    if (isInt(vol.iops) && vol.iops > 16000) push("etcd.volume.iops", `gp3 allows at most 16000 IOPS (got ${vol.iops}); use type: io2 for more`);
-    if (isInt(vol.throughputMiBps) && (vol.throughputMiBps < 125 || vol.throughputMiBps > 1000)) push("etcd.volume.throughputMiBps", `gp3 throughput must be 125..1000 MiB/s (got ${vol.throughputMiBps})`);
-    if (isInt(vol.iops) && isInt(vol.sizeGiB) && vol.iops > 500 * vol.sizeGiB) push("etcd.volume.iops", `gp3 allows at most 500 IOPS per GiB: ${vol.iops} IOPS needs at least ${Math.ceil(vol.iops / 500)} GiB`);
+    if (isInt(vol.iops) && vol.iops > 16000)
+      push("etcd.volume.iops", `gp3 allows at most 16000 IOPS (got ${vol.iops}); use type: io2 for more`);
+    if (isInt(vol.throughputMiBps) && (vol.throughputMiBps < 125 || vol.throughputMiBps > 1000))
+      push("etcd.volume.throughputMiBps", `gp3 throughput must be 125..1000 MiB/s (got ${vol.throughputMiBps})`);
+    if (isInt(vol.iops) && isInt(vol.sizeGiB) && vol.iops > 500 * vol.sizeGiB)
+      push("etcd.volume.iops", `gp3 allows at most 500 IOPS per GiB: ${vol.iops} IOPS needs at least ${Math.ceil(vol.iops / 500)} GiB`);
   }
   if (vol.type === "io2" && isInt(vol.iops) && isInt(vol.sizeGiB) && vol.iops > 1000 * vol.sizeGiB) {
     push("etcd.volume.iops", `io2 allows at most 1000 IOPS per GiB: ${vol.iops} IOPS needs at least ${Math.ceil(vol.iops / 1000)} GiB`);
@@ -145,7 +176,8 @@ export function crossFieldIssues(c: Any): ConfigIssue[] {
       if (!isObj(p)) return;
       const at = `nodePools[${i}]`;
       if (isStr(p.name)) {
-        if (!DNS_LABEL.test(p.name)) push(`${at}.name`, `"${p.name}" must be a DNS label: lowercase letters, digits and '-', starting with a letter`);
+        if (!DNS_LABEL.test(p.name))
+          push(`${at}.name`, `"${p.name}" must be a DNS label: lowercase letters, digits and '-', starting with a letter`);
         if (p.name.length > MAX_POOL_NAME) push(`${at}.name`, `"${p.name}" is ${p.name.length} characters; at most ${MAX_POOL_NAME}`);
         const first = names.get(p.name);
         if (first !== undefined) push(`${at}.name`, `"${p.name}" is already the name of nodePools[${first}]; pool names must be unique`);
@@ -159,9 +191,18 @@ export function crossFieldIssues(c: Any): ConfigIssue[] {
       if (Array.isArray(p.instanceTypes)) {
         (p.instanceTypes as unknown[]).forEach((t, j) => {
           if (!isStr(t)) return;
-          if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(t)) push(`${at}.instanceTypes[${j}]`, `"${t}" is not an EC2 instance type (family.size, e.g. m5.xlarge)`);
-          else if (p.preset === "gpu" && !isGpuInstanceType(t)) push(`${at}.instanceTypes[${j}]`, `"${t}" has no GPU; a gpu pool needs a GPU instance type (g4dn, g5, g6, g6e, p3, p3dn, p4d, p5)`);
-          else if (p.preset !== "gpu" && isGpuInstanceType(t)) push(`${at}.instanceTypes[${j}]`, `"${t}" is a GPU instance type; use preset: gpu so the pool boots the GPU image and carries the nvidia.com/gpu taint`);
+          if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(t))
+            push(`${at}.instanceTypes[${j}]`, `"${t}" is not an EC2 instance type (family.size, e.g. m5.xlarge)`);
+          else if (p.preset === "gpu" && !isGpuInstanceType(t))
+            push(
+              `${at}.instanceTypes[${j}]`,
+              `"${t}" has no GPU; a gpu pool needs a GPU instance type (g4dn, g5, g6, g6e, p3, p3dn, p4d, p5)`,
+            );
+          else if (p.preset !== "gpu" && isGpuInstanceType(t))
+            push(
+              `${at}.instanceTypes[${j}]`,
+              `"${t}" is a GPU instance type; use preset: gpu so the pool boots the GPU image and carries the nvidia.com/gpu taint`,
+            );
         });
       }
       if (isObj(p.labels)) {
@@ -194,7 +235,8 @@ export function crossFieldIssues(c: Any): ConfigIssue[] {
   // Tags.
   if (isObj(c.tags)) {
     for (const [k, v] of Object.entries(c.tags)) {
-      if (k.length > 128 || k.toLowerCase().startsWith("aws:")) push(`tags[${JSON.stringify(k)}]`, "tag keys are at most 128 characters and may not start with aws:");
+      if (k.length > 128 || k.toLowerCase().startsWith("aws:"))
+        push(`tags[${JSON.stringify(k)}]`, "tag keys are at most 128 characters and may not start with aws:");
       if (isStr(v) && v.length > 256) push(`tags[${JSON.stringify(k)}]`, "tag values are at most 256 characters");
     }
   }

@@ -15,7 +15,20 @@ export type NodePoolPreset = "general" | "memory" | "compute" | "gpu" | "ingress
 export type TaintEffect = "NoSchedule" | "PreferNoSchedule" | "NoExecute";
 
 /** AWS VPC interface endpoints a private node may use instead of the internet. */
-export const INTERFACE_ENDPOINT_SERVICES = ["secretsmanager", "ssm", "ssmmessages", "ec2messages", "ec2", "ecr.api", "ecr.dkr", "sts", "elasticloadbalancing", "autoscaling", "kms", "logs"] as const;
+export const INTERFACE_ENDPOINT_SERVICES = [
+  "secretsmanager",
+  "ssm",
+  "ssmmessages",
+  "ec2messages",
+  "ec2",
+  "ecr.api",
+  "ecr.dkr",
+  "sts",
+  "elasticloadbalancing",
+  "autoscaling",
+  "kms",
+  "logs",
+] as const;
 export type InterfaceEndpointService = (typeof INTERFACE_ENDPOINT_SERVICES)[number];
 
 export interface ExistingVpcSpec {

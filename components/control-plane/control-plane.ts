@@ -19,7 +19,6 @@ import { typeToken } from "../core/tokens";
 import { NODE_METADATA_OPTIONS } from "../node-pools/launch";
 import { controlPlaneNodes, type ControlPlaneNode } from "./placement";
 
-
 /** The API server's port, registered in the API target group. */
 
 export interface ControlPlaneArgs {
@@ -63,13 +62,17 @@ export class ControlPlane extends pulumi.ComponentResource {
     super(typeToken("control-plane", "ControlPlane"), name, {}, opts);
     const cp = args.controlPlane;
     if (![1, 3, 5].includes(cp.count)) throw new Error(`ControlPlane ${name}: count must be 1, 3 or 5 (got ${cp.count})`);
-    if (args.userData.length !== cp.count) throw new Error(`ControlPlane ${name}: ${cp.count} nodes need ${cp.count} user data entries (got ${args.userData.length})`);
+    if (args.userData.length !== cp.count)
+      throw new Error(`ControlPlane ${name}: ${cp.count} nodes need ${cp.count} user data entries (got ${args.userData.length})`);
     const extra = args.tags ?? {};
     const base = `${args.clusterName}-control-plane`;
 
-    if (args.privateIps && args.privateIps.length !== cp.count) throw new Error(`ControlPlane ${name}: ${cp.count} nodes need ${cp.count} private IPs (got ${args.privateIps.length})`);
+    if (args.privateIps && args.privateIps.length !== cp.count)
+      throw new Error(`ControlPlane ${name}: ${cp.count} nodes need ${cp.count} private IPs (got ${args.privateIps.length})`);
     if (args.instanceProfileNames.length !== cp.count) {
-      throw new Error(`ControlPlane ${name}: ${cp.count} nodes need ${cp.count} instance profiles (got ${args.instanceProfileNames.length})`);
+      throw new Error(
+        `ControlPlane ${name}: ${cp.count} nodes need ${cp.count} instance profiles (got ${args.instanceProfileNames.length})`,
+      );
     }
     const profileOf = (i: number) => args.instanceProfileNames[i]!;
 
@@ -78,38 +81,46 @@ export class ControlPlane extends pulumi.ComponentResource {
     for (const node of this.nodes) {
       const nodeName = `${base}-${node.index}`;
       const previous = this.instances[node.index - 1];
-      const instance = new aws.ec2.Instance(`${name}-${node.index}`, {
-        ami: args.imageId,
-        instanceType: cp.instanceType,
-        subnetId: args.privateSubnetIds[node.azIndex]!,
-        vpcSecurityGroupIds: args.securityGroupIds,
-        associatePublicIpAddress: false,
-        ...(args.privateIps ? { privateIp: args.privateIps[node.index]! } : {}),
-        iamInstanceProfile: profileOf(node.index),
-        userData: args.userData[node.index]!,
-        userDataReplaceOnChange: true,
-        metadataOptions: { ...NODE_METADATA_OPTIONS },
-        rootBlockDevice: {
-          volumeSize: cp.rootVolumeGiB,
-          volumeType: "gp3",
-          encrypted: true,
-          deleteOnTermination: true,
-          ...(args.rootVolumeKmsKeyId ? { kmsKeyId: args.rootVolumeKmsKeyId } : {}),
-          tags: clusterTags(args.clusterName, extra, `${nodeName}-root`),
+      const instance = new aws.ec2.Instance(
+        `${name}-${node.index}`,
+        {
+          ami: args.imageId,
+          instanceType: cp.instanceType,
+          subnetId: args.privateSubnetIds[node.azIndex]!,
+          vpcSecurityGroupIds: args.securityGroupIds,
+          associatePublicIpAddress: false,
+          ...(args.privateIps ? { privateIp: args.privateIps[node.index]! } : {}),
+          iamInstanceProfile: profileOf(node.index),
+          userData: args.userData[node.index]!,
+          userDataReplaceOnChange: true,
+          metadataOptions: { ...NODE_METADATA_OPTIONS },
+          rootBlockDevice: {
+            volumeSize: cp.rootVolumeGiB,
+            volumeType: "gp3",
+            encrypted: true,
+            deleteOnTermination: true,
+            ...(args.rootVolumeKmsKeyId ? { kmsKeyId: args.rootVolumeKmsKeyId } : {}),
+            tags: clusterTags(args.clusterName, extra, `${nodeName}-root`),
+          },
+          monitoring: true,
+          tags: { ...clusterTags(args.clusterName, extra, nodeName), "pulumi-kubeadm-aws:role": "control-plane" },
         },
-        monitoring: true,
-        tags: { ...clusterTags(args.clusterName, extra, nodeName), "pulumi-kubeadm-aws:role": "control-plane" },
-      }, {
-        parent: this,
-        // One at a time, after etcd: Pulumi replaces node i only once node i-1 is done.
-        dependsOn: previous ? [previous] : [...(args.after ?? [])] as pulumi.Input<pulumi.Resource>[],
-        deleteBeforeReplace: true,
-      });
-      new aws.lb.TargetGroupAttachment(`${name}-${node.index}-api`, {
-        targetGroupArn: args.targetGroupArn,
-        targetId: instance.id,
-        port: API_PORT,
-      }, { parent: this, deleteBeforeReplace: true });
+        {
+          parent: this,
+          // One at a time, after etcd: Pulumi replaces node i only once node i-1 is done.
+          dependsOn: previous ? [previous] : ([...(args.after ?? [])] as pulumi.Input<pulumi.Resource>[]),
+          deleteBeforeReplace: true,
+        },
+      );
+      new aws.lb.TargetGroupAttachment(
+        `${name}-${node.index}-api`,
+        {
+          targetGroupArn: args.targetGroupArn,
+          targetId: instance.id,
+          port: API_PORT,
+        },
+        { parent: this, deleteBeforeReplace: true },
+      );
       this.instances.push(instance);
     }
     this.instanceIds = this.instances.map((i) => i.id);

@@ -57,11 +57,7 @@ export const CCM_CREATE_ACTIONS = [
 ];
 
 /** Calls that change or delete what the CCM created: only on resources tagged as this cluster's. */
-export const CCM_OWNED_EC2_ACTIONS = [
-  "ec2:AuthorizeSecurityGroupIngress",
-  "ec2:DeleteSecurityGroup",
-  "ec2:RevokeSecurityGroupIngress",
-];
+export const CCM_OWNED_EC2_ACTIONS = ["ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup", "ec2:RevokeSecurityGroupIngress"];
 
 export const CCM_OWNED_ELB_ACTIONS = [
   "elasticloadbalancing:ApplySecurityGroupsToLoadBalancer",
@@ -91,7 +87,13 @@ export function cloudControllerManagerPolicy(clusterName: string, region: string
     Version: "2012-10-17",
     Statement: [
       { Sid: "Describe", Effect: "Allow", Action: [...CCM_DESCRIBE_ACTIONS], Resource: "*" },
-      { Sid: "CreateServiceLoadBalancers", Effect: "Allow", Action: [...CCM_CREATE_ACTIONS], Resource: "*", Condition: { StringEquals: { "aws:RequestedRegion": region } } },
+      {
+        Sid: "CreateServiceLoadBalancers",
+        Effect: "Allow",
+        Action: [...CCM_CREATE_ACTIONS],
+        Resource: "*",
+        Condition: { StringEquals: { "aws:RequestedRegion": region } },
+      },
       {
         Sid: "TagCreatedSecurityGroups",
         Effect: "Allow",

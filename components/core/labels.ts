@@ -77,12 +77,15 @@ export function isKubeletLabel(key: string): boolean {
  */
 export function kubeletLabelProblem(key: string): string | undefined {
   if (!isRestrictedLabel(key) || isKubeletLabel(key)) return undefined;
-  const instead = labelNamespace(key) === "node-role.kubernetes.io"
-    ? `; for a role use ${PROJECT_LABEL_PREFIX}/role (node-role.kubernetes.io/ labels are set from the control plane, never by the kubelet)`
-    : `; use a prefix of your own (e.g. ${PROJECT_LABEL_PREFIX}/${key.slice(key.indexOf("/") + 1)}) or apply the label from the control plane`;
-  return `"${key}" is in the kubelet-restricted namespaces (*.kubernetes.io, *.k8s.io), where the kubelet (--node-labels) and NodeRestriction `
-    + `allow only the namespaces ${KUBELET_LABEL_RULE.allowedNamespaces.map((n) => `${n}/`).join(" and ")} (and their subdomains) `
-    + `and the keys ${KUBELET_LABEL_RULE.allowedKeys.join(", ")}${instead}`;
+  const instead =
+    labelNamespace(key) === "node-role.kubernetes.io"
+      ? `; for a role use ${PROJECT_LABEL_PREFIX}/role (node-role.kubernetes.io/ labels are set from the control plane, never by the kubelet)`
+      : `; use a prefix of your own (e.g. ${PROJECT_LABEL_PREFIX}/${key.slice(key.indexOf("/") + 1)}) or apply the label from the control plane`;
+  return (
+    `"${key}" is in the kubelet-restricted namespaces (*.kubernetes.io, *.k8s.io), where the kubelet (--node-labels) and NodeRestriction ` +
+    `allow only the namespaces ${KUBELET_LABEL_RULE.allowedNamespaces.map((n) => `${n}/`).join(" and ")} (and their subdomains) ` +
+    `and the keys ${KUBELET_LABEL_RULE.allowedKeys.join(", ")}${instead}`
+  );
 }
 
 /** Problems with a label or taint key (a qualified name, `prefix/name`), or undefined when valid. */

@@ -48,7 +48,10 @@ export interface BastionAccess {
 }
 
 /** The network an Environment lives in, built or existing: the network fields of the Cluster's seam, all set. */
-export type EnvironmentNetwork = Pick<ExistingNetwork, "vpcId" | "vpcCidr" | "privateSubnetIds" | "privateSubnetCidrs" | "publicSubnetIds" | "natPublicIps">;
+export type EnvironmentNetwork = Pick<
+  ExistingNetwork,
+  "vpcId" | "vpcCidr" | "privateSubnetIds" | "privateSubnetCidrs" | "publicSubnetIds" | "natPublicIps"
+>;
 
 export class Environment extends pulumi.ComponentResource {
   /** The network: the one its Vpc built, or the existing one. */
@@ -69,21 +72,35 @@ export class Environment extends pulumi.ComponentResource {
   constructor(name: string, args: EnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super(typeToken("environment", "Environment"), name, {}, opts);
     const { spec } = args;
-    const existing = args.network ?? (spec.network.existing
-      ? existingNetwork({ ...spec.network.existing, vpcCidr: spec.network.vpcCidr, availabilityZones: spec.availabilityZones, argsPath: "cluster.network.existing" }, { parent: this })
-      : undefined);
+    const existing =
+      args.network ??
+      (spec.network.existing
+        ? existingNetwork(
+            {
+              ...spec.network.existing,
+              vpcCidr: spec.network.vpcCidr,
+              availabilityZones: spec.availabilityZones,
+              argsPath: "cluster.network.existing",
+            },
+            { parent: this },
+          )
+        : undefined);
     if (existing) {
       this.vpc = existing;
     } else {
-      const vpc = new Vpc(`${name}-network`, {
-        clusterName: spec.name,
-        region: spec.region,
-        availabilityZones: spec.availabilityZones,
-        network: spec.network,
-        tags: spec.tags,
-        retainFlowLogsOnDelete: spec.deletionProtection,
-        flowLogRetentionDays: args.flowLogRetentionDays,
-      }, { parent: this });
+      const vpc = new Vpc(
+        `${name}-network`,
+        {
+          clusterName: spec.name,
+          region: spec.region,
+          availabilityZones: spec.availabilityZones,
+          network: spec.network,
+          tags: spec.tags,
+          retainFlowLogsOnDelete: spec.deletionProtection,
+          flowLogRetentionDays: args.flowLogRetentionDays,
+        },
+        { parent: this },
+      );
       this.builtVpc = vpc;
       this.subnetPlan = vpc.plan;
       this.vpc = {
@@ -96,41 +113,61 @@ export class Environment extends pulumi.ComponentResource {
       };
     }
     this.domain = spec.api.domain;
-    const zone = new aws.route53.Zone(`${name}-zone`, {
-      name: spec.api.domain,
-      comment: `${spec.name}: private names (api.<cluster>.${spec.api.domain}); managed by pulumi-kubeadm-aws`,
-      vpcs: [{ vpcId: this.vpc.vpcId, vpcRegion: spec.region }],
-      tags: clusterTags(spec.name, spec.tags, spec.api.domain),
-    }, { parent: this });
+    const zone = new aws.route53.Zone(
+      `${name}-zone`,
+      {
+        name: spec.api.domain,
+        comment: `${spec.name}: private names (api.<cluster>.${spec.api.domain}); managed by pulumi-kubeadm-aws`,
+        vpcs: [{ vpcId: this.vpc.vpcId, vpcRegion: spec.region }],
+        tags: clusterTags(spec.name, spec.tags, spec.api.domain),
+      },
+      { parent: this },
+    );
     this.zoneId = zone.zoneId;
 
     if (spec.bastion.enabled) {
       if (args.bastionImageId === undefined) throw new Error("Environment: bastion.enabled needs bastionImageId (the pinned node image)");
-      this.bastion = new Bastion(`${name}-bastion`, {
-        spec,
-        vpcId: this.vpc.vpcId,
-        vpcCidr: this.vpc.vpcCidr,
-        publicSubnetIds: this.vpc.publicSubnetIds,
-        imageId: args.bastionImageId,
-        keyName: args.bastionKeyName,
-      }, { parent: this });
-      this.bastionAccess = { sshProxyJump: this.bastion.sshProxyJump, ssmCommand: this.bastion.ssmCommand, findInstance: this.bastion.findInstance };
+      this.bastion = new Bastion(
+        `${name}-bastion`,
+        {
+          spec,
+          vpcId: this.vpc.vpcId,
+          vpcCidr: this.vpc.vpcCidr,
+          publicSubnetIds: this.vpc.publicSubnetIds,
+          imageId: args.bastionImageId,
+          keyName: args.bastionKeyName,
+        },
+        { parent: this },
+      );
+      this.bastionAccess = {
+        sshProxyJump: this.bastion.sshProxyJump,
+        ssmCommand: this.bastion.ssmCommand,
+        findInstance: this.bastion.findInstance,
+      };
     }
 
     // Lifecycle from the spec's retention; protected and kept on destroy with deletionProtection.
     // SSE-S3: a KMS key would also need granting to every cluster's etcd members, which the
     // Cluster's seam does not carry (yet).
-    this.backupBucket = new BackupBucket(`${name}-backups`, {
-      clusterName: spec.name,
-      frequentRetentionDays: spec.backup.frequentRetentionDays,
-      dailyRetentionDays: spec.backup.dailyRetentionDays,
-      deletionProtection: spec.deletionProtection,
-      bucketName: args.backupBucketName,
-      tags: spec.tags,
-    }, { parent: this, aliases: args.backupBucketAliases ?? [] });
+    this.backupBucket = new BackupBucket(
+      `${name}-backups`,
+      {
+        clusterName: spec.name,
+        frequentRetentionDays: spec.backup.frequentRetentionDays,
+        dailyRetentionDays: spec.backup.dailyRetentionDays,
+        deletionProtection: spec.deletionProtection,
+        bucketName: args.backupBucketName,
+        tags: spec.tags,
+      },
+      { parent: this, aliases: args.backupBucketAliases ?? [] },
+    );
     this.registerOutputs({
-      vpcId: this.vpc.vpcId, zoneId: this.zoneId, domain: this.domain, bastionAccess: this.bastionAccess,
-      backupBucketName: this.backupBucket.bucketName, backupBucketArn: this.backupBucket.bucketArn,
+      vpcId: this.vpc.vpcId,
+      zoneId: this.zoneId,
+      domain: this.domain,
+      bastionAccess: this.bastionAccess,
+      backupBucketName: this.backupBucket.bucketName,
+      backupBucketArn: this.backupBucket.bucketArn,
     });
   }
 }

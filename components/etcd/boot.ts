@@ -8,7 +8,15 @@
  * user data and replaces the member (`userDataReplaceOnChange`), and its boot checks it got those very files.
  */
 import { createHash } from "crypto";
-import { BACKUP_FILES, BACKUP_SCRIPTS, BACKUP_TIMER_UNIT, backupEnv, renderBackupService, renderBackupTimer, restoreEnv } from "../backup/scripts";
+import {
+  BACKUP_FILES,
+  BACKUP_SCRIPTS,
+  BACKUP_TIMER_UNIT,
+  backupEnv,
+  renderBackupService,
+  renderBackupTimer,
+  restoreEnv,
+} from "../backup/scripts";
 import type { RoleFile } from "../bootstrap/files";
 import { nodeScriptFile } from "../bootstrap/node-scripts";
 import { renderActionRoleFiles } from "../bootstrap/roles";
@@ -50,7 +58,13 @@ export interface MemberPki {
   peerKeyPem: string;
 }
 
-const plain = (path: string, content: string, permissions = "0644"): RoleFile => ({ path, content, permissions, sensitive: false, viaBundle: true });
+const plain = (path: string, content: string, permissions = "0644"): RoleFile => ({
+  path,
+  content,
+  permissions,
+  sensitive: false,
+  viaBundle: true,
+});
 
 /** The member's own files (no common boot file): config, member env, scripts, units, keys. */
 export function memberOwnFiles(input: MemberFilesInput, pki: MemberPki): RoleFile[] {
@@ -60,17 +74,24 @@ export function memberOwnFiles(input: MemberFilesInput, pki: MemberPki): RoleFil
   const at = memberPkiPaths(paths);
   const pkiFile = (f: { path: string; permissions: string }, content: string): RoleFile => ({ ...f, content, sensitive: true });
   const containerized = input.runtime === "containerized";
-  const env = renderMemberEnv(m.name,
+  const env = renderMemberEnv(
+    m.name,
     memberEnv({ memberName: m.name, runtime: input.runtime, paths, ports }),
     volumeEnv(input.volumeId),
     backupEnv({
-      cluster: input.cluster, endpoint: `https://${m.ip}:${ports.client}`, bucket: input.backup.bucket, region: input.region,
+      cluster: input.cluster,
+      endpoint: `https://${m.ip}:${ports.client}`,
+      bucket: input.backup.bucket,
+      region: input.region,
       client: { caFile: at.ca.path, certFile: at.serverCert.path, keyFile: at.serverKey.path },
     }),
     restoreEnv({
-      peerUrl: `https://${m.ip}:${ports.peer}`, initialCluster: initialCluster(input.config.members, ports), clusterToken: input.config.clusterToken,
+      peerUrl: `https://${m.ip}:${ports.peer}`,
+      initialCluster: initialCluster(input.config.members, ports),
+      clusterToken: input.config.clusterToken,
       ...(containerized ? { staticPod: STATIC_POD_FILE } : {}),
-    }));
+    }),
+  );
   const files: RoleFile[] = [
     plain(paths.configFile, renderEtcdConfig(input.config)),
     plain(ETCD_NODE_FILES.env, env),
@@ -87,13 +108,20 @@ export function memberOwnFiles(input: MemberFilesInput, pki: MemberPki): RoleFil
     pkiFile(at.peerKey, pki.peerKeyPem),
   ];
   if (!containerized) {
-    files.push(plain(ETCD_NODE_FILES.etcdUnit, renderEtcdUnit({ memberName: m.name, cluster: input.cluster, paths, etcdBinary: input.etcdBinary })));
+    files.push(
+      plain(ETCD_NODE_FILES.etcdUnit, renderEtcdUnit({ memberName: m.name, cluster: input.cluster, paths, etcdBinary: input.etcdBinary })),
+    );
   } else {
     files.push(
       plain(STATIC_POD_FILE, renderEtcdPod({ memberName: m.name, etcdVersion: input.etcdVersion, paths, ports }), "0600"),
       plain(STANDALONE_KUBELET.config, renderStandaloneKubeletConfig()),
       // Outside the bundle's paths, so in the user data (the kubelet is enabled only by etcd-node-start).
-      { path: STANDALONE_KUBELET.dropIn, content: renderStandaloneKubeletDropIn(undefined, paths.dataDir), permissions: "0644", sensitive: false },
+      {
+        path: STANDALONE_KUBELET.dropIn,
+        content: renderStandaloneKubeletDropIn(undefined, paths.dataDir),
+        permissions: "0644",
+        sensitive: false,
+      },
     );
   }
   return files;
@@ -101,15 +129,23 @@ export function memberOwnFiles(input: MemberFilesInput, pki: MemberPki): RoleFil
 
 /** `sha256sum --check` lines of every plain file the bundle carries (sensitive ones, the keys, are left out). */
 export function bootFilesDigest(files: RoleFile[]): string {
-  return files.filter((f) => !f.sensitive && f.viaBundle === true)
-    .map((f) => `${createHash("sha256").update(f.content, "utf8").digest("hex")}  ${f.path}\n`).join("");
+  return files
+    .filter((f) => !f.sensitive && f.viaBundle === true)
+    .map((f) => `${createHash("sha256").update(f.content, "utf8").digest("hex")}  ${f.path}\n`)
+    .join("");
 }
 
 /** Every boot file of a dedicated member: the common boot with `etcd-member-boot` as its action, its own files, the digest. */
 export function renderMemberFiles(input: MemberFilesInput, pki: MemberPki): RoleFile[] {
-  const files = renderActionRoleFiles({
-    role: input.config.member.name, clusterName: input.cluster, region: input.region,
-    action: ETCD_NODE_FILES.memberBoot, enableUnits: [BACKUP_TIMER_UNIT],
-  }, memberOwnFiles(input, pki));
+  const files = renderActionRoleFiles(
+    {
+      role: input.config.member.name,
+      clusterName: input.cluster,
+      region: input.region,
+      action: ETCD_NODE_FILES.memberBoot,
+      enableUnits: [BACKUP_TIMER_UNIT],
+    },
+    memberOwnFiles(input, pki),
+  );
   return [...files, { path: ETCD_NODE_FILES.bootFiles, content: bootFilesDigest(files), permissions: "0644", sensitive: false }];
 }

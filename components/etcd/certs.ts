@@ -37,27 +37,43 @@ export function memberSans(m: { name: string; dnsName: string; ip: string }): { 
 }
 
 /** The same SANs when the member's address is not known yet (an Output of the subnet plan). */
-export function memberSanInputs(name: string, dnsName: string, ip: pulumi.Input<string>): { dnsNames: string[]; ipAddresses: pulumi.Input<string>[] } {
+export function memberSanInputs(
+  name: string,
+  dnsName: string,
+  ip: pulumi.Input<string>,
+): { dnsNames: string[]; ipAddresses: pulumi.Input<string>[] } {
   const sans = memberSans({ name, dnsName, ip: "" });
   return { dnsNames: sans.dnsNames, ipAddresses: [ip, ...sans.ipAddresses.slice(1)] };
 }
 
 /** Key (ECDSA P-256), request and certificate signed by `ca`, as children of `parent`. */
 export function issueCert(name: string, ca: EtcdCertificateAuthority, req: CertRequestSpec, parent: pulumi.Resource): IssuedCert {
-  const key = new tls.PrivateKey(`${name}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent, additionalSecretOutputs: ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"] });
-  const csr = new tls.CertRequest(`${name}-csr`, {
-    privateKeyPem: key.privateKeyPem,
-    subject: { commonName: req.commonName, ...(req.organization ? { organization: req.organization } : {}) },
-    dnsNames: req.dnsNames ?? [],
-    ipAddresses: req.ipAddresses ?? [],
-  }, { parent });
-  const cert = new tls.LocallySignedCert(`${name}-cert`, {
-    certRequestPem: csr.certRequestPem,
-    caCertPem: ca.certPem,
-    caPrivateKeyPem: pulumi.secret(ca.privateKeyPem),
-    validityPeriodHours: CERT_VALIDITY_HOURS,
-    earlyRenewalHours: CERT_EARLY_RENEWAL_HOURS,
-    allowedUses: ["digital_signature", "key_encipherment", ...req.usages],
-  }, { parent });
+  const key = new tls.PrivateKey(
+    `${name}-key`,
+    { algorithm: "ECDSA", ecdsaCurve: "P256" },
+    { parent, additionalSecretOutputs: ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"] },
+  );
+  const csr = new tls.CertRequest(
+    `${name}-csr`,
+    {
+      privateKeyPem: key.privateKeyPem,
+      subject: { commonName: req.commonName, ...(req.organization ? { organization: req.organization } : {}) },
+      dnsNames: req.dnsNames ?? [],
+      ipAddresses: req.ipAddresses ?? [],
+    },
+    { parent },
+  );
+  const cert = new tls.LocallySignedCert(
+    `${name}-cert`,
+    {
+      certRequestPem: csr.certRequestPem,
+      caCertPem: ca.certPem,
+      caPrivateKeyPem: pulumi.secret(ca.privateKeyPem),
+      validityPeriodHours: CERT_VALIDITY_HOURS,
+      earlyRenewalHours: CERT_EARLY_RENEWAL_HOURS,
+      allowedUses: ["digital_signature", "key_encipherment", ...req.usages],
+    },
+    { parent },
+  );
   return { certPem: cert.certPem, privateKeyPem: pulumi.secret(key.privateKeyPem) };
 }

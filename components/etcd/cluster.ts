@@ -98,16 +98,18 @@ export class EtcdCluster extends pulumi.ComponentResource {
     super(typeToken("etcd", "EtcdCluster"), name, {}, opts);
     const { spec } = args;
     const layout = etcdLayout(spec.etcd);
-    if (layout !== "dedicated-on-host" && layout !== "dedicated-containerized") throw new Error(`EtcdCluster is for dedicated etcd; spec.etcd is ${spec.etcd.topology}/${spec.etcd.runtime}`);
+    if (layout !== "dedicated-on-host" && layout !== "dedicated-containerized")
+      throw new Error(`EtcdCluster is for dedicated etcd; spec.etcd is ${spec.etcd.topology}/${spec.etcd.runtime}`);
     if (args.privateSubnets.length === 0) throw new Error("EtcdCluster: privateSubnets must list at least one subnet");
     const runtime = spec.etcd.runtime;
     const protect = spec.deletionProtection;
     const tags = (n?: string) => clusterTags(spec.name, spec.tags, n);
-    const parent = this;
+    const parent: pulumi.Resource = this; // eslint-disable-line @typescript-eslint/no-this-alias -- children name their parent
 
     // Identities: pure plan over the subnet CIDRs.
-    const plan: pulumi.Output<EtcdMember[]> = pulumi.all(args.privateSubnets.map((s) => s.cidrBlock)).apply((cidrs) =>
-      planMembers({ cluster: spec.name, domain: spec.api.domain, members: spec.etcd.members, subnetCidrs: cidrs }));
+    const plan: pulumi.Output<EtcdMember[]> = pulumi
+      .all(args.privateSubnets.map((s) => s.cidrBlock))
+      .apply((cidrs) => planMembers({ cluster: spec.name, domain: spec.api.domain, members: spec.etcd.members, subnetCidrs: cidrs }));
     const count = spec.etcd.members;
     const azCount = args.privateSubnets.length;
 
@@ -115,15 +117,21 @@ export class EtcdCluster extends pulumi.ComponentResource {
     const usedAzs = [...new Set(Array.from({ length: count }, (_, n) => n % azCount))];
     for (const k of usedAzs) {
       const sn = args.privateSubnets[k]!;
-      new aws.ec2.SubnetCidrReservation(`${name}-reserved-${k}`, {
-        subnetId: sn.id,
-        cidrBlock: pulumi.output(sn.cidrBlock).apply((c) => reservedBlockCidr(c)),
-        reservationType: "explicit",
-        description: `etcd member addresses of ${spec.name}`,
-      }, { parent });
+      new aws.ec2.SubnetCidrReservation(
+        `${name}-reserved-${k}`,
+        {
+          subnetId: sn.id,
+          cidrBlock: pulumi.output(sn.cidrBlock).apply((c) => reservedBlockCidr(c)),
+          reservationType: "explicit",
+          description: `etcd member addresses of ${spec.name}`,
+        },
+        { parent },
+      );
     }
 
-    const imageId = args.imageId ?? lookupImage({ versions: spec.versions, variant: "node", region: spec.region, pinnedId: spec.images.nodeAmi }, { parent });
+    const imageId =
+      args.imageId ??
+      lookupImage({ versions: spec.versions, variant: "node", region: spec.region, pinnedId: spec.images.nodeAmi }, { parent });
     const roleNames: pulumi.Output<string>[] = [];
     const members: EtcdMemberOutputs[] = [];
     let previous: pulumi.Resource | undefined;
@@ -137,89 +145,151 @@ export class EtcdCluster extends pulumi.ComponentResource {
       const ip = member.apply((m) => m.ip);
       const dnsName = `${mName}.${spec.name}.${spec.api.domain}`;
 
-      const eni = new aws.ec2.NetworkInterface(`${rn}-eni`, {
-        subnetId: subnetRef.id,
-        privateIps: [ip],
-        securityGroups: args.securityGroupIds,
-        description: `etcd member ${mName} of ${spec.name} (stable address)`,
-        tags: tags(`${spec.name}-${mName}`),
-      }, { parent });
+      const eni = new aws.ec2.NetworkInterface(
+        `${rn}-eni`,
+        {
+          subnetId: subnetRef.id,
+          privateIps: [ip],
+          securityGroups: args.securityGroupIds,
+          description: `etcd member ${mName} of ${spec.name} (stable address)`,
+          tags: tags(`${spec.name}-${mName}`),
+        },
+        { parent },
+      );
 
-      const volume = new aws.ebs.Volume(`${rn}-data`, {
-        availabilityZone: subnetRef.availabilityZone,
-        type: spec.etcd.volume.type,
-        size: spec.etcd.volume.sizeGiB,
-        iops: spec.etcd.volume.iops,
-        ...(spec.etcd.volume.type === "gp3" ? { throughput: spec.etcd.volume.throughputMiBps } : {}),
-        encrypted: true,
-        ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}),
-        finalSnapshot: true,
-        tags: { ...tags(`${spec.name}-${mName}-data`), "pulumi-kubeadm-aws:etcd-member": mName },
-      }, { parent, protect, retainOnDelete: protect });
+      const volume = new aws.ebs.Volume(
+        `${rn}-data`,
+        {
+          availabilityZone: subnetRef.availabilityZone,
+          type: spec.etcd.volume.type,
+          size: spec.etcd.volume.sizeGiB,
+          iops: spec.etcd.volume.iops,
+          ...(spec.etcd.volume.type === "gp3" ? { throughput: spec.etcd.volume.throughputMiBps } : {}),
+          encrypted: true,
+          ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}),
+          finalSnapshot: true,
+          tags: { ...tags(`${spec.name}-${mName}-data`), "pulumi-kubeadm-aws:etcd-member": mName },
+        },
+        { parent, protect, retainOnDelete: protect },
+      );
 
-      const server = issueCert(`${rn}-server`, args.ca, { commonName: mName, ...memberSanInputs(mName, dnsName, ip), usages: ["server_auth", "client_auth"] }, this);
-      const peer = issueCert(`${rn}-peer`, args.ca, { commonName: mName, ...memberSanInputs(mName, dnsName, ip), usages: ["server_auth", "client_auth"] }, this);
+      const server = issueCert(
+        `${rn}-server`,
+        args.ca,
+        { commonName: mName, ...memberSanInputs(mName, dnsName, ip), usages: ["server_auth", "client_auth"] },
+        this,
+      );
+      const peer = issueCert(
+        `${rn}-peer`,
+        args.ca,
+        { commonName: mName, ...memberSanInputs(mName, dnsName, ip), usages: ["server_auth", "client_auth"] },
+        this,
+      );
       // The member as a role: its bundle (keys and files), its IAM role and instance profile, its user data.
       // The alias keeps the IAM role and instance profile (same names) that EtcdCluster made before members
       // were roles: without it the new role would be created under the name the old one still holds.
-      const boot = new RoleBootstrap(rn, {
-        clusterName: spec.name,
-        role: mName,
-        region: spec.region,
-        kmsKeyArn: args.bootstrapKmsKeyArn,
-        values: {
-          members: plan.apply((p) => JSON.stringify(p)), volumeId: volume.id, bucket: args.backup.bucketName,
-          caCertPem: args.ca.certPem, serverCertPem: server.certPem, peerCertPem: peer.certPem,
+      const boot = new RoleBootstrap(
+        rn,
+        {
+          clusterName: spec.name,
+          role: mName,
+          region: spec.region,
+          kmsKeyArn: args.bootstrapKmsKeyArn,
+          values: {
+            members: plan.apply((p) => JSON.stringify(p)),
+            volumeId: volume.id,
+            bucket: args.backup.bucketName,
+            caCertPem: args.ca.certPem,
+            serverCertPem: server.certPem,
+            peerCertPem: peer.certPem,
+          },
+          secrets: { serverKeyPem: server.privateKeyPem, peerKeyPem: peer.privateKeyPem },
+          extraPolicies: {
+            "etcd-backup": pulumi
+              .all([args.backup.bucketArn, args.backup.kmsKeyArn])
+              .apply(([arn, key]) => etcdMemberBackupPolicy(arn, spec.name, key)),
+          },
+          tags: spec.tags,
+          render: (v, s) => {
+            const all = JSON.parse(v.members!) as EtcdMember[];
+            return renderMemberFiles(
+              {
+                cluster: spec.name,
+                region: spec.region,
+                runtime,
+                etcdVersion: spec.versions.etcd,
+                config: { member: all[n]!, members: all, clusterToken: `${spec.name}-etcd` },
+                volumeId: v.volumeId!,
+                backup: { bucket: v.bucket!, intervalMinutes: spec.backup.intervalMinutes },
+                ...(args.etcdBinary ? { etcdBinary: args.etcdBinary } : {}),
+              },
+              {
+                caCertPem: v.caCertPem!,
+                serverCertPem: v.serverCertPem!,
+                serverKeyPem: s.serverKeyPem!,
+                peerCertPem: v.peerCertPem!,
+                peerKeyPem: s.peerKeyPem!,
+              },
+            );
+          },
         },
-        secrets: { serverKeyPem: server.privateKeyPem, peerKeyPem: peer.privateKeyPem },
-        extraPolicies: {
-          "etcd-backup": pulumi.all([args.backup.bucketArn, args.backup.kmsKeyArn]).apply(([arn, key]) => etcdMemberBackupPolicy(arn, spec.name, key)),
-        },
-        tags: spec.tags,
-        render: (v, s) => {
-          const all = JSON.parse(v.members!) as EtcdMember[];
-          return renderMemberFiles({
-            cluster: spec.name, region: spec.region, runtime, etcdVersion: spec.versions.etcd,
-            config: { member: all[n]!, members: all, clusterToken: `${spec.name}-etcd` },
-            volumeId: v.volumeId!, backup: { bucket: v.bucket!, intervalMinutes: spec.backup.intervalMinutes },
-            ...(args.etcdBinary ? { etcdBinary: args.etcdBinary } : {}),
-          }, { caCertPem: v.caCertPem!, serverCertPem: v.serverCertPem!, serverKeyPem: s.serverKeyPem!, peerCertPem: v.peerCertPem!, peerKeyPem: s.peerKeyPem! });
-        },
-      }, { parent, aliases: [{ type: typeToken("etcd", "EtcdCluster"), name: rn, parent: opts?.parent ?? pulumi.rootStackResource }] });
+        { parent, aliases: [{ type: typeToken("etcd", "EtcdCluster"), name: rn, parent: opts?.parent ?? pulumi.rootStackResource }] },
+      );
       roleNames.push(boot.nodeRole!.roleName);
 
-      const instance = new aws.ec2.Instance(rn, {
-        ami: imageId,
-        instanceType: spec.etcd.instanceType,
-        iamInstanceProfile: boot.instanceProfileName!,
-        primaryNetworkInterface: { networkInterfaceId: eni.id },
-        userData: boot.userData,
-        userDataReplaceOnChange: true,
-        ebsOptimized: true,
-        monitoring: true,
-        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
-        rootBlockDevice: { volumeType: "gp3", volumeSize: args.rootVolumeGiB ?? 30, encrypted: true, deleteOnTermination: true, ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}) },
-        tags: { ...tags(`${spec.name}-${mName}`), "pulumi-kubeadm-aws:role": "etcd", "pulumi-kubeadm-aws:etcd-member": mName },
-      }, {
-        parent,
-        deleteBeforeReplace: true,
-        // Its boot reads its bundle with the role's policy: both exist before the instance does (the fetch
-        // still retries while IAM propagates). And the previous member first (one at a time).
-        dependsOn: [...(previous ? [previous] : []), boot.nodeRole!.rolePolicies["bootstrap-read"]!, boot.secretVersion],
-      });
+      const instance = new aws.ec2.Instance(
+        rn,
+        {
+          ami: imageId,
+          instanceType: spec.etcd.instanceType,
+          iamInstanceProfile: boot.instanceProfileName!,
+          primaryNetworkInterface: { networkInterfaceId: eni.id },
+          userData: boot.userData,
+          userDataReplaceOnChange: true,
+          ebsOptimized: true,
+          monitoring: true,
+          metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+          rootBlockDevice: {
+            volumeType: "gp3",
+            volumeSize: args.rootVolumeGiB ?? 30,
+            encrypted: true,
+            deleteOnTermination: true,
+            ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}),
+          },
+          tags: { ...tags(`${spec.name}-${mName}`), "pulumi-kubeadm-aws:role": "etcd", "pulumi-kubeadm-aws:etcd-member": mName },
+        },
+        {
+          parent,
+          deleteBeforeReplace: true,
+          // Its boot reads its bundle with the role's policy: both exist before the instance does (the fetch
+          // still retries while IAM propagates). And the previous member first (one at a time).
+          dependsOn: [...(previous ? [previous] : []), boot.nodeRole!.rolePolicies["bootstrap-read"]!, boot.secretVersion],
+        },
+      );
 
-      const attachment = new aws.ec2.VolumeAttachment(`${rn}-data-attachment`, {
-        deviceName: DATA_VOLUME_DEVICE,
-        volumeId: volume.id,
-        instanceId: instance.id,
-        stopInstanceBeforeDetaching: true,
-      }, { parent });
+      const attachment = new aws.ec2.VolumeAttachment(
+        `${rn}-data-attachment`,
+        {
+          deviceName: DATA_VOLUME_DEVICE,
+          volumeId: volume.id,
+          instanceId: instance.id,
+          stopInstanceBeforeDetaching: true,
+        },
+        { parent },
+      );
       previous = attachment;
 
       if (args.privateZoneId) {
         new aws.route53.Record(`${rn}-dns`, { zoneId: args.privateZoneId, name: dnsName, type: "A", ttl: 60, records: [ip] }, { parent });
       }
-      members.push({ name: mName, availabilityZone: subnetRef.availabilityZone, ip, dnsName, instanceId: instance.id, volumeId: volume.id });
+      members.push({
+        name: mName,
+        availabilityZone: subnetRef.availabilityZone,
+        ip,
+        dnsName,
+        instanceId: instance.id,
+        volumeId: volume.id,
+      });
     }
 
     this.members = members;
@@ -228,7 +298,14 @@ export class EtcdCluster extends pulumi.ComponentResource {
     this.instanceRoleNames = roleNames;
     this.registerOutputs({
       endpoints: this.endpoints,
-      members: members.map((m) => ({ name: m.name, availabilityZone: m.availabilityZone, ip: m.ip, dnsName: m.dnsName, instanceId: m.instanceId, volumeId: m.volumeId })),
+      members: members.map((m) => ({
+        name: m.name,
+        availabilityZone: m.availabilityZone,
+        ip: m.ip,
+        dnsName: m.dnsName,
+        instanceId: m.instanceId,
+        volumeId: m.volumeId,
+      })),
       kubeadmEtcd: this.kubeadmEtcd,
     });
   }

@@ -51,7 +51,11 @@ export interface ColocatedNodeInput {
   etcdBinary?: string;
 }
 
-const script = (s: { source: string; path: string }): EtcdNodeFile => ({ path: s.path, content: nodeScriptText(s.source), permissions: "0755" });
+const script = (s: { source: string; path: string }): EtcdNodeFile => ({
+  path: s.path,
+  content: nodeScriptText(s.source),
+  permissions: "0755",
+});
 
 /** Plain files of a colocated on-host member: config, member env, unit, start hook, backup (leader only) and restore. */
 export function colocatedNodeFiles(input: ColocatedNodeInput): EtcdNodeFile[] {
@@ -59,17 +63,34 @@ export function colocatedNodeFiles(input: ColocatedNodeInput): EtcdNodeFile[] {
   const m = input.member;
   const token = `${input.cluster}-etcd`;
   const pki = memberPkiPaths(paths);
-  const env = renderMemberEnv(m.name,
+  const env = renderMemberEnv(
+    m.name,
     memberEnv({ memberName: m.name, runtime: "on-host", paths }),
     backupEnv({
-      cluster: input.cluster, endpoint: `https://${m.ip}:${DEFAULT_ETCD_PORTS.client}`, bucket: input.bucket, region: input.region,
+      cluster: input.cluster,
+      endpoint: `https://${m.ip}:${DEFAULT_ETCD_PORTS.client}`,
+      bucket: input.bucket,
+      region: input.region,
       client: { caFile: pki.ca.path, certFile: pki.serverCert.path, keyFile: pki.serverKey.path },
     }),
-    restoreEnv({ peerUrl: `https://${m.ip}:${DEFAULT_ETCD_PORTS.peer}`, initialCluster: initialCluster(input.members), clusterToken: token }));
+    restoreEnv({
+      peerUrl: `https://${m.ip}:${DEFAULT_ETCD_PORTS.peer}`,
+      initialCluster: initialCluster(input.members),
+      clusterToken: token,
+    }),
+  );
   return [
-    { path: paths.configFile, content: renderEtcdConfig({ member: m, members: input.members, clusterToken: token, paths }), permissions: "0644" },
+    {
+      path: paths.configFile,
+      content: renderEtcdConfig({ member: m, members: input.members, clusterToken: token, paths }),
+      permissions: "0644",
+    },
     { path: ETCD_NODE_FILES.env, content: env, permissions: "0644" },
-    { path: ETCD_NODE_FILES.etcdUnit, content: renderEtcdUnit({ memberName: m.name, cluster: input.cluster, paths, etcdBinary: input.etcdBinary }), permissions: "0644" },
+    {
+      path: ETCD_NODE_FILES.etcdUnit,
+      content: renderEtcdUnit({ memberName: m.name, cluster: input.cluster, paths, etcdBinary: input.etcdBinary }),
+      permissions: "0644",
+    },
     script(ETCD_SCRIPTS.nodeStart),
     script(BACKUP_SCRIPTS.backup),
     { path: BACKUP_FILES.service, content: renderBackupService("etcd.service", ETCD_NODE_FILES.env), permissions: "0644" },
@@ -97,10 +118,16 @@ export interface StackedNodeInput {
  * and addresses are kubeadm's and AWS's (docs/etcd.md has the runbook).
  */
 export function stackedEtcdNodeFiles(input: StackedNodeInput): EtcdNodeFile[] {
-  const env = renderMemberEnv(input.memberName, backupEnv({
-    cluster: input.cluster, endpoint: KUBEADM_ETCD.localEndpoint, bucket: input.bucket, region: input.region,
-    client: { caFile: KUBEADM_ETCD.caFile, certFile: KUBEADM_ETCD.healthcheckCert, keyFile: KUBEADM_ETCD.healthcheckKey },
-  }));
+  const env = renderMemberEnv(
+    input.memberName,
+    backupEnv({
+      cluster: input.cluster,
+      endpoint: KUBEADM_ETCD.localEndpoint,
+      bucket: input.bucket,
+      region: input.region,
+      client: { caFile: KUBEADM_ETCD.caFile, certFile: KUBEADM_ETCD.healthcheckCert, keyFile: KUBEADM_ETCD.healthcheckKey },
+    }),
+  );
   return [
     { path: ETCD_NODE_FILES.env, content: env, permissions: "0644" },
     script(BACKUP_SCRIPTS.backup),

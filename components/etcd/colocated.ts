@@ -73,24 +73,39 @@ export class ColocatedEtcd extends pulumi.ComponentResource {
   constructor(name: string, args: ColocatedEtcdArgs, opts?: pulumi.ComponentResourceOptions) {
     super(typeToken("etcd", "ColocatedEtcd"), name, {}, opts);
     const { spec } = args;
-    if (etcdLayout(spec.etcd) !== "colocated-on-host") throw new Error(`ColocatedEtcd is for colocated on-host etcd; spec.etcd is ${spec.etcd.topology}/${spec.etcd.runtime}`);
+    if (etcdLayout(spec.etcd) !== "colocated-on-host")
+      throw new Error(`ColocatedEtcd is for colocated on-host etcd; spec.etcd is ${spec.etcd.topology}/${spec.etcd.runtime}`);
     const count = spec.controlPlane.count;
-    if (spec.etcd.members !== count) throw new Error(`ColocatedEtcd: colocated etcd has one member per control-plane node (members ${spec.etcd.members}, control plane ${count})`);
+    if (spec.etcd.members !== count)
+      throw new Error(
+        `ColocatedEtcd: colocated etcd has one member per control-plane node (members ${spec.etcd.members}, control plane ${count})`,
+      );
     if (args.privateSubnets.length === 0) throw new Error("ColocatedEtcd: privateSubnets must list at least one subnet");
-    const parent = this;
+    const parent: pulumi.Resource = this; // eslint-disable-line @typescript-eslint/no-this-alias -- children name their parent
     const azCount = args.privateSubnets.length;
 
-    this.members = pulumi.all(args.privateSubnets.map((s) => s.cidrBlock)).apply((cidrs) => planMembers({
-      cluster: spec.name, domain: spec.api.domain, members: count, subnetCidrs: cidrs, blockFromEnd: CONTROL_PLANE_BLOCK_FROM_END, namePrefix: CONTROL_PLANE_MEMBER_PREFIX,
-    }));
+    this.members = pulumi.all(args.privateSubnets.map((s) => s.cidrBlock)).apply((cidrs) =>
+      planMembers({
+        cluster: spec.name,
+        domain: spec.api.domain,
+        members: count,
+        subnetCidrs: cidrs,
+        blockFromEnd: CONTROL_PLANE_BLOCK_FROM_END,
+        namePrefix: CONTROL_PLANE_MEMBER_PREFIX,
+      }),
+    );
     for (const k of [...new Set(Array.from({ length: count }, (_, n) => n % azCount))]) {
       const sn = args.privateSubnets[k]!;
-      new aws.ec2.SubnetCidrReservation(`${name}-reserved-${k}`, {
-        subnetId: sn.id,
-        cidrBlock: pulumi.output(sn.cidrBlock).apply((c) => reservedBlockCidr(c, CONTROL_PLANE_BLOCK_FROM_END)),
-        reservationType: "explicit",
-        description: `control-plane (colocated etcd) addresses of ${spec.name}`,
-      }, { parent });
+      new aws.ec2.SubnetCidrReservation(
+        `${name}-reserved-${k}`,
+        {
+          subnetId: sn.id,
+          cidrBlock: pulumi.output(sn.cidrBlock).apply((c) => reservedBlockCidr(c, CONTROL_PLANE_BLOCK_FROM_END)),
+          reservationType: "explicit",
+          description: `control-plane (colocated etcd) addresses of ${spec.name}`,
+        },
+        { parent },
+      );
     }
 
     const pkiPaths = memberPkiPaths();
@@ -103,13 +118,36 @@ export class ColocatedEtcd extends pulumi.ComponentResource {
       const server = issueCert(`${name}-${mName}-server`, args.ca, req, this);
       const peer = issueCert(`${name}-${mName}-peer`, args.ca, req, this);
       if (args.privateZoneId) {
-        new aws.route53.Record(`${name}-${mName}-dns`, { zoneId: args.privateZoneId, name: dnsName, type: "A", ttl: 60, records: [ip] }, { parent });
+        new aws.route53.Record(
+          `${name}-${mName}-dns`,
+          { zoneId: args.privateZoneId, name: dnsName, type: "A", ttl: 60, records: [ip] },
+          { parent },
+        );
       }
-      const rendered = pulumi.all([this.members, args.backupBucketName]).apply(([all, bucket]) => colocatedNodeFiles({
-        cluster: spec.name, region: spec.region, member: all[n]!, members: all, bucket, intervalMinutes: spec.backup.intervalMinutes, etcdBinary: args.etcdBinary,
+      const rendered = pulumi.all([this.members, args.backupBucketName]).apply(([all, bucket]) =>
+        colocatedNodeFiles({
+          cluster: spec.name,
+          region: spec.region,
+          member: all[n]!,
+          members: all,
+          bucket,
+          intervalMinutes: spec.backup.intervalMinutes,
+          etcdBinary: args.etcdBinary,
+        }),
+      );
+      const paths = colocatedNodeFiles({
+        cluster: spec.name,
+        region: spec.region,
+        member: PLACEHOLDER_MEMBER,
+        members: [PLACEHOLDER_MEMBER],
+        bucket: "b",
+        intervalMinutes: 1,
+      });
+      const files = paths.map((f, i): ColocatedFile => ({
+        path: f.path,
+        permissions: f.permissions,
+        content: rendered.apply((r) => r[i]!.content),
       }));
-      const paths = colocatedNodeFiles({ cluster: spec.name, region: spec.region, member: PLACEHOLDER_MEMBER, members: [PLACEHOLDER_MEMBER], bucket: "b", intervalMinutes: 1 });
-      const files = paths.map((f, i): ColocatedFile => ({ path: f.path, permissions: f.permissions, content: rendered.apply((r) => r[i]!.content) }));
       const secretFiles: ColocatedFile[] = [
         { ...pkiPaths.ca, content: pulumi.output(args.ca.certPem) },
         { ...pkiPaths.serverCert, content: server.certPem },

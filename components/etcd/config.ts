@@ -72,10 +72,20 @@ export interface EtcdPaths {
   pkiDir: string;
 }
 
-export const DEFAULT_ETCD_PATHS: Readonly<EtcdPaths> = Object.freeze({ dataDir: "/var/lib/etcd", configFile: "/etc/etcd/etcd.conf.yml", pkiDir: "/etc/etcd/pki" });
+export const DEFAULT_ETCD_PATHS: Readonly<EtcdPaths> = Object.freeze({
+  dataDir: "/var/lib/etcd",
+  configFile: "/etc/etcd/etcd.conf.yml",
+  pkiDir: "/etc/etcd/pki",
+});
 
 /** File names inside `pkiDir`. */
-export const PKI_FILES = { ca: "ca.crt", serverCert: "server.crt", serverKey: "server.key", peerCert: "peer.crt", peerKey: "peer.key" } as const;
+export const PKI_FILES = {
+  ca: "ca.crt",
+  serverCert: "server.crt",
+  serverKey: "server.key",
+  peerCert: "peer.crt",
+  peerKey: "peer.key",
+} as const;
 
 /** Raft and storage tuning. */
 export interface EtcdTuning {
@@ -89,7 +99,12 @@ export interface EtcdTuning {
   snapshotCount: number;
 }
 
-export const DEFAULT_ETCD_TUNING: Readonly<EtcdTuning> = Object.freeze({ heartbeatIntervalMs: 100, electionTimeoutMs: 1000, quotaBackendBytes: 8 * 1024 ** 3, snapshotCount: 10000 });
+export const DEFAULT_ETCD_TUNING: Readonly<EtcdTuning> = Object.freeze({
+  heartbeatIntervalMs: 100,
+  electionTimeoutMs: 1000,
+  quotaBackendBytes: 8 * 1024 ** 3,
+  snapshotCount: 10000,
+});
 
 export interface EtcdConfigInput {
   /** The member this file is for. */
@@ -137,8 +152,18 @@ export function etcdConfig(input: EtcdConfigInput): EtcdConfigFile {
     "initial-cluster-token": input.clusterToken,
     "strict-reconfig-check": true,
     "pre-vote": true,
-    "client-transport-security": { "cert-file": pki(PKI_FILES.serverCert), "key-file": pki(PKI_FILES.serverKey), "client-cert-auth": true, "trusted-ca-file": pki(PKI_FILES.ca) },
-    "peer-transport-security": { "cert-file": pki(PKI_FILES.peerCert), "key-file": pki(PKI_FILES.peerKey), "client-cert-auth": true, "trusted-ca-file": pki(PKI_FILES.ca) },
+    "client-transport-security": {
+      "cert-file": pki(PKI_FILES.serverCert),
+      "key-file": pki(PKI_FILES.serverKey),
+      "client-cert-auth": true,
+      "trusted-ca-file": pki(PKI_FILES.ca),
+    },
+    "peer-transport-security": {
+      "cert-file": pki(PKI_FILES.peerCert),
+      "key-file": pki(PKI_FILES.peerKey),
+      "client-cert-auth": true,
+      "trusted-ca-file": pki(PKI_FILES.ca),
+    },
     logger: "zap",
     "log-level": "info",
     "log-outputs": ["stderr"],

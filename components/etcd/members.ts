@@ -56,7 +56,10 @@ export function memberAzIndex(n: number, azCount: number): number {
 export function reservedBlock(subnetCidr: string, blockFromEnd = 2): Cidr {
   const c = parseCidr(subnetCidr);
   if (!c) throw new Error(`etcd: private subnet CIDR ${JSON.stringify(subnetCidr)} is not a valid IPv4 CIDR`);
-  if (c.prefix > RESERVED_BLOCK_PREFIX - 2) throw new Error(`etcd: private subnet ${subnetCidr} is too small to reserve a /${RESERVED_BLOCK_PREFIX} for fixed member addresses (needs /26 or larger)`);
+  if (c.prefix > RESERVED_BLOCK_PREFIX - 2)
+    throw new Error(
+      `etcd: private subnet ${subnetCidr} is too small to reserve a /${RESERVED_BLOCK_PREFIX} for fixed member addresses (needs /26 or larger)`,
+    );
   const blocks = size(c) / 2 ** (32 - RESERVED_BLOCK_PREFIX);
   return subnet(c, RESERVED_BLOCK_PREFIX, blocks - blockFromEnd);
 }
@@ -90,7 +93,13 @@ export function planMembers(input: MemberPlanInput): EtcdMember[] {
     const slot = Math.floor(n / subnetCidrs.length);
     const block = reservedBlock(subnetCidrs[azIndex]!, input.blockFromEnd ?? 2);
     const name = `${prefix}-${n}`;
-    return { index: n, name, azIndex, ip: hostAddress(block, RESERVED_BLOCK_FIRST_HOST + slot), dnsName: `${name}.${input.cluster}.${input.domain}` };
+    return {
+      index: n,
+      name,
+      azIndex,
+      ip: hostAddress(block, RESERVED_BLOCK_FIRST_HOST + slot),
+      dnsName: `${name}.${input.cluster}.${input.domain}`,
+    };
   });
 }
 

@@ -47,11 +47,16 @@ export const DATA_VOLUME_FS = { type: "ext4", label: "etcd-data" } as const;
 export const DATA_VOLUME_MOUNT_OPTIONS = "defaults,noatime,nofail,x-systemd.device-timeout=infinity";
 
 /** The member's TLS files in its pki dir, with their modes (contents from the certificates; delivered in the bundle). */
-export function memberPkiPaths(paths: EtcdPaths = DEFAULT_ETCD_PATHS): Record<keyof typeof PKI_FILES, { path: string; permissions: string }> {
+export function memberPkiPaths(
+  paths: EtcdPaths = DEFAULT_ETCD_PATHS,
+): Record<keyof typeof PKI_FILES, { path: string; permissions: string }> {
   const at = (f: string, permissions: string) => ({ path: `${paths.pkiDir}/${f}`, permissions });
   return {
-    ca: at(PKI_FILES.ca, "0644"), serverCert: at(PKI_FILES.serverCert, "0644"), serverKey: at(PKI_FILES.serverKey, "0600"),
-    peerCert: at(PKI_FILES.peerCert, "0644"), peerKey: at(PKI_FILES.peerKey, "0600"),
+    ca: at(PKI_FILES.ca, "0644"),
+    serverCert: at(PKI_FILES.serverCert, "0644"),
+    serverKey: at(PKI_FILES.serverKey, "0600"),
+    peerCert: at(PKI_FILES.peerCert, "0644"),
+    peerKey: at(PKI_FILES.peerKey, "0600"),
   };
 }
 
@@ -86,7 +91,11 @@ export function memberEnv(input: MemberEnvInput): EnvEntry[] {
 
 /** The devices a data volume may appear as: its NVMe name (Nitro), then the attachment's `xvd` and `sd` names. */
 export function volumeDevices(volumeId: string, deviceName: string = DATA_VOLUME_DEVICE): string[] {
-  return [`/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volumeId.replace(/-/g, "")}`, deviceName.replace(/^\/dev\/sd/, "/dev/xvd"), deviceName];
+  return [
+    `/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volumeId.replace(/-/g, "")}`,
+    deviceName.replace(/^\/dev\/sd/, "/dev/xvd"),
+    deviceName,
+  ];
 }
 
 /** What `etcd-member-boot` reads besides `memberEnv`: the data volume, the fstab line, the next step. */

@@ -34,31 +34,40 @@ export function etcdPod(input: EtcdPodInput): Record<string, unknown> {
   const ports = input.ports ?? DEFAULT_ETCD_PORTS;
   const probe = (path: string, failureThreshold: number) => ({
     httpGet: { host: "127.0.0.1", path, port: ports.metrics, scheme: "HTTP" },
-    initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 15, failureThreshold,
+    initialDelaySeconds: 10,
+    periodSeconds: 10,
+    timeoutSeconds: 15,
+    failureThreshold,
   });
   return {
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name: "etcd", namespace: "kube-system", labels: { component: "etcd", tier: "control-plane", "etcd.kubeadm-aws.io/member": input.memberName } },
+    metadata: {
+      name: "etcd",
+      namespace: "kube-system",
+      labels: { component: "etcd", tier: "control-plane", "etcd.kubeadm-aws.io/member": input.memberName },
+    },
     spec: {
       hostNetwork: true,
       priorityClassName: "system-node-critical",
       priority: 2000001000,
       securityContext: { seccompProfile: { type: "RuntimeDefault" } },
-      containers: [{
-        name: "etcd",
-        image: `${input.image ?? "registry.k8s.io/etcd"}:${input.etcdVersion}-0`,
-        imagePullPolicy: "IfNotPresent",
-        command: ["etcd", `--config-file=${paths.configFile}`],
-        resources: { requests: { cpu: "500m", memory: "512Mi" } },
-        livenessProbe: probe("/health?exclude=NOSPACE&serializable=true", 8),
-        startupProbe: probe("/health?serializable=false", 24),
-        volumeMounts: [
-          { name: "etcd-data", mountPath: paths.dataDir },
-          { name: "etcd-pki", mountPath: paths.pkiDir, readOnly: true },
-          { name: "etcd-config", mountPath: paths.configFile, readOnly: true },
-        ],
-      }],
+      containers: [
+        {
+          name: "etcd",
+          image: `${input.image ?? "registry.k8s.io/etcd"}:${input.etcdVersion}-0`,
+          imagePullPolicy: "IfNotPresent",
+          command: ["etcd", `--config-file=${paths.configFile}`],
+          resources: { requests: { cpu: "500m", memory: "512Mi" } },
+          livenessProbe: probe("/health?exclude=NOSPACE&serializable=true", 8),
+          startupProbe: probe("/health?serializable=false", 24),
+          volumeMounts: [
+            { name: "etcd-data", mountPath: paths.dataDir },
+            { name: "etcd-pki", mountPath: paths.pkiDir, readOnly: true },
+            { name: "etcd-config", mountPath: paths.configFile, readOnly: true },
+          ],
+        },
+      ],
       volumes: [
         { name: "etcd-data", hostPath: { path: paths.dataDir, type: "Directory" } },
         { name: "etcd-pki", hostPath: { path: paths.pkiDir, type: "Directory" } },
@@ -103,5 +112,15 @@ export function renderStandaloneKubeletConfig(): string {
  * never starts on the root disk while the data volume is late.
  */
 export function renderStandaloneKubeletDropIn(kubeletBinary = "/usr/bin/kubelet", dataDir = DEFAULT_ETCD_PATHS.dataDir): string {
-  return ["[Unit]", `RequiresMountsFor=${dataDir}`, "", "[Service]", "ExecStart=", `ExecStart=${kubeletBinary} --config=${STANDALONE_KUBELET.config}`, "Restart=always", "RestartSec=5s", ""].join("\n");
+  return [
+    "[Unit]",
+    `RequiresMountsFor=${dataDir}`,
+    "",
+    "[Service]",
+    "ExecStart=",
+    `ExecStart=${kubeletBinary} --config=${STANDALONE_KUBELET.config}`,
+    "Restart=always",
+    "RestartSec=5s",
+    "",
+  ].join("\n");
 }

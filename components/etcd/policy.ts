@@ -18,10 +18,14 @@ export function etcdMemberBackupPolicy(bucketArn: string, cluster: string, kmsKe
  * use an operator's credentials), and the bucket's KMS key for the upload if it has one.
  */
 export function etcdSnapshotUploadPolicy(bucketArn: string, cluster: string, kmsKeyArn?: string): PolicyDocument {
-  const statements: PolicyStatement[] = [{
-    Sid: "EtcdSnapshotUpload", Effect: "Allow", Action: ["s3:PutObject"],
-    Resource: [`${bucketArn}/${BACKUP_PREFIXES.frequent}${cluster}/*`, `${bucketArn}/${BACKUP_PREFIXES.daily}${cluster}/*`],
-  }];
+  const statements: PolicyStatement[] = [
+    {
+      Sid: "EtcdSnapshotUpload",
+      Effect: "Allow",
+      Action: ["s3:PutObject"],
+      Resource: [`${bucketArn}/${BACKUP_PREFIXES.frequent}${cluster}/*`, `${bucketArn}/${BACKUP_PREFIXES.daily}${cluster}/*`],
+    },
+  ];
   if (kmsKeyArn) statements.push({ Sid: "EtcdSnapshotKey", Effect: "Allow", Action: ["kms:GenerateDataKey"], Resource: [kmsKeyArn] });
   return { Version: "2012-10-17", Statement: statements };
 }

@@ -15,7 +15,13 @@ const list = (v: string | string[] | undefined): string[] => (v === undefined ? 
 
 /** IAM glob: `*` any run of characters, `?` one character; case-sensitive unless `ci`. */
 export function globMatch(pattern: string, value: string, ci = false): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, ci ? "i" : "");
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+    ci ? "i" : "",
+  );
   return re.test(value);
 }
 
@@ -56,7 +62,10 @@ function conditionHolds(condition: PolicyStatement["Condition"], ctx: RequestCon
 }
 
 function statementMatches(s: PolicyStatement, action: string, resource: string, ctx: RequestContext): boolean {
-  if ((s as unknown as Record<string, unknown>).NotAction !== undefined || (s as unknown as Record<string, unknown>).NotResource !== undefined) {
+  if (
+    (s as unknown as Record<string, unknown>).NotAction !== undefined ||
+    (s as unknown as Record<string, unknown>).NotResource !== undefined
+  ) {
     throw new Error("evaluate: NotAction/NotResource are not supported");
   }
   if (!list(s.Action).some((a) => globMatch(a, action, true))) return false;

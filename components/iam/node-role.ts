@@ -41,30 +41,45 @@ export class NodeRole extends pulumi.ComponentResource {
     const fullName = awsName(`${args.clusterName}-${args.machineRole}`, AWS_NAME_LIMITS.iamRole);
     const tags = clusterTags(args.clusterName, args.tags ?? {}, fullName);
 
-    this.role = new aws.iam.Role(`${name}-role`, {
-      name: fullName,
-      description: `${args.clusterName} ${args.machineRole} nodes`,
-      assumeRolePolicy: policyJson(serviceTrustPolicy("ec2.amazonaws.com")),
-      tags,
-    }, { parent: this });
+    this.role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        name: fullName,
+        description: `${args.clusterName} ${args.machineRole} nodes`,
+        assumeRolePolicy: policyJson(serviceTrustPolicy("ec2.amazonaws.com")),
+        tags,
+      },
+      { parent: this },
+    );
 
-    this.instanceProfile = new aws.iam.InstanceProfile(`${name}-profile`, {
-      name: fullName,
-      role: this.role.name,
-      tags,
-    }, { parent: this });
+    this.instanceProfile = new aws.iam.InstanceProfile(
+      `${name}-profile`,
+      {
+        name: fullName,
+        role: this.role.name,
+        tags,
+      },
+      { parent: this },
+    );
 
     this.rolePolicies = {};
     for (const [key, doc] of Object.entries(args.policies ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
-      this.rolePolicies[key] = new aws.iam.RolePolicy(`${name}-${key}`, {
-        name: key,
-        role: this.role.name,
-        policy: pulumi.output(doc).apply((d) => policyJson(d as PolicyDocument)),
-      }, { parent: this });
+      this.rolePolicies[key] = new aws.iam.RolePolicy(
+        `${name}-${key}`,
+        {
+          name: key,
+          role: this.role.name,
+          policy: pulumi.output(doc).apply((d) => policyJson(d as PolicyDocument)),
+        },
+        { parent: this },
+      );
     }
     // Named by the policy's own name, so reordering the list never replaces an attachment.
     for (const arn of args.managedPolicyArns ?? [SSM_CORE_POLICY_ARN]) {
-      const short = arn.split("/").pop()!.replace(/[^A-Za-z0-9-]/g, "-");
+      const short = arn
+        .split("/")
+        .pop()!
+        .replace(/[^A-Za-z0-9-]/g, "-");
       new aws.iam.RolePolicyAttachment(`${name}-${short}`, { role: this.role.name, policyArn: arn }, { parent: this });
     }
 
@@ -72,6 +87,11 @@ export class NodeRole extends pulumi.ComponentResource {
     this.roleName = this.role.name;
     this.instanceProfileName = this.instanceProfile.name;
     this.instanceProfileArn = this.instanceProfile.arn;
-    this.registerOutputs({ roleArn: this.roleArn, roleName: this.roleName, instanceProfileName: this.instanceProfileName, instanceProfileArn: this.instanceProfileArn });
+    this.registerOutputs({
+      roleArn: this.roleArn,
+      roleName: this.roleName,
+      instanceProfileName: this.instanceProfileName,
+      instanceProfileArn: this.instanceProfileArn,
+    });
   }
 }

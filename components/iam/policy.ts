@@ -47,7 +47,12 @@ export function secretReadPolicy(args: SecretReadPolicyArgs): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
-      { Sid: "ReadOwnBootstrapSecret", Effect: "Allow", Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Resource: arns },
+      {
+        Sid: "ReadOwnBootstrapSecret",
+        Effect: "Allow",
+        Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+        Resource: arns,
+      },
       {
         Sid: "DecryptOwnBootstrapSecret",
         Effect: "Allow",
@@ -112,17 +117,19 @@ export interface InstanceHealthPolicyArgs {
 export function instanceHealthPolicy(a: InstanceHealthPolicyArgs): PolicyDocument {
   return {
     Version: "2012-10-17",
-    Statement: [{
-      Sid: "ReportOwnBootFailure",
-      Effect: "Allow",
-      Action: ["autoscaling:SetInstanceHealth"],
-      Resource: [`arn:aws:autoscaling:${a.region}:*:autoScalingGroup:*:autoScalingGroupName/${a.groupName}`],
-      Condition: {
-        StringEquals: {
-          [`autoscaling:ResourceTag/kubernetes.io/cluster/${a.clusterName}`]: "owned",
-          "autoscaling:ResourceTag/pulumi-kubeadm-aws:node-pool": a.poolName,
+    Statement: [
+      {
+        Sid: "ReportOwnBootFailure",
+        Effect: "Allow",
+        Action: ["autoscaling:SetInstanceHealth"],
+        Resource: [`arn:aws:autoscaling:${a.region}:*:autoScalingGroup:*:autoScalingGroupName/${a.groupName}`],
+        Condition: {
+          StringEquals: {
+            [`autoscaling:ResourceTag/kubernetes.io/cluster/${a.clusterName}`]: "owned",
+            "autoscaling:ResourceTag/pulumi-kubeadm-aws:node-pool": a.poolName,
+          },
         },
       },
-    }],
+    ],
   };
 }

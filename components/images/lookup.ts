@@ -62,7 +62,12 @@ export function ambiguousImageHelp(versions: PlatformVersions, variant: ImageVar
 }
 
 /** The one image id of a lookup result; throws our error on none or several. Pure. */
-export function selectImageId(ids: readonly string[] | undefined, versions: PlatformVersions, variant: ImageVariant, region: string): string {
+export function selectImageId(
+  ids: readonly string[] | undefined,
+  versions: PlatformVersions,
+  variant: ImageVariant,
+  region: string,
+): string {
   const unique = [...new Set(ids ?? [])];
   if (unique.length === 0) throw new Error(missingImageHelp(versions, variant, region));
   if (unique.length > 1) throw new Error(ambiguousImageHelp(versions, variant, region, unique));

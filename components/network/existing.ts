@@ -43,12 +43,18 @@ export interface ExistingNetworkArgs {
 }
 
 /** An existing network as the Cluster's seam: every network field of `ClusterEnvironment` is set. */
-export type ExistingNetwork = ClusterEnvironment & Required<Pick<ClusterEnvironment,
-  "vpcId" | "vpcCidr" | "privateSubnetIds" | "privateSubnetCidrs" | "publicSubnetIds" | "natPublicIps">>;
+export type ExistingNetwork = ClusterEnvironment &
+  Required<Pick<ClusterEnvironment, "vpcId" | "vpcCidr" | "privateSubnetIds" | "privateSubnetCidrs" | "publicSubnetIds" | "natPublicIps">>;
 
 /** Problems with an existing network's arguments for a cluster over `availabilityZones`; empty when usable. */
 export function existingNetworkProblems(
-  args: { vpcId?: string; vpcCidr?: string; publicSubnetIds?: readonly string[]; privateSubnetIds?: readonly string[]; privateSubnetCidrs?: readonly string[] },
+  args: {
+    vpcId?: string;
+    vpcCidr?: string;
+    publicSubnetIds?: readonly string[];
+    privateSubnetIds?: readonly string[];
+    privateSubnetCidrs?: readonly string[];
+  },
   availabilityZones: readonly string[],
 ): string[] {
   const out: string[] = [];
@@ -75,7 +81,10 @@ export function existingNetworkProblems(
   if (dup.length > 0) out.push(`subnet(s) listed more than once: ${[...new Set(dup)].join(", ")}`);
   const cidrs = args.privateSubnetCidrs;
   if (cidrs !== undefined) {
-    if (cidrs.length !== (args.privateSubnetIds ?? []).length) out.push(`privateSubnetCidrs has ${cidrs.length} range(s) for ${(args.privateSubnetIds ?? []).length} private subnet(s): one per subnet, same order`);
+    if (cidrs.length !== (args.privateSubnetIds ?? []).length)
+      out.push(
+        `privateSubnetCidrs has ${cidrs.length} range(s) for ${(args.privateSubnetIds ?? []).length} private subnet(s): one per subnet, same order`,
+      );
     cidrs.forEach((c, i) => {
       if (!parseCidr(c)) out.push(`privateSubnetCidrs[${i}] "${c}" is not an IPv4 CIDR`);
     });
@@ -96,16 +105,22 @@ export interface ObservedSubnet {
  * cluster was planned with, and in the AZ at its index (the cluster's per-AZ resources rely on it).
  */
 export function observedSubnetProblems(
-  kind: SubnetKind, observed: ObservedSubnet[], vpcId: string, vpcCidr: string, availabilityZones: readonly string[],
+  kind: SubnetKind,
+  observed: ObservedSubnet[],
+  vpcId: string,
+  vpcCidr: string,
+  availabilityZones: readonly string[],
 ): string[] {
   const out: string[] = [];
   const vpc = parseCidr(vpcCidr);
   observed.forEach((s, i) => {
     const at = `${kind}[${i}] ${s.id}`;
     if (s.vpcId !== vpcId) out.push(`${at} is in ${s.vpcId}, not in ${vpcId}`);
-    if (s.availabilityZone !== availabilityZones[i]) out.push(`${at} is in ${s.availabilityZone}; expected ${availabilityZones[i]} (one subnet per AZ, in availabilityZones order)`);
+    if (s.availabilityZone !== availabilityZones[i])
+      out.push(`${at} is in ${s.availabilityZone}; expected ${availabilityZones[i]} (one subnet per AZ, in availabilityZones order)`);
     const c = parseCidr(s.cidrBlock);
-    if (vpc && c && !contains(vpc, c)) out.push(`${at} (${s.cidrBlock}) is outside vpcCidr ${vpcCidr}; set vpcCidr (network.vpcCidr) to the VPC's range`);
+    if (vpc && c && !contains(vpc, c))
+      out.push(`${at} (${s.cidrBlock}) is outside vpcCidr ${vpcCidr}; set vpcCidr (network.vpcCidr) to the VPC's range`);
   });
   return out;
 }
@@ -122,15 +137,23 @@ export function existingNetwork(args: ExistingNetworkArgs, opts?: pulumi.InvokeO
   if (azs.length === 0) throw new Error(`${where}: availabilityZones is required: the AZs the cluster spans, in order`);
   const problems = existingNetworkProblems(args, azs);
   if (problems.length > 0) throw new Error(`${where}: ${problems.join("; ")}`);
-  const observe = (ids: readonly string[]) => pulumi.all(ids.map((id) => aws.ec2.getSubnetOutput({ id }, opts)))
-    .apply((list) => list.map((s): ObservedSubnet => ({ id: s.id, vpcId: s.vpcId, availabilityZone: s.availabilityZone, cidrBlock: s.cidrBlock })));
+  const observe = (ids: readonly string[]) =>
+    pulumi
+      .all(ids.map((id) => aws.ec2.getSubnetOutput({ id }, opts)))
+      .apply((list) =>
+        list.map((s): ObservedSubnet => ({ id: s.id, vpcId: s.vpcId, availabilityZone: s.availabilityZone, cidrBlock: s.cidrBlock })),
+      );
   // One check over every subnet, in one apply: a misplaced layout is reported once, with all its
   // problems, and every id below waits for it.
   const checked = pulumi.all([observe(args.publicSubnetIds), observe(args.privateSubnetIds)]).apply(([pub, priv]) => {
     const p = [
       ...observedSubnetProblems("publicSubnetIds", pub, args.vpcId, args.vpcCidr, azs),
       ...observedSubnetProblems("privateSubnetIds", priv, args.vpcId, args.vpcCidr, azs),
-      ...(args.privateSubnetCidrs ?? []).flatMap((c, i) => (priv[i] && priv[i]!.cidrBlock !== c ? [`privateSubnetCidrs[${i}] ${c} is not the range of ${priv[i]!.id} (${priv[i]!.cidrBlock})`] : [])),
+      ...(args.privateSubnetCidrs ?? []).flatMap((c, i) =>
+        priv[i] && priv[i]!.cidrBlock !== c
+          ? [`privateSubnetCidrs[${i}] ${c} is not the range of ${priv[i]!.id} (${priv[i]!.cidrBlock})`]
+          : [],
+      ),
     ];
     if (p.length > 0) throw new Error(`${where}: the subnets do not match the cluster's layout: ${p.join("; ")}`);
     return priv.map((s) => s.cidrBlock);
@@ -140,7 +163,9 @@ export function existingNetwork(args: ExistingNetworkArgs, opts?: pulumi.InvokeO
     vpcId: gated(args.vpcId),
     vpcCidr: args.vpcCidr,
     privateSubnetIds: args.privateSubnetIds.map(gated),
-    privateSubnetCidrs: args.privateSubnetCidrs ? args.privateSubnetCidrs.map(gated) : args.privateSubnetIds.map((_, i) => checked.apply((c) => c[i]!)),
+    privateSubnetCidrs: args.privateSubnetCidrs
+      ? args.privateSubnetCidrs.map(gated)
+      : args.privateSubnetIds.map((_, i) => checked.apply((c) => c[i]!)),
     publicSubnetIds: args.publicSubnetIds.map(gated),
     natPublicIps: args.natPublicIps ?? [],
   };

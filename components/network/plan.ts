@@ -72,11 +72,13 @@ export function planSubnets(args: PlanSubnetsArgs): SubnetPlan {
   if (vpc.prefix < MIN_VPC_PREFIX || vpc.prefix > MAX_VPC_PREFIX) {
     throw new Error(`vpcCidr ${args.vpcCidr}: prefix /${vpc.prefix} is outside /${MIN_VPC_PREFIX}../${MAX_VPC_PREFIX}`);
   }
-  const azs = typeof args.availabilityZones === "number"
-    ? Array.from({ length: args.availabilityZones }, (_, i) => `az${i}`)
-    : args.availabilityZones;
+  const azs =
+    typeof args.availabilityZones === "number"
+      ? Array.from({ length: args.availabilityZones }, (_, i) => `az${i}`)
+      : args.availabilityZones;
   if (azs.length < 1 || azs.length > MAX_AZS) throw new Error(`the plan supports 1..${MAX_AZS} AZs, got ${azs.length}`);
-  const kind = (k: SubnetKind) => azs.map((az, i) => ({ kind: k, azIndex: i, availabilityZone: az, cidr: formatCidr(subnetCidr(vpc, k, i)) }));
+  const kind = (k: SubnetKind) =>
+    azs.map((az, i) => ({ kind: k, azIndex: i, availabilityZone: az, cidr: formatCidr(subnetCidr(vpc, k, i)) }));
   return {
     vpcCidr: formatCidr(vpc),
     public: kind("public"),
@@ -98,13 +100,19 @@ export function planProblems(plan: SubnetPlan): string[] {
   subnets.forEach(({ s, c }, i) => {
     if (!contains(vpc, c)) out.push(`${s.kind}[${s.azIndex}] ${s.cidr} is outside ${plan.vpcCidr}`);
     if (c.prefix > 28 || c.prefix < 16) out.push(`${s.kind}[${s.azIndex}] ${s.cidr}: AWS subnets are /16../28`);
-    for (const { s: t, c: d } of subnets.slice(i + 1)) if (overlaps(c, d)) out.push(`${s.kind}[${s.azIndex}] ${s.cidr} overlaps ${t.kind}[${t.azIndex}] ${t.cidr}`);
+    for (const { s: t, c: d } of subnets.slice(i + 1))
+      if (overlaps(c, d)) out.push(`${s.kind}[${s.azIndex}] ${s.cidr} overlaps ${t.kind}[${t.azIndex}] ${t.cidr}`);
   });
   return out;
 }
 
 /** A compact view of a plan for stack outputs: `{ vpcCidr, public: { <az>: <cidr> }, private: ..., isolated: ... }`. */
-export function planSummary(plan: SubnetPlan): { vpcCidr: string; public: Record<string, string>; private: Record<string, string>; isolated: Record<string, string> } {
+export function planSummary(plan: SubnetPlan): {
+  vpcCidr: string;
+  public: Record<string, string>;
+  private: Record<string, string>;
+  isolated: Record<string, string>;
+} {
   const byAz = (list: PlannedSubnet[]) => Object.fromEntries(list.map((s) => [s.availabilityZone, s.cidr]));
   return { vpcCidr: plan.vpcCidr, public: byAz(plan.public), private: byAz(plan.private), isolated: byAz(plan.isolated) };
 }

@@ -77,8 +77,14 @@ export class Vpc extends pulumi.ComponentResource {
     this.plan = built.plan;
     this.endpointSecurityGroupId = built.endpointSecurityGroupId;
     this.registerOutputs({
-      vpcId: this.vpcId, vpcCidr: this.vpcCidr, publicSubnetIds: this.publicSubnetIds, privateSubnetIds: this.privateSubnetIds,
-      isolatedSubnetIds: this.isolatedSubnetIds, availabilityZones: this.availabilityZones, plan: this.plan, natPublicIps: this.natPublicIps,
+      vpcId: this.vpcId,
+      vpcCidr: this.vpcCidr,
+      publicSubnetIds: this.publicSubnetIds,
+      privateSubnetIds: this.privateSubnetIds,
+      isolatedSubnetIds: this.isolatedSubnetIds,
+      availabilityZones: this.availabilityZones,
+      plan: this.plan,
+      natPublicIps: this.natPublicIps,
     });
   }
 
@@ -93,87 +99,137 @@ export class Vpc extends pulumi.ComponentResource {
     const tags = (n: string, extra: Record<string, string> = {}) => clusterTags(cluster, { ...(args.tags ?? {}), ...extra }, n);
     const p = { parent: this };
 
-    const vpc = new aws.ec2.Vpc(`${name}-vpc`, {
-      cidrBlock: plan.vpcCidr, enableDnsSupport: true, enableDnsHostnames: true, tags: tags(`${cluster}-vpc`),
-    }, p);
+    const vpc = new aws.ec2.Vpc(
+      `${name}-vpc`,
+      {
+        cidrBlock: plan.vpcCidr,
+        enableDnsSupport: true,
+        enableDnsHostnames: true,
+        tags: tags(`${cluster}-vpc`),
+      },
+      p,
+    );
     // Strip the default group's allow rules: every group in the VPC is explicit.
     new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, tags: tags(`${cluster}-default-deny`) }, p);
     const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tags(`${cluster}-igw`) }, p);
 
     const subnets = (kind: "public" | "private" | "isolated", extra: Record<string, string>) =>
-      plan[kind].map((s) => new aws.ec2.Subnet(`${name}-${kind}-${s.azIndex}`, {
-        vpcId: vpc.id,
-        cidrBlock: s.cidr,
-        availabilityZone: s.availabilityZone,
-        // Nothing gets a public address by default; the bastion asks for one itself.
-        mapPublicIpOnLaunch: false,
-        tags: tags(`${cluster}-${kind}-${s.availabilityZone}`, extra),
-      }, p));
+      plan[kind].map(
+        (s) =>
+          new aws.ec2.Subnet(
+            `${name}-${kind}-${s.azIndex}`,
+            {
+              vpcId: vpc.id,
+              cidrBlock: s.cidr,
+              availabilityZone: s.availabilityZone,
+              // Nothing gets a public address by default; the bastion asks for one itself.
+              mapPublicIpOnLaunch: false,
+              tags: tags(`${cluster}-${kind}-${s.availabilityZone}`, extra),
+            },
+            p,
+          ),
+      );
     const publicSubnets = subnets("public", { "kubernetes.io/role/elb": "1" });
     const privateSubnets = subnets("private", { "kubernetes.io/role/internal-elb": "1" });
     const isolatedSubnets = subnets("isolated", {});
 
     const publicRt = new aws.ec2.RouteTable(`${name}-public`, { vpcId: vpc.id, tags: tags(`${cluster}-public`) }, p);
     new aws.ec2.Route(`${name}-public-default`, { routeTableId: publicRt.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id }, p);
-    publicSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, { subnetId: s.id, routeTableId: publicRt.id }, p));
+    publicSubnets.forEach(
+      (s, i) => new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, { subnetId: s.id, routeTableId: publicRt.id }, p),
+    );
 
     // NAT: one per AZ, or a single one in the first AZ. Private route tables are per AZ either way,
     // so switching strategy changes routes, never tables or subnets.
     const natCount = natStrategy === "per-az" ? publicSubnets.length : 1;
     const nats = publicSubnets.slice(0, natCount).map((s, i) => {
       const eip = new aws.ec2.Eip(`${name}-nat-${i}`, { domain: "vpc", tags: tags(`${cluster}-nat-${azs[i]}`) }, p);
-      const nat = new aws.ec2.NatGateway(`${name}-nat-${i}`, {
-        allocationId: eip.id, subnetId: s.id, connectivityType: "public", tags: tags(`${cluster}-nat-${azs[i]}`),
-      }, { parent: this, dependsOn: [igw] });
+      const nat = new aws.ec2.NatGateway(
+        `${name}-nat-${i}`,
+        {
+          allocationId: eip.id,
+          subnetId: s.id,
+          connectivityType: "public",
+          tags: tags(`${cluster}-nat-${azs[i]}`),
+        },
+        { parent: this, dependsOn: [igw] },
+      );
       return { eip, nat };
     });
     const privateRts = privateSubnets.map((s, i) => {
       const az = azs[i]!;
       const rt = new aws.ec2.RouteTable(`${name}-private-${i}`, { vpcId: vpc.id, tags: tags(`${cluster}-private-${az}`) }, p);
       const nat = nats[natStrategy === "per-az" ? i : 0]!.nat;
-      new aws.ec2.Route(`${name}-private-${i}-default`, { routeTableId: rt.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id }, p);
+      new aws.ec2.Route(
+        `${name}-private-${i}-default`,
+        { routeTableId: rt.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id },
+        p,
+      );
       new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: s.id, routeTableId: rt.id }, p);
       return rt;
     });
     let isolatedRt: aws.ec2.RouteTable | undefined;
     if (isolatedSubnets.length > 0) {
       isolatedRt = new aws.ec2.RouteTable(`${name}-isolated`, { vpcId: vpc.id, tags: tags(`${cluster}-isolated`) }, p);
-      isolatedSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`${name}-isolated-${i}`, { subnetId: s.id, routeTableId: isolatedRt!.id }, p));
+      isolatedSubnets.forEach(
+        (s, i) => new aws.ec2.RouteTableAssociation(`${name}-isolated-${i}`, { subnetId: s.id, routeTableId: isolatedRt!.id }, p),
+      );
     }
 
     // S3 gateway endpoint, always: images, snapshots and bootstrap files never need the internet.
-    new aws.ec2.VpcEndpoint(`${name}-vpce-s3`, {
-      vpcId: vpc.id,
-      serviceName: `com.amazonaws.${region}.s3`,
-      vpcEndpointType: "Gateway",
-      routeTableIds: [publicRt.id, ...privateRts.map((rt) => rt.id), ...(isolatedRt ? [isolatedRt.id] : [])],
-      tags: tags(`${cluster}-s3`),
-    }, p);
+    new aws.ec2.VpcEndpoint(
+      `${name}-vpce-s3`,
+      {
+        vpcId: vpc.id,
+        serviceName: `com.amazonaws.${region}.s3`,
+        vpcEndpointType: "Gateway",
+        routeTableIds: [publicRt.id, ...privateRts.map((rt) => rt.id), ...(isolatedRt ? [isolatedRt.id] : [])],
+        tags: tags(`${cluster}-s3`),
+      },
+      p,
+    );
 
     let endpointSecurityGroupId: pulumi.Output<string> | undefined;
     if (interfaceEndpoints.length > 0) {
-      const sg = new aws.ec2.SecurityGroup(`${name}-endpoints`, {
-        name: `${cluster}-vpc-endpoints`,
-        description: `${cluster}: VPC interface endpoints (HTTPS from the VPC)`,
-        vpcId: vpc.id,
-        revokeRulesOnDelete: true,
-        tags: tags(`${cluster}-vpc-endpoints`),
-      }, p);
-      new aws.vpc.SecurityGroupIngressRule(`${name}-endpoints-in-vpc-tcp-443`, {
-        securityGroupId: sg.id, cidrIpv4: plan.vpcCidr, ipProtocol: "tcp", fromPort: 443, toPort: 443,
-        description: "HTTPS to AWS APIs from the VPC", tags: tags(`${cluster}-endpoints-in-vpc-tcp-443`),
-      }, p);
+      const sg = new aws.ec2.SecurityGroup(
+        `${name}-endpoints`,
+        {
+          name: `${cluster}-vpc-endpoints`,
+          description: `${cluster}: VPC interface endpoints (HTTPS from the VPC)`,
+          vpcId: vpc.id,
+          revokeRulesOnDelete: true,
+          tags: tags(`${cluster}-vpc-endpoints`),
+        },
+        p,
+      );
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-endpoints-in-vpc-tcp-443`,
+        {
+          securityGroupId: sg.id,
+          cidrIpv4: plan.vpcCidr,
+          ipProtocol: "tcp",
+          fromPort: 443,
+          toPort: 443,
+          description: "HTTPS to AWS APIs from the VPC",
+          tags: tags(`${cluster}-endpoints-in-vpc-tcp-443`),
+        },
+        p,
+      );
       endpointSecurityGroupId = sg.id;
       for (const service of interfaceEndpoints) {
-        new aws.ec2.VpcEndpoint(`${name}-vpce-${service.replace(/\./g, "-")}`, {
-          vpcId: vpc.id,
-          serviceName: `com.amazonaws.${region}.${service}`,
-          vpcEndpointType: "Interface",
-          privateDnsEnabled: true,
-          subnetIds: privateSubnets.map((s) => s.id),
-          securityGroupIds: [sg.id],
-          tags: tags(`${cluster}-${service}`),
-        }, p);
+        new aws.ec2.VpcEndpoint(
+          `${name}-vpce-${service.replace(/\./g, "-")}`,
+          {
+            vpcId: vpc.id,
+            serviceName: `com.amazonaws.${region}.${service}`,
+            vpcEndpointType: "Interface",
+            privateDnsEnabled: true,
+            subnetIds: privateSubnets.map((s) => s.id),
+            securityGroupIds: [sg.id],
+            tags: tags(`${cluster}-${service}`),
+          },
+          p,
+        );
       }
     }
 
@@ -196,25 +252,39 @@ export class Vpc extends pulumi.ComponentResource {
     const { clusterName: cluster, region } = args;
     const tags = clusterTags(cluster, args.tags ?? {}, `${cluster}-flow-logs`);
     const keep = { parent: this, retainOnDelete: args.retainFlowLogsOnDelete ?? false };
-    const group = new aws.cloudwatch.LogGroup(`${name}-flow-logs`, {
-      name: `/aws/vpc-flow-logs/${cluster}`, retentionInDays: args.flowLogRetentionDays ?? 30, tags,
-    }, keep);
+    const group = new aws.cloudwatch.LogGroup(
+      `${name}-flow-logs`,
+      {
+        name: `/aws/vpc-flow-logs/${cluster}`,
+        retentionInDays: args.flowLogRetentionDays ?? 30,
+        tags,
+      },
+      keep,
+    );
     const account = aws.getCallerIdentityOutput({}, { parent: this });
     const partition = aws.getPartitionOutput({}, { parent: this });
-    const role = new aws.iam.Role(`${name}-flow-logs`, {
-      assumeRolePolicy: pulumi.all([account.accountId, partition.partition]).apply(([a, part]) => flowLogsTrustPolicy(a, region, part)),
-      description: `${cluster}: VPC flow logs to CloudWatch Logs`,
-      tags,
-    }, { parent: this });
+    const role = new aws.iam.Role(
+      `${name}-flow-logs`,
+      {
+        assumeRolePolicy: pulumi.all([account.accountId, partition.partition]).apply(([a, part]) => flowLogsTrustPolicy(a, region, part)),
+        description: `${cluster}: VPC flow logs to CloudWatch Logs`,
+        tags,
+      },
+      { parent: this },
+    );
     new aws.iam.RolePolicy(`${name}-flow-logs`, { role: role.id, policy: group.arn.apply(flowLogsWritePolicy) }, { parent: this });
-    new aws.ec2.FlowLog(`${name}-flow-logs`, {
-      vpcId: vpc.id,
-      trafficType: "ALL",
-      logDestinationType: "cloud-watch-logs",
-      logDestination: group.arn,
-      iamRoleArn: role.arn,
-      maxAggregationInterval: 60,
-      tags,
-    }, { parent: this });
+    new aws.ec2.FlowLog(
+      `${name}-flow-logs`,
+      {
+        vpcId: vpc.id,
+        trafficType: "ALL",
+        logDestinationType: "cloud-watch-logs",
+        logDestination: group.arn,
+        iamRoleArn: role.arn,
+        maxAggregationInterval: 60,
+        tags,
+      },
+      { parent: this },
+    );
   }
 }

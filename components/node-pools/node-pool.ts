@@ -63,54 +63,70 @@ export class NodePool extends pulumi.ComponentResource {
     const instanceName = `${args.clusterName}-${pool.name}`;
     const mixed = needsMixedInstances(pool);
 
-    this.launchTemplate = new aws.ec2.LaunchTemplate(`${name}-lt`, {
-      name: awsName(instanceName, 128),
-      description: `${args.clusterName} node pool ${pool.name} (${pool.preset})`,
-      imageId: args.imageId,
-      // With a mixed instances policy the types come from its overrides.
-      instanceType: mixed ? undefined : pool.instanceTypes[0],
-      iamInstanceProfile: { name: args.instanceProfileName },
-      metadataOptions: { ...NODE_METADATA_OPTIONS },
-      blockDeviceMappings: [rootBlockDevice(pool.rootVolumeGiB, args.rootVolumeKmsKeyId)],
-      networkInterfaces: [{
-        deviceIndex: 0,
-        associatePublicIpAddress: "false",
-        deleteOnTermination: "true",
-        securityGroups: args.securityGroupIds,
-      }],
-      monitoring: { enabled: true },
-      userData: pulumi.output(args.userData).apply((u) => Buffer.from(u, "utf8").toString("base64")),
-      updateDefaultVersion: true,
-      tagSpecifications: [
-        { resourceType: "instance", tags: { ...clusterTags(args.clusterName, extra, instanceName), "pulumi-kubeadm-aws:node-pool": pool.name } },
-        { resourceType: "volume", tags: { ...clusterTags(args.clusterName, extra, `${instanceName}-root`), "pulumi-kubeadm-aws:node-pool": pool.name } },
-      ],
-      tags: clusterTags(args.clusterName, extra, instanceName),
-    }, { parent: this });
+    this.launchTemplate = new aws.ec2.LaunchTemplate(
+      `${name}-lt`,
+      {
+        name: awsName(instanceName, 128),
+        description: `${args.clusterName} node pool ${pool.name} (${pool.preset})`,
+        imageId: args.imageId,
+        // With a mixed instances policy the types come from its overrides.
+        instanceType: mixed ? undefined : pool.instanceTypes[0],
+        iamInstanceProfile: { name: args.instanceProfileName },
+        metadataOptions: { ...NODE_METADATA_OPTIONS },
+        blockDeviceMappings: [rootBlockDevice(pool.rootVolumeGiB, args.rootVolumeKmsKeyId)],
+        networkInterfaces: [
+          {
+            deviceIndex: 0,
+            associatePublicIpAddress: "false",
+            deleteOnTermination: "true",
+            securityGroups: args.securityGroupIds,
+          },
+        ],
+        monitoring: { enabled: true },
+        userData: pulumi.output(args.userData).apply((u) => Buffer.from(u, "utf8").toString("base64")),
+        updateDefaultVersion: true,
+        tagSpecifications: [
+          {
+            resourceType: "instance",
+            tags: { ...clusterTags(args.clusterName, extra, instanceName), "pulumi-kubeadm-aws:node-pool": pool.name },
+          },
+          {
+            resourceType: "volume",
+            tags: { ...clusterTags(args.clusterName, extra, `${instanceName}-root`), "pulumi-kubeadm-aws:node-pool": pool.name },
+          },
+        ],
+        tags: clusterTags(args.clusterName, extra, instanceName),
+      },
+      { parent: this },
+    );
 
     const version = this.launchTemplate.latestVersion.apply((v) => String(v));
-    this.group = new aws.autoscaling.Group(`${name}-asg`, {
-      name: poolGroupName(args.clusterName, pool.name),
-      vpcZoneIdentifiers: args.privateSubnetIds,
-      minSize: pool.minSize,
-      maxSize: pool.maxSize,
-      desiredCapacity: pool.desiredSize,
-      ...(mixed
-        ? { mixedInstancesPolicy: mixedInstancesPolicy(pool, this.launchTemplate.id, version) }
-        : { launchTemplate: { id: this.launchTemplate.id, version } }),
-      capacityRebalance: pool.spot !== undefined,
-      // EC2 status checks only; a node whose boot failed for good marks itself Unhealthy
-      // (autoscaling:SetInstanceHealth, docs/bootstrap.md "Failed workers") and is replaced.
-      healthCheckType: "EC2",
-      healthCheckGracePeriod: 300,
-      instanceRefresh: instanceRefresh(pool),
-      targetGroupArns: args.targetGroupArns ?? [],
-      tags: asgTags(args.clusterName, extra, pool, instanceName),
-    }, {
-      parent: this,
-      // The cluster autoscaler owns the size once it runs; Pulumi sets it only at creation.
-      ignoreChanges: ["desiredCapacity"],
-    });
+    this.group = new aws.autoscaling.Group(
+      `${name}-asg`,
+      {
+        name: poolGroupName(args.clusterName, pool.name),
+        vpcZoneIdentifiers: args.privateSubnetIds,
+        minSize: pool.minSize,
+        maxSize: pool.maxSize,
+        desiredCapacity: pool.desiredSize,
+        ...(mixed
+          ? { mixedInstancesPolicy: mixedInstancesPolicy(pool, this.launchTemplate.id, version) }
+          : { launchTemplate: { id: this.launchTemplate.id, version } }),
+        capacityRebalance: pool.spot !== undefined,
+        // EC2 status checks only; a node whose boot failed for good marks itself Unhealthy
+        // (autoscaling:SetInstanceHealth, docs/bootstrap.md "Failed workers") and is replaced.
+        healthCheckType: "EC2",
+        healthCheckGracePeriod: 300,
+        instanceRefresh: instanceRefresh(pool),
+        targetGroupArns: args.targetGroupArns ?? [],
+        tags: asgTags(args.clusterName, extra, pool, instanceName),
+      },
+      {
+        parent: this,
+        // The cluster autoscaler owns the size once it runs; Pulumi sets it only at creation.
+        ignoreChanges: ["desiredCapacity"],
+      },
+    );
     this.autoScalingGroupName = this.group.name;
 
     this.registerOutputs({

@@ -16,7 +16,11 @@ export const PRESET_CHARACTERISTICS: Readonly<Record<NodePoolPreset, { families:
   memory: { families: ["r5"], ratio: "1:8", purpose: "caches, JVMs, in-memory databases" },
   compute: { families: ["c5"], ratio: "1:2", purpose: "CPU-bound batch and request processing" },
   gpu: { families: ["g4dn", "p3"], ratio: "GPU", purpose: "CUDA workloads; boots the GPU image, tainted nvidia.com/gpu" },
-  ingress: { families: ["c5"], ratio: "1:2", purpose: "ingress controllers only (own label and taint); the ingress load balancer's targets" },
+  ingress: {
+    families: ["c5"],
+    ratio: "1:2",
+    purpose: "ingress controllers only (own label and taint); the ingress load balancer's targets",
+  },
 };
 
 /** The taint every GPU pool carries, so only pods that tolerate it (the device plugin, CUDA jobs) land there. */
@@ -76,7 +80,12 @@ export function completePool(p: PoolInput): NodePoolSpec {
     desiredSize: p.desiredSize ?? p.minSize,
     labels: { ...preset.labels, ...(p.labels ?? {}) },
     taints,
-    spot: p.spot ? { onDemandBaseCapacity: p.spot.onDemandBaseCapacity ?? 0, onDemandPercentageAboveBaseCapacity: p.spot.onDemandPercentageAboveBaseCapacity ?? 0 } : undefined,
+    spot: p.spot
+      ? {
+          onDemandBaseCapacity: p.spot.onDemandBaseCapacity ?? 0,
+          onDemandPercentageAboveBaseCapacity: p.spot.onDemandPercentageAboveBaseCapacity ?? 0,
+        }
+      : undefined,
     rootVolumeGiB: p.rootVolumeGiB ?? (preset.gpu ? 100 : 50),
     minHealthyPercentage: p.minHealthyPercentage ?? 90,
   };

@@ -36,7 +36,12 @@ export function nodeTemplateTags(pool: Pick<NodePoolSpec, "labels" | "taints">):
  * Every tag of a pool's Auto Scaling group. Cluster tags and the pool's name propagate to the
  * instances (the cloud controller manager and cost reports read them); autoscaler tags stay on the group.
  */
-export function asgTags(clusterName: string, extra: Record<string, string>, pool: Pick<NodePoolSpec, "name" | "labels" | "taints">, instanceName: string): AsgTag[] {
+export function asgTags(
+  clusterName: string,
+  extra: Record<string, string>,
+  pool: Pick<NodePoolSpec, "name" | "labels" | "taints">,
+  instanceName: string,
+): AsgTag[] {
   const propagated = { ...clusterTags(clusterName, extra, instanceName), "pulumi-kubeadm-aws:node-pool": pool.name };
   const groupOnly = { ...autoscalerDiscoveryTags(clusterName), ...nodeTemplateTags(pool) };
   const tags: AsgTag[] = [];

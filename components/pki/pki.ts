@@ -80,14 +80,18 @@ export class ClusterPki extends pulumi.ComponentResource {
 
     const ca = (suffix: string, commonName: string): Ca => {
       const key = new tls.PrivateKey(`${name}-${suffix}-key`, { algorithm: "RSA", rsaBits: 2048 }, keyOpts);
-      const cert = new tls.SelfSignedCert(`${name}-${suffix}-cert`, {
-        privateKeyPem: key.privateKeyPem,
-        subject: { commonName, organization: args.clusterName },
-        isCaCertificate: true,
-        validityPeriodHours: caHours,
-        allowedUses: CA_USES,
-        setSubjectKeyId: true,
-      }, { parent: this, protect: args.protect ?? false });
+      const cert = new tls.SelfSignedCert(
+        `${name}-${suffix}-cert`,
+        {
+          privateKeyPem: key.privateKeyPem,
+          subject: { commonName, organization: args.clusterName },
+          isCaCertificate: true,
+          validityPeriodHours: caHours,
+          allowedUses: CA_USES,
+          setSubjectKeyId: true,
+        },
+        { parent: this, protect: args.protect ?? false },
+      );
       return { key, cert };
     };
     // kubeadm's conventional CA names.
@@ -109,7 +113,11 @@ export class ClusterPki extends pulumi.ComponentResource {
     // Join token: id and secret regenerate together whenever `tokenRotation` changes.
     const keepers = { rotation: args.tokenRotation ?? "initial" };
     const tokenPart = (suffix: string, length: number) =>
-      new random.RandomString(`${name}-token-${suffix}`, { length, lower: true, upper: false, numeric: true, special: false, keepers }, { parent: this, additionalSecretOutputs: ["result"] });
+      new random.RandomString(
+        `${name}-token-${suffix}`,
+        { length, lower: true, upper: false, numeric: true, special: false, keepers },
+        { parent: this, additionalSecretOutputs: ["result"] },
+      );
     const tokenId = tokenPart("id", 6);
     const tokenSecret = tokenPart("secret", 16);
     this.bootstrapTokenId = pulumi.unsecret(tokenId.result); // the id is public (it names the token Secret in kube-system)
@@ -120,37 +128,60 @@ export class ClusterPki extends pulumi.ComponentResource {
 
     // Admin kubeconfig, minted by Pulumi.
     const adminKey = new tls.PrivateKey(`${name}-admin-key`, { algorithm: "RSA", rsaBits: 2048 }, { parent: this });
-    const adminCsr = new tls.CertRequest(`${name}-admin-csr`, {
-      privateKeyPem: adminKey.privateKeyPem,
-      subject: { commonName: ADMIN_USER, organization: ADMIN_GROUP },
-    }, { parent: this });
-    const adminCert = new tls.LocallySignedCert(`${name}-admin-cert`, {
-      certRequestPem: adminCsr.certRequestPem,
-      caPrivateKeyPem: this.clusterCa.key.privateKeyPem,
-      caCertPem: this.clusterCa.cert.certPem,
-      validityPeriodHours: args.adminCertValidityHours ?? 8760,
-      earlyRenewalHours: args.adminCertEarlyRenewalHours ?? 720,
-      allowedUses: ["digital_signature", "key_encipherment", "client_auth"],
-    }, { parent: this });
+    const adminCsr = new tls.CertRequest(
+      `${name}-admin-csr`,
+      {
+        privateKeyPem: adminKey.privateKeyPem,
+        subject: { commonName: ADMIN_USER, organization: ADMIN_GROUP },
+      },
+      { parent: this },
+    );
+    const adminCert = new tls.LocallySignedCert(
+      `${name}-admin-cert`,
+      {
+        certRequestPem: adminCsr.certRequestPem,
+        caPrivateKeyPem: this.clusterCa.key.privateKeyPem,
+        caCertPem: this.clusterCa.cert.certPem,
+        validityPeriodHours: args.adminCertValidityHours ?? 8760,
+        earlyRenewalHours: args.adminCertEarlyRenewalHours ?? 720,
+        allowedUses: ["digital_signature", "key_encipherment", "client_auth"],
+      },
+      { parent: this },
+    );
     this.adminKubeconfig = pulumi.secret(
       pulumi.all([args.apiName, this.clusterCa.cert.certPem, adminCert.certPem, adminKey.privateKeyPem]).apply(([api, caCert, cert, key]) =>
-        renderKubeconfig({ clusterName: args.clusterName, server: `https://${api}:${API_PORT}`, caCertPem: caCert, clientCertPem: cert, clientKeyPem: key })),
+        renderKubeconfig({
+          clusterName: args.clusterName,
+          server: `https://${api}:${API_PORT}`,
+          caCertPem: caCert,
+          clientCertPem: cert,
+          clientKeyPem: key,
+        }),
+      ),
     );
 
     if (args.externalEtcdClient) {
       const key = new tls.PrivateKey(`${name}-apiserver-etcd-client-key`, { algorithm: "RSA", rsaBits: 2048 }, { parent: this });
-      const csr = new tls.CertRequest(`${name}-apiserver-etcd-client-csr`, {
-        privateKeyPem: key.privateKeyPem,
-        subject: { commonName: "kube-apiserver-etcd-client" },
-      }, { parent: this });
-      const cert = new tls.LocallySignedCert(`${name}-apiserver-etcd-client-cert`, {
-        certRequestPem: csr.certRequestPem,
-        caPrivateKeyPem: this.etcdCa.key.privateKeyPem,
-        caCertPem: this.etcdCa.cert.certPem,
-        validityPeriodHours: 8760,
-        earlyRenewalHours: 720,
-        allowedUses: ["digital_signature", "key_encipherment", "client_auth"],
-      }, { parent: this });
+      const csr = new tls.CertRequest(
+        `${name}-apiserver-etcd-client-csr`,
+        {
+          privateKeyPem: key.privateKeyPem,
+          subject: { commonName: "kube-apiserver-etcd-client" },
+        },
+        { parent: this },
+      );
+      const cert = new tls.LocallySignedCert(
+        `${name}-apiserver-etcd-client-cert`,
+        {
+          certRequestPem: csr.certRequestPem,
+          caPrivateKeyPem: this.etcdCa.key.privateKeyPem,
+          caCertPem: this.etcdCa.cert.certPem,
+          validityPeriodHours: 8760,
+          earlyRenewalHours: 720,
+          allowedUses: ["digital_signature", "key_encipherment", "client_auth"],
+        },
+        { parent: this },
+      );
       this.etcdClientCertPem = cert.certPem;
       this.etcdClientKeyPem = pulumi.secret(key.privateKeyPem);
     }

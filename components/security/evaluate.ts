@@ -66,9 +66,21 @@ export function explainFlow(rules: SgRule[], flow: Flow, opts: EvaluateOptions =
   const src = party(flow.from, opts);
   const dst = party(flow.to, opts);
   const dstGroups = dst.kind === "role" ? dst.groups : [];
-  const ingress = rules.find((r) => r.direction === "ingress" && dstGroups.includes(r.group) && portMatches(r, flow.protocol, flow.port) && peerMatches(r.peer, src, opts));
+  const ingress = rules.find(
+    (r) =>
+      r.direction === "ingress" &&
+      dstGroups.includes(r.group) &&
+      portMatches(r, flow.protocol, flow.port) &&
+      peerMatches(r.peer, src, opts),
+  );
   if (src.kind === "address") return { allowed: ingress !== undefined, ingress };
-  const egress = rules.find((r) => r.direction === "egress" && src.groups.includes(r.group) && portMatches(r, flow.protocol, flow.port) && peerMatches(r.peer, dst, opts));
+  const egress = rules.find(
+    (r) =>
+      r.direction === "egress" &&
+      src.groups.includes(r.group) &&
+      portMatches(r, flow.protocol, flow.port) &&
+      peerMatches(r.peer, dst, opts),
+  );
   return { allowed: ingress !== undefined && egress !== undefined, ingress, egress };
 }
 
@@ -94,19 +106,21 @@ export interface ProviderRuleInputs {
  * silently ignored.
  */
 export function rulesFromProvider(groupRoles: Record<string, Role>, ingress: ProviderRuleInputs[], egress: ProviderRuleInputs[]): SgRule[] {
-  const convert = (direction: SgRule["direction"]) => (x: ProviderRuleInputs): SgRule => {
-    const group = groupRoles[x.securityGroupId];
-    if (!group) throw new Error(`rule on unknown security group ${x.securityGroupId}`);
-    let peer: Peer;
-    if (x.referencedSecurityGroupId !== undefined) {
-      const role = groupRoles[x.referencedSecurityGroupId];
-      if (!role) throw new Error(`rule references unknown security group ${x.referencedSecurityGroupId}`);
-      peer = { role };
-    } else if (x.cidrIpv4 !== undefined) peer = { cidr: x.cidrIpv4 };
-    else throw new Error(`rule on ${group} has neither a CIDR nor a group peer`);
-    const protocol = x.ipProtocol === "-1" ? "all" : x.ipProtocol;
-    if (protocol !== "all" && protocol !== "tcp" && protocol !== "udp") throw new Error(`unsupported protocol ${x.ipProtocol}`);
-    return { direction, group, peer, protocol, fromPort: x.fromPort ?? 0, toPort: x.toPort ?? 0, description: x.description ?? "" };
-  };
+  const convert =
+    (direction: SgRule["direction"]) =>
+    (x: ProviderRuleInputs): SgRule => {
+      const group = groupRoles[x.securityGroupId];
+      if (!group) throw new Error(`rule on unknown security group ${x.securityGroupId}`);
+      let peer: Peer;
+      if (x.referencedSecurityGroupId !== undefined) {
+        const role = groupRoles[x.referencedSecurityGroupId];
+        if (!role) throw new Error(`rule references unknown security group ${x.referencedSecurityGroupId}`);
+        peer = { role };
+      } else if (x.cidrIpv4 !== undefined) peer = { cidr: x.cidrIpv4 };
+      else throw new Error(`rule on ${group} has neither a CIDR nor a group peer`);
+      const protocol = x.ipProtocol === "-1" ? "all" : x.ipProtocol;
+      if (protocol !== "all" && protocol !== "tcp" && protocol !== "udp") throw new Error(`unsupported protocol ${x.ipProtocol}`);
+      return { direction, group, peer, protocol, fromPort: x.fromPort ?? 0, toPort: x.toPort ?? 0, description: x.description ?? "" };
+    };
   return [...ingress.map(convert("ingress")), ...egress.map(convert("egress"))];
 }

@@ -19,7 +19,9 @@ export const CLUSTER_ROLES: readonly ClusterRole[] = ["apiLb", "controlPlane", "
 const GROUP_NAMES: Record<ClusterRole, string> = { apiLb: "api-lb", controlPlane: "control-plane", etcd: "etcd", workers: "workers" };
 
 /** The parts of a ClusterSpec the security groups use (a whole ClusterSpec will do). */
-export type SecurityGroupsSpec = Pick<ClusterSpec, "name" | "tags" | "api" | "bastion" | "network"> & { etcd: Pick<ClusterSpec["etcd"], "topology"> };
+export type SecurityGroupsSpec = Pick<ClusterSpec, "name" | "tags" | "api" | "bastion" | "network"> & {
+  etcd: Pick<ClusterSpec["etcd"], "topology">;
+};
 
 export interface ClusterSecurityGroupsArgs {
   /** What it reads of the cluster spec: name, tags, api exposure and allowlist, the bastion's SSH allowlist, etcd topology, VPC range. Required. */
@@ -63,19 +65,25 @@ export class ClusterSecurityGroups extends pulumi.ComponentResource {
       // The AWS cloud provider expects exactly one group carrying the cluster tag per instance; a
       // colocated control plane carries the etcd group too, so that one goes without it.
       if (role === "etcd") delete tags[`kubernetes.io/cluster/${spec.name}`];
-      groups[role] = new aws.ec2.SecurityGroup(`${name}-${role}`, {
-        name: groupName,
-        description: `${spec.name} cluster: ${GROUP_NAMES[role]} (managed by pulumi-kubeadm-aws)`,
-        vpcId: args.vpcId,
-        revokeRulesOnDelete: true,
-        tags,
-      }, { parent: this });
+      groups[role] = new aws.ec2.SecurityGroup(
+        `${name}-${role}`,
+        {
+          name: groupName,
+          description: `${spec.name} cluster: ${GROUP_NAMES[role]} (managed by pulumi-kubeadm-aws)`,
+          vpcId: args.vpcId,
+          revokeRulesOnDelete: true,
+          tags,
+        },
+        { parent: this },
+      );
     }
     const ids: Partial<Record<Role, pulumi.Input<string>>> = Object.fromEntries(CLUSTER_ROLES.map((r) => [r, groups[r].id]));
     if (args.bastionSecurityGroupId !== undefined) ids.bastion = args.bastionSecurityGroupId;
     createRuleResources({ name, rules: this.rules, groupIds: ids, natIps, tags: clusterTags(spec.name, spec.tags) }, { parent: this });
 
-    const groupIds = Object.fromEntries(CLUSTER_ROLES.map((r) => [r, groups[r].id])) as Record<ClusterRole, pulumi.Output<string>> & { bastion?: pulumi.Output<string> };
+    const groupIds = Object.fromEntries(CLUSTER_ROLES.map((r) => [r, groups[r].id])) as Record<ClusterRole, pulumi.Output<string>> & {
+      bastion?: pulumi.Output<string>;
+    };
     if (args.bastionSecurityGroupId !== undefined) groupIds.bastion = pulumi.output(args.bastionSecurityGroupId);
     this.groupIds = groupIds;
     const member = instanceGroups(spec.etcd.topology);

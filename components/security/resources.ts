@@ -35,17 +35,22 @@ export function createRuleResources(args: RuleResourceArgs, opts: pulumi.CustomR
   const out: RuleResource[] = [];
   for (const rule of args.rules) {
     const slug = ruleSlug(rule);
-    const ports = rule.protocol === "all" ? { ipProtocol: "-1" } : { ipProtocol: rule.protocol, fromPort: rule.fromPort, toPort: rule.toPort };
+    const ports =
+      rule.protocol === "all" ? { ipProtocol: "-1" } : { ipProtocol: rule.protocol, fromPort: rule.fromPort, toPort: rule.toPort };
     const base = { securityGroupId: groupId(args.groupIds, rule.group, slug), description: rule.description, ...ports };
     const peers: { suffix: string; peer: Partial<RuleInputs> }[] =
-      "role" in rule.peer ? [{ suffix: slug, peer: { referencedSecurityGroupId: groupId(args.groupIds, rule.peer.role, slug) } }]
-      : "cidr" in rule.peer ? [{ suffix: slug, peer: { cidrIpv4: rule.peer.cidr } }]
-      : args.natIps.map((ip, i) => ({ suffix: slug.replace("-nat-", `-nat-${i}-`), peer: { cidrIpv4: pulumi.interpolate`${ip}/32` } }));
+      "role" in rule.peer
+        ? [{ suffix: slug, peer: { referencedSecurityGroupId: groupId(args.groupIds, rule.peer.role, slug) } }]
+        : "cidr" in rule.peer
+          ? [{ suffix: slug, peer: { cidrIpv4: rule.peer.cidr } }]
+          : args.natIps.map((ip, i) => ({ suffix: slug.replace("-nat-", `-nat-${i}-`), peer: { cidrIpv4: pulumi.interpolate`${ip}/32` } }));
     for (const { suffix, peer } of peers) {
       const inputs: RuleInputs = { ...base, ...peer, tags: { ...args.tags, Name: `${args.name}-${suffix}` } };
-      out.push(rule.direction === "ingress"
-        ? new aws.vpc.SecurityGroupIngressRule(`${args.name}-${suffix}`, inputs, opts)
-        : new aws.vpc.SecurityGroupEgressRule(`${args.name}-${suffix}`, inputs, opts));
+      out.push(
+        rule.direction === "ingress"
+          ? new aws.vpc.SecurityGroupIngressRule(`${args.name}-${suffix}`, inputs, opts)
+          : new aws.vpc.SecurityGroupEgressRule(`${args.name}-${suffix}`, inputs, opts),
+      );
     }
   }
   return out;

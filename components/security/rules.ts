@@ -50,7 +50,16 @@ export interface SgRule {
 }
 
 /** Ports the library relies on. */
-export const PORTS = { ssh: 22, https: 443, api: API_PORT, etcdClient: 2379, etcdPeer: 2380, kubelet: 10250, vxlan: 8472, ciliumHealth: 4240 } as const;
+export const PORTS = {
+  ssh: 22,
+  https: 443,
+  api: API_PORT,
+  etcdClient: 2379,
+  etcdPeer: 2380,
+  kubelet: 10250,
+  vxlan: 8472,
+  ciliumHealth: 4240,
+} as const;
 
 export interface RuleContext {
   /** Whether a bastion exists. */
@@ -79,10 +88,13 @@ function udp(group: Role, direction: SgRule["direction"], peer: Peer, port: numb
 
 /** The bastion's own rules (created with the bastion, before any cluster's groups exist). */
 export function bastionRules(ctx: Pick<RuleContext, "sshAllowlist" | "vpcCidr" | "apiExposure">): SgRule[] {
-  const r: SgRule[] = ctx.sshAllowlist.map((cidr) => tcp("bastion", "ingress", { cidr }, PORTS.ssh, `SSH to the bastion from allowlisted ${cidr}`));
+  const r: SgRule[] = ctx.sshAllowlist.map((cidr) =>
+    tcp("bastion", "ingress", { cidr }, PORTS.ssh, `SSH to the bastion from allowlisted ${cidr}`),
+  );
   r.push(tcp("bastion", "egress", { cidr: ctx.vpcCidr }, PORTS.ssh, "SSH from the bastion to nodes in the VPC"));
   r.push(tcp("bastion", "egress", { cidr: ANYWHERE }, PORTS.https, "HTTPS to AWS APIs (SSM Session Manager)"));
-  if (ctx.apiExposure === "private") r.push(tcp("bastion", "egress", { cidr: ctx.vpcCidr }, PORTS.api, "Operator tunnel to the internal API load balancer"));
+  if (ctx.apiExposure === "private")
+    r.push(tcp("bastion", "egress", { cidr: ctx.vpcCidr }, PORTS.api, "Operator tunnel to the internal API load balancer"));
   return r;
 }
 
@@ -90,7 +102,8 @@ export function bastionRules(ctx: Pick<RuleContext, "sshAllowlist" | "vpcCidr" |
 export function clusterRules(ctx: RuleContext): SgRule[] {
   const r: SgRule[] = [];
   // API load balancer.
-  for (const cidr of ctx.apiAllowedCidrs) r.push(tcp("apiLb", "ingress", { cidr }, PORTS.api, `Kubernetes API clients from allowlisted ${cidr}`));
+  for (const cidr of ctx.apiAllowedCidrs)
+    r.push(tcp("apiLb", "ingress", { cidr }, PORTS.api, `Kubernetes API clients from allowlisted ${cidr}`));
   if (ctx.apiExposure === "private") {
     for (const role of KUBELET_NODES) r.push(tcp("apiLb", "ingress", { role }, PORTS.api, `Kubernetes API from ${role} nodes`));
     if (ctx.bastion) r.push(tcp("apiLb", "ingress", { role: "bastion" }, PORTS.api, "Kubernetes API through the bastion tunnel"));
@@ -104,8 +117,12 @@ export function clusterRules(ctx: RuleContext): SgRule[] {
   for (const role of KUBELET_NODES) r.push(tcp("controlPlane", "ingress", { role }, PORTS.api, `Kubernetes API from ${role} nodes`));
   r.push(tcp("controlPlane", "egress", { role: "controlPlane" }, PORTS.api, "Kubernetes API on the control plane"));
   r.push(tcp("controlPlane", "egress", { role: "etcd" }, PORTS.etcdClient, "etcd client traffic from the API server"));
-  if (ctx.apiExposure === "private") r.push(tcp("controlPlane", "egress", { role: "apiLb" }, PORTS.api, "Kubernetes API through the internal load balancer"));
-  else r.push(tcp("controlPlane", "egress", { cidr: ANYWHERE }, PORTS.api, "Kubernetes API through the internet-facing load balancer (via NAT)"));
+  if (ctx.apiExposure === "private")
+    r.push(tcp("controlPlane", "egress", { role: "apiLb" }, PORTS.api, "Kubernetes API through the internal load balancer"));
+  else
+    r.push(
+      tcp("controlPlane", "egress", { cidr: ANYWHERE }, PORTS.api, "Kubernetes API through the internet-facing load balancer (via NAT)"),
+    );
   r.push(tcp("controlPlane", "egress", { cidr: ANYWHERE }, PORTS.https, "HTTPS to AWS APIs and image registries"));
 
   // Kubelet and the CNI, between every kubelet-running node.
@@ -131,10 +148,20 @@ export function clusterRules(ctx: RuleContext): SgRule[] {
   r.push(tcp("etcd", "egress", { cidr: ANYWHERE }, PORTS.https, "HTTPS to AWS APIs (snapshots to S3, secrets)"));
 
   // Workers: workloads decide their own egress (restrict it with network policies in the cluster).
-  r.push({ direction: "egress", group: "workers", peer: { cidr: ANYWHERE }, protocol: "all", fromPort: 0, toPort: 0, description: "Workload egress (restrict with network policies)" });
+  r.push({
+    direction: "egress",
+    group: "workers",
+    peer: { cidr: ANYWHERE },
+    protocol: "all",
+    fromPort: 0,
+    toPort: 0,
+    description: "Workload egress (restrict with network policies)",
+  });
 
   // SSH from the bastion.
-  if (ctx.bastion) for (const group of ["controlPlane", "etcd", "workers"] as Role[]) r.push(tcp(group, "ingress", { role: "bastion" }, PORTS.ssh, "SSH from the bastion"));
+  if (ctx.bastion)
+    for (const group of ["controlPlane", "etcd", "workers"] as Role[])
+      r.push(tcp(group, "ingress", { role: "bastion" }, PORTS.ssh, "SSH from the bastion"));
   return r;
 }
 
@@ -156,6 +183,7 @@ function peerSlug(p: Peer): string {
 
 /** A stable, unique name suffix for a rule: `<group>-<in|out>-<peer>-<proto>-<ports>`. */
 export function ruleSlug(r: SgRule): string {
-  const ports = r.protocol === "all" ? "all" : r.fromPort === r.toPort ? `${r.protocol}-${r.fromPort}` : `${r.protocol}-${r.fromPort}-${r.toPort}`;
+  const ports =
+    r.protocol === "all" ? "all" : r.fromPort === r.toPort ? `${r.protocol}-${r.fromPort}` : `${r.protocol}-${r.fromPort}-${r.toPort}`;
   return `${r.group}-${r.direction === "ingress" ? "in" : "out"}-${peerSlug(r.peer)}-${ports}`;
 }

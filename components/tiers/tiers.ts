@@ -4,7 +4,15 @@
  * written from these values, and tests/tiers.test.ts checks that the two agree.
  */
 import type {
-  ApiExposure, BackupSpec, ControlPlaneSpec, EtcdSpec, InterfaceEndpointService, NatStrategy, NodePoolSpec, TierName, UpgradeStrategy,
+  ApiExposure,
+  BackupSpec,
+  ControlPlaneSpec,
+  EtcdSpec,
+  InterfaceEndpointService,
+  NatStrategy,
+  NodePoolSpec,
+  TierName,
+  UpgradeStrategy,
 } from "../config/spec";
 
 export interface TierPreset {
@@ -29,13 +37,32 @@ export interface TierPreset {
 
 /** Endpoints a private node needs to bootstrap and run with no route to the internet. */
 const BOOTSTRAP_ENDPOINTS: InterfaceEndpointService[] = [
-  "secretsmanager", "kms", "sts", "ec2", "ecr.api", "ecr.dkr", "elasticloadbalancing", "autoscaling", "ssm", "ssmmessages", "ec2messages", "logs",
+  "secretsmanager",
+  "kms",
+  "sts",
+  "ec2",
+  "ecr.api",
+  "ecr.dkr",
+  "elasticloadbalancing",
+  "autoscaling",
+  "ssm",
+  "ssmmessages",
+  "ec2messages",
+  "logs",
 ];
 
 function generalPool(instanceType: string, min: number, max: number, desired: number): NodePoolSpec {
   return {
-    name: "general", preset: "general", instanceTypes: [instanceType], minSize: min, maxSize: max, desiredSize: desired,
-    labels: {}, taints: [], rootVolumeGiB: 50, minHealthyPercentage: 90,
+    name: "general",
+    preset: "general",
+    instanceTypes: [instanceType],
+    minSize: min,
+    maxSize: max,
+    desiredSize: desired,
+    labels: {},
+    taints: [],
+    rootVolumeGiB: 50,
+    minHealthyPercentage: 90,
   };
 }
 
@@ -48,7 +75,10 @@ export const TIERS: Readonly<Record<TierName, TierPreset>> = {
     network: { natStrategy: "single", interfaceEndpoints: [], flowLogs: false },
     controlPlane: { count: 1, instanceType: "m5.large", rootVolumeGiB: 50 },
     etcd: {
-      topology: "colocated", runtime: "containerized", members: 1, instanceType: "m5.large",
+      topology: "colocated",
+      runtime: "containerized",
+      members: 1,
+      instanceType: "m5.large",
       volume: { type: "gp3", sizeGiB: 20, iops: 3000, throughputMiBps: 125 },
     },
     backup: { intervalMinutes: 360, frequentRetentionDays: 2, dailyRetentionDays: 7 },
@@ -65,7 +95,10 @@ export const TIERS: Readonly<Record<TierName, TierPreset>> = {
     network: { natStrategy: "per-az", interfaceEndpoints: BOOTSTRAP_ENDPOINTS, flowLogs: true },
     controlPlane: { count: 3, instanceType: "m5.xlarge", rootVolumeGiB: 100 },
     etcd: {
-      topology: "colocated", runtime: "containerized", members: 3, instanceType: "m5.large",
+      topology: "colocated",
+      runtime: "containerized",
+      members: 3,
+      instanceType: "m5.large",
       volume: { type: "gp3", sizeGiB: 50, iops: 6000, throughputMiBps: 250 },
     },
     backup: { intervalMinutes: 60, frequentRetentionDays: 2, dailyRetentionDays: 30 },
@@ -82,7 +115,10 @@ export const TIERS: Readonly<Record<TierName, TierPreset>> = {
     network: { natStrategy: "per-az", interfaceEndpoints: BOOTSTRAP_ENDPOINTS, flowLogs: true },
     controlPlane: { count: 3, instanceType: "m5.2xlarge", rootVolumeGiB: 100 },
     etcd: {
-      topology: "dedicated", runtime: "on-host", members: 5, instanceType: "m5.xlarge",
+      topology: "dedicated",
+      runtime: "on-host",
+      members: 5,
+      instanceType: "m5.xlarge",
       volume: { type: "io2", sizeGiB: 100, iops: 10000, throughputMiBps: 0 },
     },
     backup: { intervalMinutes: 15, frequentRetentionDays: 7, dailyRetentionDays: 90 },
@@ -96,17 +132,23 @@ export const TIERS: Readonly<Record<TierName, TierPreset>> = {
 export const TIER_NAMES = Object.keys(TIERS) as TierName[];
 
 /** Default instance types per node-pool preset (the ratio is vCPU : GiB of memory). */
-export const POOL_PRESETS: Readonly<Record<string, { instanceTypes: string[]; ratio: string; gpu: boolean; labels: Record<string, string>; taints: NodePoolSpec["taints"] }>> = {
+export const POOL_PRESETS: Readonly<
+  Record<string, { instanceTypes: string[]; ratio: string; gpu: boolean; labels: Record<string, string>; taints: NodePoolSpec["taints"] }>
+> = {
   general: { instanceTypes: ["m5.xlarge"], ratio: "1:4", gpu: false, labels: { "node.kubeadm-aws.io/class": "general" }, taints: [] },
   memory: { instanceTypes: ["r5.xlarge"], ratio: "1:8", gpu: false, labels: { "node.kubeadm-aws.io/class": "memory" }, taints: [] },
   compute: { instanceTypes: ["c5.2xlarge"], ratio: "1:2", gpu: false, labels: { "node.kubeadm-aws.io/class": "compute" }, taints: [] },
   gpu: {
-    instanceTypes: ["g4dn.xlarge"], ratio: "GPU", gpu: true,
+    instanceTypes: ["g4dn.xlarge"],
+    ratio: "GPU",
+    gpu: true,
     labels: { "node.kubeadm-aws.io/class": "gpu", "nvidia.com/gpu.present": "true" },
     taints: [{ key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" }],
   },
   ingress: {
-    instanceTypes: ["c5.large"], ratio: "1:2", gpu: false,
+    instanceTypes: ["c5.large"],
+    ratio: "1:2",
+    gpu: false,
     labels: { "node.kubeadm-aws.io/role": "ingress" },
     taints: [{ key: "node.kubeadm-aws.io/role", value: "ingress", effect: "NoSchedule" }],
   },

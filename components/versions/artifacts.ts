@@ -127,7 +127,10 @@ export function artifactChecksums(v: PlatformVersions, tools: ImageToolVersions 
   const problems = imageBuildProblems(v, tools);
   if (problems.length > 0) throw new Error(`cannot build images for this manifest:\n  ${problems.join("\n  ")}`);
   const versions = artifactVersions(v, tools);
-  return Object.fromEntries(Object.entries(versions).map(([a, ver]) => [a, ARTIFACT_SHA256[a as Artifact][ver]!])) as Record<Artifact, string>;
+  return Object.fromEntries(Object.entries(versions).map(([a, ver]) => [a, ARTIFACT_SHA256[a as Artifact][ver]!])) as Record<
+    Artifact,
+    string
+  >;
 }
 
 /** Why an image cannot be built for a manifest: a missing checksum, or a version the skew policy rejects. */
@@ -146,14 +149,19 @@ export function imageBuildProblems(v: PlatformVersions, tools: ImageToolVersions
         `add their sha256 from the upstream release files to ARTIFACT_SHA256 (components/versions/artifacts.ts), or pin Kubernetes ${buildableKubernetesMinors().join(" or ")}`,
     );
   }
-  if (!/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/.test(tools.awsCli)) problems.push(`awsCli: must be a full version X.Y.Z (got "${tools.awsCli}")`);
-  if (!/^[1-9]\d{2,}$/.test(v.nvidiaDriver)) problems.push(`versions.nvidiaDriver: must be a driver branch number such as 570 (got "${v.nvidiaDriver}")`);
+  if (!/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/.test(tools.awsCli))
+    problems.push(`awsCli: must be a full version X.Y.Z (got "${tools.awsCli}")`);
+  if (!/^[1-9]\d{2,}$/.test(v.nvidiaDriver))
+    problems.push(`versions.nvidiaDriver: must be a driver branch number such as 570 (got "${v.nvidiaDriver}")`);
   for (const [a, ver] of Object.entries(artifactVersions(v, tools)) as [Artifact, string][]) {
     const sum = ARTIFACT_SHA256[a][ver];
     if (sum === undefined) {
       const minor = minorOfVersion(ver);
-      const reason = a !== "awsCli" && minor !== undefined && !hasMinor(a, minor) ? ` (the table has no ${a} ${minor}.x release at all)` : "";
-      problems.push(`${a} ${ver}: no pinned sha256${reason}; add the one published next to ${artifactUrl(a, ver)} to ARTIFACT_SHA256 (components/versions/artifacts.ts)`);
+      const reason =
+        a !== "awsCli" && minor !== undefined && !hasMinor(a, minor) ? ` (the table has no ${a} ${minor}.x release at all)` : "";
+      problems.push(
+        `${a} ${ver}: no pinned sha256${reason}; add the one published next to ${artifactUrl(a, ver)} to ARTIFACT_SHA256 (components/versions/artifacts.ts)`,
+      );
     } else if (!/^[0-9a-f]{64}$/.test(sum)) {
       problems.push(`${a} ${ver}: pinned sha256 "${sum}" is not 64 lowercase hex digits`);
     }
@@ -175,5 +183,7 @@ function hasMinor(a: Artifact, minor: string): boolean {
 /** The Kubernetes minors the table can build images for (kubeadm, kubelet and kubectl of that minor are all pinned). */
 export function buildableKubernetesMinors(): string[] {
   const minors = new Set(Object.keys(ARTIFACT_SHA256.kubeadm).map((k) => minorOfVersion(k)!));
-  return [...minors].filter((m) => hasMinor("kubelet", m) && hasMinor("kubectl", m)).sort((x, y) => Number(x.split(".")[1]) - Number(y.split(".")[1]));
+  return [...minors]
+    .filter((m) => hasMinor("kubelet", m) && hasMinor("kubectl", m))
+    .sort((x, y) => Number(x.split(".")[1]) - Number(y.split(".")[1]));
 }

@@ -52,9 +52,21 @@ export interface MinorSupport {
  * were read from k8s.io/kubernetes at v1.35.4, v1.36.3 and v1.37.2 as served by the Go module proxy.
  */
 export const SUPPORTED_MINORS: Readonly<Record<string, MinorSupport>> = {
-  "1.35": { etcdMinors: ["3.5", "3.6"], minEtcd: "3.5.24", defaults: { etcd: "3.6.6", coredns: "1.13.1", pause: "3.10.1", crictl: "1.34.0" } },
-  "1.36": { etcdMinors: ["3.5", "3.6"], minEtcd: "3.5.24", defaults: { etcd: "3.6.8", coredns: "1.14.2", pause: "3.10.2", crictl: "1.35.0" } },
-  "1.37": { etcdMinors: ["3.5", "3.6", "3.7"], minEtcd: "3.5.24", defaults: { etcd: "3.7.0", coredns: "1.14.6", pause: "3.10.2", crictl: "1.36.0" } },
+  "1.35": {
+    etcdMinors: ["3.5", "3.6"],
+    minEtcd: "3.5.24",
+    defaults: { etcd: "3.6.6", coredns: "1.13.1", pause: "3.10.1", crictl: "1.34.0" },
+  },
+  "1.36": {
+    etcdMinors: ["3.5", "3.6"],
+    minEtcd: "3.5.24",
+    defaults: { etcd: "3.6.8", coredns: "1.14.2", pause: "3.10.2", crictl: "1.35.0" },
+  },
+  "1.37": {
+    etcdMinors: ["3.5", "3.6", "3.7"],
+    minEtcd: "3.5.24",
+    defaults: { etcd: "3.7.0", coredns: "1.14.6", pause: "3.10.2", crictl: "1.36.0" },
+  },
 };
 
 /** The manifest a cluster gets when its config names no versions. */
@@ -104,7 +116,17 @@ export interface VersionProblem {
  */
 export function checkVersions(v: PlatformVersions): VersionProblem[] {
   const problems: VersionProblem[] = [];
-  const full: (keyof PlatformVersions)[] = ["kubernetes", "kubelet", "etcd", "containerd", "runc", "cniPlugins", "crictl", "coredns", "nvidiaContainerToolkit"];
+  const full: (keyof PlatformVersions)[] = [
+    "kubernetes",
+    "kubelet",
+    "etcd",
+    "containerd",
+    "runc",
+    "cniPlugins",
+    "crictl",
+    "coredns",
+    "nvidiaContainerToolkit",
+  ];
   for (const f of full) {
     if (!FULL_VERSION.test(String(v[f]))) {
       problems.push({ field: f, message: `must be a full version X.Y.Z (got "${String(v[f])}")` });
@@ -128,21 +150,30 @@ export function checkVersions(v: PlatformVersions): VersionProblem[] {
   if (kubeletMinor !== undefined) {
     const skew = Number(k8sMinor.split(".")[1]) - Number(kubeletMinor.split(".")[1]);
     if (skew < 0) {
-      problems.push({ field: "kubelet", message: `kubelet ${v.kubelet} is newer than the API server ${v.kubernetes}; kubelet must not be newer than the control plane` });
+      problems.push({
+        field: "kubelet",
+        message: `kubelet ${v.kubelet} is newer than the API server ${v.kubernetes}; kubelet must not be newer than the control plane`,
+      });
     } else if (skew > 3) {
       problems.push({ field: "kubelet", message: `kubelet ${v.kubelet} is more than 3 minors older than the API server ${v.kubernetes}` });
     }
   }
   const etcdMinor = minorOf(v.etcd);
   if (etcdMinor !== undefined && !support.etcdMinors.includes(etcdMinor)) {
-    problems.push({ field: "etcd", message: `etcd ${v.etcd} is not supported by Kubernetes ${k8sMinor}; allowed etcd minors: ${support.etcdMinors.join(", ")}` });
+    problems.push({
+      field: "etcd",
+      message: `etcd ${v.etcd} is not supported by Kubernetes ${k8sMinor}; allowed etcd minors: ${support.etcdMinors.join(", ")}`,
+    });
   } else if (etcdMinor !== undefined && compareVersions(v.etcd, support.minEtcd) < 0) {
     problems.push({ field: "etcd", message: `etcd ${v.etcd} is older than ${support.minEtcd}, the oldest kubeadm ${k8sMinor} accepts` });
   }
   const crictlMinor = minorOf(v.crictl);
   const allowedCrictl = [k8sMinor, `1.${Number(k8sMinor.split(".")[1]) - 1}`];
   if (crictlMinor !== undefined && !allowedCrictl.includes(crictlMinor)) {
-    problems.push({ field: "crictl", message: `crictl ${v.crictl} must be of the Kubernetes minor ${k8sMinor} or the one before (${allowedCrictl.join(" or ")})` });
+    problems.push({
+      field: "crictl",
+      message: `crictl ${v.crictl} must be of the Kubernetes minor ${k8sMinor} or the one before (${allowedCrictl.join(" or ")})`,
+    });
   }
   return problems;
 }

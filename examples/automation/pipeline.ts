@@ -76,7 +76,12 @@ export async function upgrade(stackName: string, kubernetes: string): Promise<vo
  * let the caller move workloads and traffic, then destroy blue. The clusters have separate
  * names, so their API names (`api.<name>.<domain>`), groups and roles never collide.
  */
-export async function blueGreen(blue: string, green: string, kubernetes: string, cutover: (greenOutputs: Record<string, unknown>) => Promise<boolean>): Promise<void> {
+export async function blueGreen(
+  blue: string,
+  green: string,
+  kubernetes: string,
+  cutover: (greenOutputs: Record<string, unknown>) => Promise<boolean>,
+): Promise<void> {
   const greenOutputs = await create(green, kubernetes);
   if (!(await cutover(greenOutputs))) {
     console.log(`cut-over to ${green} not confirmed; ${blue} keeps serving and ${green} stays for inspection`);
@@ -91,13 +96,26 @@ export async function blueGreen(blue: string, green: string, kubernetes: string,
 async function cli(argv: string[]): Promise<void> {
   const [command, a, b, c] = argv;
   switch (command) {
-    case "create": console.log(await create(a!, b)); break;
-    case "upgrade": await upgrade(a!, b!); break;
-    case "blue-green": await blueGreen(a!, b!, c!, async (out) => { console.log("green is up:", out, "- move traffic, then confirm"); return process.env.CONFIRM_CUTOVER === "yes"; }); break;
-    default: throw new Error("usage: pipeline.ts create <stack> [k8s] | upgrade <stack> <k8s> | blue-green <blue> <green> <k8s>");
+    case "create":
+      console.log(await create(a!, b));
+      break;
+    case "upgrade":
+      await upgrade(a!, b!);
+      break;
+    case "blue-green":
+      await blueGreen(a!, b!, c!, async (out) => {
+        console.log("green is up:", out, "- move traffic, then confirm");
+        return process.env.CONFIRM_CUTOVER === "yes";
+      });
+      break;
+    default:
+      throw new Error("usage: pipeline.ts create <stack> [k8s] | upgrade <stack> <k8s> | blue-green <blue> <green> <k8s>");
   }
 }
 
 if (require.main === module) {
-  cli(process.argv.slice(2)).catch((e) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });
+  cli(process.argv.slice(2)).catch((e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
 }

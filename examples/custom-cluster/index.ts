@@ -6,9 +6,7 @@
  * this file the program's entry point (`export = customCluster`).
  */
 import * as pulumi from "@pulumi/pulumi";
-import {
-  Cluster, Environment, clusterEnvironment, lookupImage, nodePool, resolveClusterSpec, type ClusterSpec,
-} from "../../components";
+import { Cluster, Environment, clusterEnvironment, lookupImage, nodePool, resolveClusterSpec, type ClusterSpec } from "../../components";
 
 /** The example's spec: a standard-tier cluster; pools are given to the Cluster separately. */
 export function exampleSpec(): ClusterSpec {
@@ -28,7 +26,13 @@ export function exampleSpec(): ClusterSpec {
 export function examplePools() {
   return [
     nodePool("apps", "general", { minSize: 3, maxSize: 12, desiredSize: 3 }),
-    nodePool("batch", "compute", { instanceTypes: ["c5.2xlarge", "c5a.2xlarge"], minSize: 0, maxSize: 40, spot: { onDemandBaseCapacity: 0, onDemandPercentageAboveBaseCapacity: 0 }, minHealthyPercentage: 50 }),
+    nodePool("batch", "compute", {
+      instanceTypes: ["c5.2xlarge", "c5a.2xlarge"],
+      minSize: 0,
+      maxSize: 40,
+      spot: { onDemandBaseCapacity: 0, onDemandPercentageAboveBaseCapacity: 0 },
+      minHealthyPercentage: 50,
+    }),
     nodePool("ml", "gpu", { instanceTypes: ["g4dn.xlarge"], minSize: 0, maxSize: 2 }),
     nodePool("edge", "ingress", { minSize: 2, maxSize: 4, labels: { "acme.io/zone-group": "edge" } }),
   ];

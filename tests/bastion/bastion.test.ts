@@ -38,23 +38,47 @@ describe("Bastion under mocks", () => {
       instanceType: "t3.micro",
       iamInstanceProfile: { arn: `arn:aws:iam::123456789012:instance-profile/${profile.id}` },
       metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
-      blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { volumeSize: 16, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
+      blockDeviceMappings: [
+        { deviceName: "/dev/sda1", ebs: { volumeSize: 16, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
+      ],
       networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "true", deleteOnTermination: "true", securityGroups: [sg.id] }],
     });
     expect(inputs(lt).vpcSecurityGroupIds).toBeUndefined(); // groups sit on the interface (both at once are rejected)
     const asg = inputs(named(rec, "aws:autoscaling/group:Group", "b-asg"));
-    expect(asg).toMatchObject({ name: "t-dev-bastion", minSize: 1, maxSize: 1, desiredCapacity: 1, vpcZoneIdentifiers: SUBNETS, healthCheckType: "EC2", launchTemplate: { id: lt.id, version: "1" } });
+    expect(asg).toMatchObject({
+      name: "t-dev-bastion",
+      minSize: 1,
+      maxSize: 1,
+      desiredCapacity: 1,
+      vpcZoneIdentifiers: SUBNETS,
+      healthCheckType: "EC2",
+      launchTemplate: { id: lt.id, version: "1" },
+    });
   });
 
   test("dev: SSH only from the allowlist; the bastion may SSH into the VPC and speak HTTPS, nothing else", async () => {
     const { rec } = await record(specFor("dev"));
     const sg = named(rec, "aws:ec2/securityGroup:SecurityGroup", "b-sg").id;
-    expect(ofType(rec, INGRESS).map((r) => inputs(r))).toEqual([{
-      securityGroupId: sg, cidrIpv4: "192.0.2.0/24", ipProtocol: "tcp", fromPort: 22, toPort: 22,
-      description: "SSH to the bastion from allowlisted 192.0.2.0/24", tags: expect.objectContaining({ Name: "b-bastion-in-cidr-192-0-2-0-24-tcp-22" }),
-    }]);
-    const egress = ofType(rec, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((r) => [inputs(r).cidrIpv4, inputs(r).ipProtocol, inputs(r).fromPort]);
-    expect(egress.sort()).toEqual([["0.0.0.0/0", "tcp", 443], ["10.0.0.0/16", "tcp", 22]]);
+    expect(ofType(rec, INGRESS).map((r) => inputs(r))).toEqual([
+      {
+        securityGroupId: sg,
+        cidrIpv4: "192.0.2.0/24",
+        ipProtocol: "tcp",
+        fromPort: 22,
+        toPort: 22,
+        description: "SSH to the bastion from allowlisted 192.0.2.0/24",
+        tags: expect.objectContaining({ Name: "b-bastion-in-cidr-192-0-2-0-24-tcp-22" }),
+      },
+    ]);
+    const egress = ofType(rec, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((r) => [
+      inputs(r).cidrIpv4,
+      inputs(r).ipProtocol,
+      inputs(r).fromPort,
+    ]);
+    expect(egress.sort()).toEqual([
+      ["0.0.0.0/0", "tcp", 443],
+      ["10.0.0.0/16", "tcp", 22],
+    ]);
   });
 
   test("critical (empty allowlist): no SSH ingress at all; the role may use SSM Session Manager and nothing more", async () => {
@@ -62,7 +86,9 @@ describe("Bastion under mocks", () => {
     expect(rec.errors).toEqual([]);
     expect(ofType(rec, INGRESS)).toEqual([]);
     const role = named(rec, "aws:iam/role:Role", "b-role");
-    expect(JSON.parse(inputs(role).assumeRolePolicy).Statement).toEqual([{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }]);
+    expect(JSON.parse(inputs(role).assumeRolePolicy).Statement).toEqual([
+      { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+    ]);
     expect(inputs(role).managedPolicyArns).toBeUndefined();
     expect(inputs(role).inlinePolicies).toBeUndefined();
     expect(ofType(rec, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((a) => inputs(a))).toEqual([
@@ -72,8 +98,15 @@ describe("Bastion under mocks", () => {
     expect(ofType(rec, "aws:iam/policy:Policy")).toEqual([]);
     expect(b.sshProxyJump).toContain("AWS-StartSSHSession");
     // The internal API load balancer is reached through the bastion: it may open 6443 into the VPC.
-    const egress = ofType(rec, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((r) => [inputs(r).cidrIpv4, inputs(r).fromPort]);
-    expect(egress.sort()).toEqual([["0.0.0.0/0", 443], ["10.0.0.0/16", 22], ["10.0.0.0/16", 6443]]);
+    const egress = ofType(rec, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((r) => [
+      inputs(r).cidrIpv4,
+      inputs(r).fromPort,
+    ]);
+    expect(egress.sort()).toEqual([
+      ["0.0.0.0/0", 443],
+      ["10.0.0.0/16", 22],
+      ["10.0.0.0/16", 6443],
+    ]);
   });
 
   test("refuses 0.0.0.0/0 as an allowlist even when a spec is built by hand", async () => {
@@ -112,7 +145,10 @@ describe("access lines", () => {
 
   test.each([
     [true, "proxyjump ubuntu@[203.0.113.9]"],
-    [false, "proxycommand ssh -o ProxyCommand='aws ssm start-session --region eu-west-1 --target %%h --document-name AWS-StartSSHSession --parameters portNumber=22' -W %h:%p ubuntu@i-0123456789abcdef0"],
+    [
+      false,
+      "proxycommand ssh -o ProxyCommand='aws ssm start-session --region eu-west-1 --target %%h --document-name AWS-StartSSHSession --parameters portNumber=22' -W %h:%p ubuntu@i-0123456789abcdef0",
+    ],
   ])("OpenSSH reads the ssh line as a jump to the node through the bastion (ssh enabled: %s)", (sshEnabled, jump) => {
     // Stub aws (it answers the bastion's lookup) and run ssh with -G: it parses everything and connects nowhere.
     const script = [
@@ -127,7 +163,9 @@ describe("access lines", () => {
 
   test("the lines find the bastion by its autoscaling group and need NODE_IP", () => {
     const l = lines(true);
-    expect(l.findInstance).toBe('aws ec2 describe-instances --region eu-west-1 --filters "Name=tag:aws:autoscaling:groupName,Values=dev-bastion" "Name=instance-state-name,Values=running" --query "Reservations[0].Instances[0].InstanceId" --output text');
+    expect(l.findInstance).toBe(
+      'aws ec2 describe-instances --region eu-west-1 --filters "Name=tag:aws:autoscaling:groupName,Values=dev-bastion" "Name=instance-state-name,Values=running" --query "Reservations[0].Instances[0].InstanceId" --output text',
+    );
     expect(l.ssmCommand).toBe(`aws ssm start-session --region eu-west-1 --target "$(${l.findInstance})"`);
     const res = spawnSync("bash", ["-c", `aws() { echo 203.0.113.9; }; ssh() { :; }; ${l.sshProxyJump}`], { encoding: "utf8" });
     expect(res.status).not.toBe(0);

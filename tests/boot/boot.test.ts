@@ -6,9 +6,29 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { bootBudgetSeconds, bootScript, bootstrapServiceUnit, INIT_RESUME_PHASES, NODE_SCRIPTS, nodeDir, UNITS } from "../../components/bootstrap";
+import {
+  bootBudgetSeconds,
+  bootScript,
+  bootstrapServiceUnit,
+  INIT_RESUME_PHASES,
+  NODE_SCRIPTS,
+  nodeDir,
+  UNITS,
+} from "../../components/bootstrap";
 import { runTool } from "../bootstrap/tools";
-import { aws, boot, createTable, kubeadmCalls, makeNode, marker, putMarker, runInstances, startMoto, stateFile, type Moto } from "./harness";
+import {
+  aws,
+  boot,
+  createTable,
+  kubeadmCalls,
+  makeNode,
+  marker,
+  putMarker,
+  runInstances,
+  startMoto,
+  stateFile,
+  type Moto,
+} from "./harness";
 
 jest.setTimeout(240_000);
 
@@ -37,14 +57,19 @@ test("three control-plane nodes boot in parallel: exactly one initialises, the o
   const table = createTable(moto);
   const ids = runInstances(moto, 3);
   const s = shared();
-  const all = ids.map((id, i) => makeNode(s, moto, { role: `control-plane-${i}`, instanceId: id, table, env: { enableUnits: [UNITS.tokenSyncTimer] } }));
+  const all = ids.map((id, i) =>
+    makeNode(s, moto, { role: `control-plane-${i}`, instanceId: id, table, env: { enableUnits: [UNITS.tokenSyncTimer] } }),
+  );
   const results = await Promise.all(all.map(boot));
   for (const r of results) expect(r.status).toBe(0);
   const inits = all.filter((n) => kubeadmCalls(n).some(isInit));
   expect(inits).toHaveLength(1);
   const initializer = inits[0]!;
   for (const n of all) {
-    if (n === initializer) expect(kubeadmCalls(n).filter((c) => !c.startsWith("kubeadm init phase"))).toEqual([`${INIT} ${n.dir}/init.yaml --skip-token-print --skip-certificate-key-print`]);
+    if (n === initializer)
+      expect(kubeadmCalls(n).filter((c) => !c.startsWith("kubeadm init phase"))).toEqual([
+        `${INIT} ${n.dir}/init.yaml --skip-token-print --skip-certificate-key-print`,
+      ]);
     else expect(kubeadmCalls(n)).toEqual(["kubeadm join --config /etc/kubernetes/kubeadm/join.yaml"]);
     expect(stateFile(n, "local-api-answered")).toBe(true);
     expect(n.calls()).toContain(`systemctl enable --now ${UNITS.tokenSyncTimer}`);
@@ -135,7 +160,7 @@ test("a replaced single control plane never initialises an empty cluster: it fai
   const out = r.stdout + r.stderr;
   expect(out).toContain("the cluster was initialised at 2024-01-01T00:04:00Z by i-0dead0dead0dead00");
   expect(out).toContain("will not run kubeadm init over the lost cluster");
-  expect(out).toContain("Restore etcd from a snapshot: docs/etcd.md, \"Restore runbook\"");
+  expect(out).toContain('Restore etcd from a snapshot: docs/etcd.md, "Restore runbook"');
   expect(kubeadmCalls(n).filter((c) => isInit(c) || isJoin(c))).toEqual([]);
   expect(marker(moto, table)!.owner).toBe("i-0dead0dead0dead00");
 });
@@ -157,12 +182,39 @@ test("a joiner whose own API answered and then failed is not reset", async () =>
 
 describe("workers", () => {
   function group(name: string): string {
-    aws(moto, "ec2", "create-launch-template", "--launch-template-name", name, "--launch-template-data", JSON.stringify({ ImageId: aws(moto, "ec2", "describe-images", "--query", "Images[0].ImageId"), InstanceType: "t3.micro" }));
-    aws(moto, "autoscaling", "create-auto-scaling-group", "--auto-scaling-group-name", name, "--launch-template", `LaunchTemplateName=${name}`,
-      "--min-size", "1", "--max-size", "1", "--desired-capacity", "1", "--availability-zones", "eu-west-1a", "--health-check-type", "EC2");
-    return aws(moto, "autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", name).AutoScalingGroups[0].Instances[0].InstanceId;
+    aws(
+      moto,
+      "ec2",
+      "create-launch-template",
+      "--launch-template-name",
+      name,
+      "--launch-template-data",
+      JSON.stringify({ ImageId: aws(moto, "ec2", "describe-images", "--query", "Images[0].ImageId"), InstanceType: "t3.micro" }),
+    );
+    aws(
+      moto,
+      "autoscaling",
+      "create-auto-scaling-group",
+      "--auto-scaling-group-name",
+      name,
+      "--launch-template",
+      `LaunchTemplateName=${name}`,
+      "--min-size",
+      "1",
+      "--max-size",
+      "1",
+      "--desired-capacity",
+      "1",
+      "--availability-zones",
+      "eu-west-1a",
+      "--health-check-type",
+      "EC2",
+    );
+    return aws(moto, "autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", name).AutoScalingGroups[0].Instances[0]
+      .InstanceId;
   }
-  const health = (id: string) => aws(moto, "autoscaling", "describe-auto-scaling-instances", "--instance-ids", id).AutoScalingInstances[0].HealthStatus;
+  const health = (id: string) =>
+    aws(moto, "autoscaling", "describe-auto-scaling-instances", "--instance-ids", id).AutoScalingInstances[0].HealthStatus;
 
   test("a worker whose join fails for good marks itself Unhealthy, so its group replaces it", async () => {
     const id = group("t-general-fail");
@@ -194,7 +246,13 @@ describe("instance metadata", () => {
     // The token call fails twice first.
     const curl = path.join(n.dir, "bin/curl");
     const real = readFileSync(curl, "utf8");
-    writeFileSync(curl, real.replace("  *api/token*) echo token ;;", '  *api/token*) c=$(cat "$NODE_DIR/tok" 2>/dev/null || echo 0); echo $((c + 1)) >"$NODE_DIR/tok"; [ "$c" -ge 2 ] && echo token ;;'));
+    writeFileSync(
+      curl,
+      real.replace(
+        "  *api/token*) echo token ;;",
+        '  *api/token*) c=$(cat "$NODE_DIR/tok" 2>/dev/null || echo 0); echo $((c + 1)) >"$NODE_DIR/tok"; [ "$c" -ge 2 ] && echo token ;;',
+      ),
+    );
     const r = await boot(n);
     expect(r.status).toBe(0);
     expect(n.calls()).toContain(`hostnamectl set-hostname ip-0abc.eu-west-1.compute.internal`);
@@ -226,7 +284,13 @@ describe("the boot's budget and the unit agree", () => {
     expect(full.stdout + full.stderr).toContain(`boot budget ${bootBudgetSeconds(env)}s`);
     expect(kubeadmCalls(n).filter(isJoin)).toHaveLength(7);
     // Budget 0: the first failure is the last attempt, whatever maxAttempts says.
-    const m = makeNode(s, undefined, { role: "worker-general", instanceId: "i-0abd", env, join: ["fail"], extraEnv: { KUBEADM_AWS_BOOT_BUDGET: "0" } });
+    const m = makeNode(s, undefined, {
+      role: "worker-general",
+      instanceId: "i-0abd",
+      env,
+      join: ["fail"],
+      extraEnv: { KUBEADM_AWS_BOOT_BUDGET: "0" },
+    });
     const r = await boot(m);
     expect(r.status).toBe(1);
     expect(kubeadmCalls(m).filter(isJoin)).toHaveLength(1);

@@ -20,7 +20,11 @@ beforeAll(async () => {
 }, 300_000);
 
 const bundleFiles = (r: PlanResult, cluster: string, i: number) =>
-  (JSON.parse(named(r, BUNDLE, `${cluster}-boot-cp-${i}-bundle`).rawInputs.secretString as string) as { files: { path: string; content: string; permissions: string }[] }).files;
+  (
+    JSON.parse(named(r, BUNDLE, `${cluster}-boot-cp-${i}-bundle`).rawInputs.secretString as string) as {
+      files: { path: string; content: string; permissions: string }[];
+    }
+  ).files;
 /** Every inline policy of every IAM role, by role name. */
 function policiesByRole(r: PlanResult): Map<string, PolicyDocument[]> {
   const out = new Map<string, PolicyDocument[]>();
@@ -41,7 +45,10 @@ describe.each(["dev", "prod"])("stack %s", (stack) => {
     expect(tables).toHaveLength(1);
     const t = tables[0]!;
     expect(inputs(t)).toMatchObject({
-      name: initLockTableName(spec.name), billingMode: "PAY_PER_REQUEST", hashKey: "id", attributes: [{ name: "id", type: "S" }],
+      name: initLockTableName(spec.name),
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "id",
+      attributes: [{ name: "id", type: "S" }],
       deletionProtectionEnabled: spec.deletionProtection,
     });
     expect(t.protect).toBe(spec.deletionProtection);
@@ -53,7 +60,11 @@ describe.each(["dev", "prod"])("stack %s", (stack) => {
     const cp = Array.from({ length: spec.controlPlane.count }, (_, i) => `${spec.name}-control-plane-${i}`);
     const actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"];
     // The table's ARN as the mocks gave it, read from node 0's policy; every control-plane policy names that one only.
-    const statements = (role: string) => roles.get(role)!.flatMap((p) => p.Statement).filter((x) => x.Sid === "InitMarker");
+    const statements = (role: string) =>
+      roles
+        .get(role)!
+        .flatMap((p) => p.Statement)
+        .filter((x) => x.Sid === "InitMarker");
     const target = (statements(cp[0]!)[0]!.Resource as string[])[0]!;
     // The table's ARN in AWS's form (the mocks return it as DynamoDB does).
     expect(target).toBe(`arn:aws:dynamodb:${spec.region}:123456789012:table/${initLockTableName(spec.name)}`);
@@ -74,13 +85,22 @@ describe.each(["dev", "prod"])("stack %s", (stack) => {
   test("workers may mark instances of their own pool's group Unhealthy, nothing else of Auto Scaling", () => {
     const spec = r().spec!;
     const roles = policiesByRole(r());
-    const groupArn = (pool: string) => `arn:aws:autoscaling:${spec.region}:123456789012:autoScalingGroup:uuid:autoScalingGroupName/${poolGroupName(spec.name, pool)}`;
-    const tags = (pool: string) => ({ [`autoscaling:ResourceTag/kubernetes.io/cluster/${spec.name}`]: "owned", "autoscaling:ResourceTag/pulumi-kubeadm-aws:node-pool": pool });
+    const groupArn = (pool: string) =>
+      `arn:aws:autoscaling:${spec.region}:123456789012:autoScalingGroup:uuid:autoScalingGroupName/${poolGroupName(spec.name, pool)}`;
+    const tags = (pool: string) => ({
+      [`autoscaling:ResourceTag/kubernetes.io/cluster/${spec.name}`]: "owned",
+      "autoscaling:ResourceTag/pulumi-kubeadm-aws:node-pool": pool,
+    });
     for (const pool of spec.nodePools) {
       const docs = roles.get(`${spec.name}-worker-${pool.name}`)!;
       expect(iamAllows(docs, "autoscaling:SetInstanceHealth", groupArn(pool.name), tags(pool.name))).toBe(true);
       // Not another cluster's group of the same name, not without the tags, not other actions.
-      expect(iamAllows(docs, "autoscaling:SetInstanceHealth", groupArn(pool.name), { ...tags(pool.name), [`autoscaling:ResourceTag/kubernetes.io/cluster/${spec.name}`]: "shared" })).toBe(false);
+      expect(
+        iamAllows(docs, "autoscaling:SetInstanceHealth", groupArn(pool.name), {
+          ...tags(pool.name),
+          [`autoscaling:ResourceTag/kubernetes.io/cluster/${spec.name}`]: "shared",
+        }),
+      ).toBe(false);
       expect(iamAllows(docs, "autoscaling:SetInstanceHealth", groupArn(pool.name), {})).toBe(false);
       expect(iamAllows(docs, "autoscaling:TerminateInstanceInAutoScalingGroup", groupArn(pool.name), tags(pool.name))).toBe(false);
       for (const other of spec.nodePools.filter((p) => p.name !== pool.name)) {
@@ -100,14 +120,22 @@ describe.each(["dev", "prod"])("stack %s", (stack) => {
       const files = bundleFiles(r(), spec.name, i);
       const init = files.filter((f) => f.path === "/etc/kubernetes/kubeadm/init.yaml");
       expect(init).toEqual([{ ...init0 }]);
-      expect(files.find((f) => f.path === INIT_LOCK_FILES.script)).toEqual({ path: INIT_LOCK_FILES.script, permissions: "0755", content: initLockScript() });
-      expect(files.find((f) => f.path === INIT_LOCK_FILES.env)!.content).toBe(`KUBEADM_AWS_INIT_LOCK_TABLE=${initLockTableName(spec.name)}\nKUBEADM_AWS_CONTROL_PLANE_COUNT=${spec.controlPlane.count}\n`);
+      expect(files.find((f) => f.path === INIT_LOCK_FILES.script)).toEqual({
+        path: INIT_LOCK_FILES.script,
+        permissions: "0755",
+        content: initLockScript(),
+      });
+      expect(files.find((f) => f.path === INIT_LOCK_FILES.env)!.content).toBe(
+        `KUBEADM_AWS_INIT_LOCK_TABLE=${initLockTableName(spec.name)}\nKUBEADM_AWS_CONTROL_PLANE_COUNT=${spec.controlPlane.count}\n`,
+      );
       // The join configuration is untouched: a node that loses the claim joins as before.
       expect(files.filter((f) => f.path === "/etc/kubernetes/kubeadm/join.yaml")).toHaveLength(1);
     }
     // Artifacts keep the token out: every node's init.yaml shows the token's placeholder, never its value.
     for (let i = 0; i < spec.controlPlane.count; i++) {
-      const a = r().artifacts.get(`control-plane-${i}`)!.find((f) => f.path === "etc/kubernetes/kubeadm/init.yaml")!;
+      const a = r()
+        .artifacts.get(`control-plane-${i}`)!
+        .find((f) => f.path === "etc/kubernetes/kubeadm/init.yaml")!;
       expect(a.content).toContain("token: <secret:bootstrapToken>");
       expect(a.content).not.toContain(init0.content.match(/token: (\S+)/)![1]!);
     }
@@ -119,7 +147,10 @@ describe.each(["dev", "prod"])("stack %s", (stack) => {
     const must = [
       ofType(r(), TABLE)[0]!.urn,
       ...Array.from({ length: spec.controlPlane.count }, (_, i) => named(r(), BUNDLE, `${spec.name}-boot-cp-${i}-bundle`).urn),
-      ...Array.from({ length: spec.controlPlane.count }, (_, i) => named(r(), "aws:iam/rolePolicy:RolePolicy", `${spec.name}-boot-cp-${i}-iam-init-lock`).urn),
+      ...Array.from(
+        { length: spec.controlPlane.count },
+        (_, i) => named(r(), "aws:iam/rolePolicy:RolePolicy", `${spec.name}-boot-cp-${i}-iam-init-lock`).urn,
+      ),
     ];
     for (const u of must) expect(cp0.dependencies).toContain(u);
   });

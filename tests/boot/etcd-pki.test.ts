@@ -11,34 +11,75 @@ import { nodeDir } from "../../components/bootstrap/node-scripts";
 import { planMembers, renderMemberFiles } from "../../components/etcd";
 import { runTool, writeTree } from "../bootstrap/tools";
 
-const members = planMembers({ cluster: "prod", domain: "k8s.example.internal", members: 3, subnetCidrs: ["10.30.64.0/20", "10.30.80.0/20", "10.30.96.0/20"] });
-const files = renderMemberFiles({
-  cluster: "prod", region: "eu-west-1", runtime: "on-host", etcdVersion: "3.6.8", config: { member: members[0]!, members, clusterToken: "prod-etcd" },
-  volumeId: "vol-0abc", backup: { bucket: "b", intervalMinutes: 15 },
-}, { caCertPem: "CA\n", serverCertPem: "SC\n", serverKeyPem: "-----BEGIN PRIVATE KEY-----\nSK\n", peerCertPem: "PC\n", peerKeyPem: "-----BEGIN PRIVATE KEY-----\nPK\n" });
+const members = planMembers({
+  cluster: "prod",
+  domain: "k8s.example.internal",
+  members: 3,
+  subnetCidrs: ["10.30.64.0/20", "10.30.80.0/20", "10.30.96.0/20"],
+});
+const files = renderMemberFiles(
+  {
+    cluster: "prod",
+    region: "eu-west-1",
+    runtime: "on-host",
+    etcdVersion: "3.6.8",
+    config: { member: members[0]!, members, clusterToken: "prod-etcd" },
+    volumeId: "vol-0abc",
+    backup: { bucket: "b", intervalMinutes: 15 },
+  },
+  {
+    caCertPem: "CA\n",
+    serverCertPem: "SC\n",
+    serverKeyPem: "-----BEGIN PRIVATE KEY-----\nSK\n",
+    peerCertPem: "PC\n",
+    peerKeyPem: "-----BEGIN PRIVATE KEY-----\nPK\n",
+  },
+);
 const at = (p: string) => files.find((f) => f.path === p)!.content;
 const lib = (f: string) => path.join(nodeDir(), f);
 
 /** Fetches the member's bundle with `aws` failing `failures` times first. */
 function fetch(failures: number, o: { attempts?: number; bundle?: string; dir?: string } = {}) {
-  const dir = o.dir ?? writeTree([
-    { path: "bin/aws", mode: 0o755, content: `#!/bin/sh\necho "aws $*" >>"$CALLS"\necho "out $(readlink /proc/$$/fd/1)" >>"$OUTS"\nn=$(cat "$STATE" 2>/dev/null || echo 0); echo $((n + 1)) >"$STATE"\n[ "$n" -ge "$FAILURES" ] || { echo "AccessDeniedException" >&2; exit 255; }\ncat "$BUNDLE"\n` },
-    { path: "bin/sleep", mode: 0o755, content: `#!/bin/sh\necho "sleep $*" >>"$CALLS"\n` },
-    { path: "bundle-paths", content: at("/usr/local/lib/kubeadm-aws/bundle-paths") },
-    { path: "root/.keep", content: "" },
-    { path: "tmp/.keep", content: "" },
-  ], "etcd-pki-");
+  const dir =
+    o.dir ??
+    writeTree(
+      [
+        {
+          path: "bin/aws",
+          mode: 0o755,
+          content: `#!/bin/sh\necho "aws $*" >>"$CALLS"\necho "out $(readlink /proc/$$/fd/1)" >>"$OUTS"\nn=$(cat "$STATE" 2>/dev/null || echo 0); echo $((n + 1)) >"$STATE"\n[ "$n" -ge "$FAILURES" ] || { echo "AccessDeniedException" >&2; exit 255; }\ncat "$BUNDLE"\n`,
+        },
+        { path: "bin/sleep", mode: 0o755, content: `#!/bin/sh\necho "sleep $*" >>"$CALLS"\n` },
+        { path: "bundle-paths", content: at("/usr/local/lib/kubeadm-aws/bundle-paths") },
+        { path: "root/.keep", content: "" },
+        { path: "tmp/.keep", content: "" },
+      ],
+      "etcd-pki-",
+    );
   writeFileSync(path.join(dir, "bundle.json"), o.bundle ?? renderBundle("etcd-0", files));
-  writeFileSync(path.join(dir, "bootstrap.env"), `${at("/etc/kubeadm-aws/bootstrap.env")}${[
-    `KUBEADM_AWS_LIB=${lib("lib/lib.sh")}`, `KUBEADM_AWS_UNPACK=${lib("lib/unpack.py")}`, `KUBEADM_AWS_BUNDLE_PATHS=${dir}/bundle-paths`,
-    `KUBEADM_AWS_FETCH_ATTEMPTS=${o.attempts ?? 30}`, `KUBEADM_AWS_STATE_DIR=${dir}/state`,
-  ].join("\n")}\n`);
+  writeFileSync(
+    path.join(dir, "bootstrap.env"),
+    `${at("/etc/kubeadm-aws/bootstrap.env")}${[
+      `KUBEADM_AWS_LIB=${lib("lib/lib.sh")}`,
+      `KUBEADM_AWS_UNPACK=${lib("lib/unpack.py")}`,
+      `KUBEADM_AWS_BUNDLE_PATHS=${dir}/bundle-paths`,
+      `KUBEADM_AWS_FETCH_ATTEMPTS=${o.attempts ?? 30}`,
+      `KUBEADM_AWS_STATE_DIR=${dir}/state`,
+    ].join("\n")}\n`,
+  );
   writeFileSync(path.join(dir, "calls"), "");
   writeFileSync(path.join(dir, "n"), "0");
   const r = runTool("bash", [lib("sbin/kubeadm-aws-fetch-bundle.sh")], {
     env: {
-      PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`, CALLS: path.join(dir, "calls"), OUTS: path.join(dir, "outs"), STATE: path.join(dir, "n"), FAILURES: String(failures),
-      BUNDLE: path.join(dir, "bundle.json"), KUBEADM_AWS_ENV: path.join(dir, "bootstrap.env"), KUBEADM_AWS_ROOT: path.join(dir, "root"), TMPDIR: path.join(dir, "tmp"),
+      PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`,
+      CALLS: path.join(dir, "calls"),
+      OUTS: path.join(dir, "outs"),
+      STATE: path.join(dir, "n"),
+      FAILURES: String(failures),
+      BUNDLE: path.join(dir, "bundle.json"),
+      KUBEADM_AWS_ENV: path.join(dir, "bootstrap.env"),
+      KUBEADM_AWS_ROOT: path.join(dir, "root"),
+      TMPDIR: path.join(dir, "tmp"),
     },
   });
   const calls = readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n");
@@ -48,7 +89,9 @@ function fetch(failures: number, o: { attempts?: number; bundle?: string; dir?: 
 test("the member reads its own bundle by its name, with the role's region", () => {
   const r = fetch(0);
   expect(r.status).toBe(0);
-  expect(r.calls[0]).toBe("aws secretsmanager get-secret-value --region eu-west-1 --secret-id prod/bootstrap/etcd-0 --query SecretString --output text");
+  expect(r.calls[0]).toBe(
+    "aws secretsmanager get-secret-value --region eu-west-1 --secret-id prod/bootstrap/etcd-0 --query SecretString --output text",
+  );
 });
 
 test("a bundle not readable yet is retried with backoff, then the member's keys are written 0600 and its certificates 0644", () => {
@@ -76,7 +119,13 @@ test("the fetched JSON (private keys) waits in the boot's state folder, never /t
   expect(readFileSync(path.join(ok.dir, "outs"), "utf8")).toMatch(new RegExp(`^out ${ok.dir}/state/\\.bundle\\.\\w{6}\n$`));
   expect(readdirSync(path.join(ok.dir, "state"))).toEqual([]);
   expect(readdirSync(path.join(ok.dir, "tmp")).filter((f) => f !== ".keep")).toEqual([]);
-  const bad = fetch(0, { bundle: JSON.stringify({ format: "kubeadm-aws-bundle/v1", role: "etcd-0", files: [{ path: "/etc/passwd", permissions: "0644", content: "x" }] }) });
+  const bad = fetch(0, {
+    bundle: JSON.stringify({
+      format: "kubeadm-aws-bundle/v1",
+      role: "etcd-0",
+      files: [{ path: "/etc/passwd", permissions: "0644", content: "x" }],
+    }),
+  });
   expect(bad.status).not.toBe(0);
   expect(bad.stderr).toContain("unpack: refusing path /etc/passwd");
   expect(readdirSync(path.join(bad.dir, "state"))).toEqual([]);

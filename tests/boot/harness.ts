@@ -54,14 +54,23 @@ export async function startMoto(): Promise<Moto> {
 export function awsEnv(moto: Moto): NodeJS.ProcessEnv {
   return {
     ...process.env,
-    AWS_ENDPOINT_URL: moto.url, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_DEFAULT_REGION: REGION,
-    AWS_EC2_METADATA_DISABLED: "true", AWS_PAGER: "",
+    AWS_ENDPOINT_URL: moto.url,
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+    AWS_DEFAULT_REGION: REGION,
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_PAGER: "",
   };
 }
 
 /** Runs `aws ARGS --output json` against moto; returns the parsed output (throws on failure). */
-export function aws(moto: Moto, ...args: string[]): any { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const r = spawnSync("aws", [...args, "--region", REGION, "--output", "json"], { env: awsEnv(moto), encoding: "utf8", maxBuffer: 64 << 20 });
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function aws(moto: Moto, ...args: string[]): any {
+  const r = spawnSync("aws", [...args, "--region", REGION, "--output", "json"], {
+    env: awsEnv(moto),
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+  });
   if (r.error) throw new Error(`aws could not run (${r.error.message}); pip install awscli`);
   if (r.status !== 0) throw new Error(`aws ${args.join(" ")}: ${r.stderr}`);
   return r.stdout.trim() === "" ? undefined : JSON.parse(r.stdout);
@@ -71,8 +80,19 @@ let tables = 0;
 /** A fresh init marker table, as the cluster's bootstrap creates it (hash key `id`, on demand). */
 export function createTable(moto: Moto): string {
   const name = `c${++tables}-${process.pid}-kubeadm-aws-init`;
-  aws(moto, "dynamodb", "create-table", "--table-name", name, "--attribute-definitions", "AttributeName=id,AttributeType=S",
-    "--key-schema", "AttributeName=id,KeyType=HASH", "--billing-mode", "PAY_PER_REQUEST");
+  aws(
+    moto,
+    "dynamodb",
+    "create-table",
+    "--table-name",
+    name,
+    "--attribute-definitions",
+    "AttributeName=id,AttributeType=S",
+    "--key-schema",
+    "AttributeName=id,KeyType=HASH",
+    "--billing-mode",
+    "PAY_PER_REQUEST",
+  );
   return name;
 }
 
@@ -152,8 +172,17 @@ const STUB_LOG = (name: string) => `#!/bin/sh\necho "${name} $*" >>"$CALLS"\n`;
 export function makeNode(shared: string, moto: Moto | undefined, o: NodeOptions): TestNode {
   const cp = o.controlPlane ?? o.role.startsWith("control-plane-");
   const env: BootstrapEnv = {
-    role: o.role, mode: o.role === "control-plane-0" ? "init" : "join", controlPlane: cp, secretId: `t/bootstrap/${o.role}`, region: REGION,
-    apiEndpoint: "api.t.example.internal:6443", joinDelaySeconds: 0, apiWaitSeconds: 30, maxAttempts: 3, tokenTtl: "24h0m0s", tokenRefreshHours: 12,
+    role: o.role,
+    mode: o.role === "control-plane-0" ? "init" : "join",
+    controlPlane: cp,
+    secretId: `t/bootstrap/${o.role}`,
+    region: REGION,
+    apiEndpoint: "api.t.example.internal:6443",
+    joinDelaySeconds: 0,
+    apiWaitSeconds: 30,
+    maxAttempts: 3,
+    tokenTtl: "24h0m0s",
+    tokenRefreshHours: 12,
     ...o.env,
   };
   const kubeadm = `#!/bin/bash
@@ -179,21 +208,26 @@ case "$*" in
   *) exit 22 ;;
 esac
 `;
-  const dir = writeTree([
-    { path: "bootstrap.env", content: "" },
-    { path: "boot", content: bootScript(), mode: 0o755 },
-    { path: "fetch", content: STUB_LOG("fetch"), mode: 0o755 },
-    { path: "bin/kubeadm", content: kubeadm, mode: 0o755 },
-    { path: "bin/curl", content: curl, mode: 0o755 },
-    // Real sleeps, 100 times shorter: waits and retries keep their order, the tests their speed.
-    { path: "bin/sleep", content: `#!/bin/sh\nexec /bin/sleep "$(awk "BEGIN { print \${1:-0} / 100 }")"\n`, mode: 0o755 },
-    ...["systemctl", "hostnamectl", "modprobe", "sysctl"].map((c) => ({ path: `bin/${c}`, content: STUB_LOG(c), mode: 0o755 })),
-    ...(o.table ? [
-      { path: "init-lock.env", content: renderInitLockEnv({ table: o.table, controlPlaneCount: o.controlPlaneCount ?? 3 }) },
-      { path: "init-lock", content: initLockScript(), mode: 0o755 },
-    ] : []),
-    ...((o.initConfig ?? true) && cp ? [{ path: "init.yaml", content: "kind: InitConfiguration\n" }] : []),
-  ], "boot-node-");
+  const dir = writeTree(
+    [
+      { path: "bootstrap.env", content: "" },
+      { path: "boot", content: bootScript(), mode: 0o755 },
+      { path: "fetch", content: STUB_LOG("fetch"), mode: 0o755 },
+      { path: "bin/kubeadm", content: kubeadm, mode: 0o755 },
+      { path: "bin/curl", content: curl, mode: 0o755 },
+      // Real sleeps, 100 times shorter: waits and retries keep their order, the tests their speed.
+      { path: "bin/sleep", content: `#!/bin/sh\nexec /bin/sleep "$(awk "BEGIN { print \${1:-0} / 100 }")"\n`, mode: 0o755 },
+      ...["systemctl", "hostnamectl", "modprobe", "sysctl"].map((c) => ({ path: `bin/${c}`, content: STUB_LOG(c), mode: 0o755 })),
+      ...(o.table
+        ? [
+            { path: "init-lock.env", content: renderInitLockEnv({ table: o.table, controlPlaneCount: o.controlPlaneCount ?? 3 }) },
+            { path: "init-lock", content: initLockScript(), mode: 0o755 },
+          ]
+        : []),
+      ...((o.initConfig ?? true) && cp ? [{ path: "init.yaml", content: "kind: InitConfiguration\n" }] : []),
+    ],
+    "boot-node-",
+  );
   mkdirSync(path.join(dir, "state"), { recursive: true });
   writeFileSync(path.join(dir, "calls"), "");
   const paths = {
@@ -210,15 +244,22 @@ esac
   const nodeEnv: NodeJS.ProcessEnv = {
     ...(moto ? awsEnv(moto) : process.env),
     PATH: `${path.join(dir, "bin")}:${process.env.PATH}`,
-    CALLS: path.join(dir, "calls"), NODE_DIR: dir, SHARED: shared, INSTANCE_ID: o.instanceId,
-    INIT_PLAN: (o.init ?? ["ok"]).join(" "), JOIN_PLAN: (o.join ?? ["ok"]).join(" "),
+    CALLS: path.join(dir, "calls"),
+    NODE_DIR: dir,
+    SHARED: shared,
+    INSTANCE_ID: o.instanceId,
+    INIT_PLAN: (o.init ?? ["ok"]).join(" "),
+    JOIN_PLAN: (o.join ?? ["ok"]).join(" "),
     KUBEADM_AWS_ENV: path.join(dir, "bootstrap.env"),
     ...o.extraEnv,
   };
   return {
     dir,
     env: nodeEnv,
-    calls: () => readFileSync(path.join(dir, "calls"), "utf8").split("\n").filter((l) => l !== ""),
+    calls: () =>
+      readFileSync(path.join(dir, "calls"), "utf8")
+        .split("\n")
+        .filter((l) => l !== ""),
   };
 }
 

@@ -7,7 +7,19 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { INIT_RESUME_PHASES, initLockScript } from "../../components/bootstrap";
 import { runTool, writeTree } from "../bootstrap/tools";
-import { aws, createTable, lock, makeNode, marker, putMarker, runInstances, startMoto, stateFile, type Moto, type TestNode } from "./harness";
+import {
+  aws,
+  createTable,
+  lock,
+  makeNode,
+  marker,
+  putMarker,
+  runInstances,
+  startMoto,
+  stateFile,
+  type Moto,
+  type TestNode,
+} from "./harness";
 
 jest.setTimeout(180_000);
 
@@ -73,7 +85,10 @@ test("only the owner may mark the cluster initialised", async () => {
   expect(marker(moto, table)!.initializedAt).toBeUndefined();
 });
 
-test.each([["stopped", "stop-instances"], ["terminated", "terminate-instances"]])("a claim held by a %s instance is taken over by exactly one of two nodes", async (_, action) => {
+test.each([
+  ["stopped", "stop-instances"],
+  ["terminated", "terminate-instances"],
+])("a claim held by a %s instance is taken over by exactly one of two nodes", async (_, action) => {
   const table = createTable(moto);
   const ids = runInstances(moto, 3);
   const [a, b, c] = nodes(table, ids);
@@ -160,8 +175,10 @@ test("a claimant rebooted after its API answered but before it marked finishes k
   writeFileSync(path.join(a!.dir, "local-api-up"), "");
   const r = await lock(a!, "rebooted");
   expect(r.status).toBe(0);
-  const phases = a!.calls().filter((c) => c.startsWith("kubeadm init phase")).map((c) => c.replace(/ --config .*/, "").replace("kubeadm init phase ", ""));
+  const phases = a!
+    .calls()
+    .filter((c) => c.startsWith("kubeadm init phase"))
+    .map((c) => c.replace(/ --config .*/, "").replace("kubeadm init phase ", ""));
   expect(phases).toEqual([...INIT_RESUME_PHASES]);
   expect(marker(moto, table)!.initializedAt).toBeDefined();
 });
-

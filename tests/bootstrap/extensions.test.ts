@@ -5,7 +5,15 @@
  */
 import * as path from "path";
 import {
-  clusterExtensionProblems, FILES, parseEnvFile, placeholders, poolExtension, renderBundle, renderCloudConfig, renderWorkerFiles, type RoleExtension,
+  clusterExtensionProblems,
+  FILES,
+  parseEnvFile,
+  placeholders,
+  poolExtension,
+  renderBundle,
+  renderCloudConfig,
+  renderWorkerFiles,
+  type RoleExtension,
 } from "../../components/bootstrap";
 import { Cluster } from "../../components/cluster";
 import { NODE_SCRIPTS, nodeDir } from "../../components/bootstrap";
@@ -16,17 +24,28 @@ import { runTool, writeTree } from "./tools";
 import { readFileSync, statSync } from "fs";
 import { parse } from "yaml";
 
-const EXPORTER = "[Unit]\nDescription=node exporter\n\n[Service]\nExecStart=/usr/local/bin/node_exporter\n\n[Install]\nWantedBy=multi-user.target\n";
+const EXPORTER =
+  "[Unit]\nDescription=node exporter\n\n[Service]\nExecStart=/usr/local/bin/node_exporter\n\n[Install]\nWantedBy=multi-user.target\n";
 const EXT: RoleExtension = {
-  files: [{ path: "/etc/containerd/certs.d/registry.example/hosts.toml", content: "server = \"https://registry.example\"\n" }],
-  units: [{ name: "node-exporter.service", content: EXPORTER }, { name: "cleanup.service", content: "[Service]\nExecStart=/bin/true\n", enable: false }],
+  files: [{ path: "/etc/containerd/certs.d/registry.example/hosts.toml", content: 'server = "https://registry.example"\n' }],
+  units: [
+    { name: "node-exporter.service", content: EXPORTER },
+    { name: "cleanup.service", content: "[Service]\nExecStart=/bin/true\n", enable: false },
+  ],
 };
 
-const worker = (ext?: RoleExtension) => renderWorkerFiles(
-  { role: "worker-general", region: "eu-west-1", clusterName: "t", apiName: "api.t.example.internal", ...(ext ? { extension: ext } : {}) },
-  { discoveryHash: FAKE_MATERIAL.discoveryHash },
-  placeholders(["bootstrapToken"]),
-);
+const worker = (ext?: RoleExtension) =>
+  renderWorkerFiles(
+    {
+      role: "worker-general",
+      region: "eu-west-1",
+      clusterName: "t",
+      apiName: "api.t.example.internal",
+      ...(ext ? { extension: ext } : {}),
+    },
+    { discoveryHash: FAKE_MATERIAL.discoveryHash },
+    placeholders(["bootstrapToken"]),
+  );
 
 describe("a role's extension", () => {
   const files = worker(EXT);
@@ -34,7 +53,11 @@ describe("a role's extension", () => {
   const bundle = JSON.parse(renderBundle("worker-general", files)) as { files: { path: string; permissions: string; content: string }[] };
 
   test("its files and units travel in the bundle, not in the user data", () => {
-    const added = ["/etc/containerd/certs.d/registry.example/hosts.toml", "/etc/systemd/system/node-exporter.service", "/etc/systemd/system/cleanup.service"];
+    const added = [
+      "/etc/containerd/certs.d/registry.example/hosts.toml",
+      "/etc/systemd/system/node-exporter.service",
+      "/etc/systemd/system/cleanup.service",
+    ];
     const written = (parse(userData) as { write_files: { path: string }[] }).write_files.map((f) => f.path);
     for (const p of added) {
       expect(bundle.files.map((f) => f.path)).toContain(p);
@@ -56,7 +79,14 @@ describe("a role's extension", () => {
     const dir = writeTree([
       { path: "allow", content: allow },
       { path: "ok.json", content: renderBundle("worker-general", files) },
-      { path: "evil.json", content: JSON.stringify({ format: "kubeadm-aws-bundle/v1", role: "x", files: [{ path: "/etc/containerd/config.toml", permissions: "0644", content: "x" }] }) },
+      {
+        path: "evil.json",
+        content: JSON.stringify({
+          format: "kubeadm-aws-bundle/v1",
+          role: "x",
+          files: [{ path: "/etc/containerd/config.toml", permissions: "0644", content: "x" }],
+        }),
+      },
     ]);
     const env = { ...process.env, KUBEADM_AWS_ROOT: path.join(dir, "root") };
     const ok = runTool("python3", [unpacker, "kubeadm-aws-bundle/v1", path.join(dir, "allow"), path.join(dir, "ok.json")], { env });
@@ -70,25 +100,46 @@ describe("a role's extension", () => {
   });
 
   test("every problem is named with its path, at once", () => {
-    const problems = clusterExtensionProblems({
-      controlPlane: { files: [{ path: "/etc/kubernetes/pki/ca.key", content: "x" }, { path: "relative/file", content: "x" }] },
-      workers: { units: [{ name: "kubeadm-aws-bootstrap.service", content: "[Unit]\n" }, { name: "no-suffix", content: "[Unit]\n" }] },
-      pools: { gpu: { files: [{ path: "/etc/systemd/system/x.service", content: "x", permissions: "777x" }] }, nosuch: {} },
-    }, ["general", "gpu"]);
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^extensions\.controlPlane\.files\[0\]\.path: .*under a folder the library writes/),
-      expect.stringMatching(/^extensions\.controlPlane\.files\[1\]\.path: .*absolute/),
-      expect.stringMatching(/^extensions\.workers\.units\[0\]\.name: .*a name the library uses/),
-      expect.stringMatching(/^extensions\.workers\.units\[1\]\.name: .*must be a unit file name/),
-      expect.stringMatching(/^extensions\.pools\.gpu\.files\[0\]\.path: .*add systemd units as units/),
-      expect.stringMatching(/^extensions\.pools\.gpu\.files\[0\]\.permissions: .*octal mode/),
-      expect.stringMatching(/^extensions\.pools\.nosuch: no node pool is named nosuch \(pools: general, gpu\)/),
-    ]));
+    const problems = clusterExtensionProblems(
+      {
+        controlPlane: {
+          files: [
+            { path: "/etc/kubernetes/pki/ca.key", content: "x" },
+            { path: "relative/file", content: "x" },
+          ],
+        },
+        workers: {
+          units: [
+            { name: "kubeadm-aws-bootstrap.service", content: "[Unit]\n" },
+            { name: "no-suffix", content: "[Unit]\n" },
+          ],
+        },
+        pools: { gpu: { files: [{ path: "/etc/systemd/system/x.service", content: "x", permissions: "777x" }] }, nosuch: {} },
+      },
+      ["general", "gpu"],
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^extensions\.controlPlane\.files\[0\]\.path: .*under a folder the library writes/),
+        expect.stringMatching(/^extensions\.controlPlane\.files\[1\]\.path: .*absolute/),
+        expect.stringMatching(/^extensions\.workers\.units\[0\]\.name: .*a name the library uses/),
+        expect.stringMatching(/^extensions\.workers\.units\[1\]\.name: .*must be a unit file name/),
+        expect.stringMatching(/^extensions\.pools\.gpu\.files\[0\]\.path: .*add systemd units as units/),
+        expect.stringMatching(/^extensions\.pools\.gpu\.files\[0\]\.permissions: .*octal mode/),
+        expect.stringMatching(/^extensions\.pools\.nosuch: no node pool is named nosuch \(pools: general, gpu\)/),
+      ]),
+    );
     expect(problems).toHaveLength(7);
   });
 
   test("a pool's own extension adds to the workers' one", () => {
-    const merged = poolExtension({ workers: { units: [{ name: "a.service", content: "[Unit]\n" }] }, pools: { gpu: { units: [{ name: "b.service", content: "[Unit]\n" }] } } }, "gpu")!;
+    const merged = poolExtension(
+      {
+        workers: { units: [{ name: "a.service", content: "[Unit]\n" }] },
+        pools: { gpu: { units: [{ name: "b.service", content: "[Unit]\n" }] } },
+      },
+      "gpu",
+    )!;
     expect(merged.units!.map((u) => u.name)).toEqual(["a.service", "b.service"]);
     expect(poolExtension(undefined, "gpu")).toBeUndefined();
   });
@@ -97,15 +148,25 @@ describe("a role's extension", () => {
 describe("extensions through a Cluster", () => {
   const spec = stackSpec("dev");
   const environment = {
-    vpcId: "vpc-1", privateSubnetIds: spec.availabilityZones.map((_, i) => `subnet-priv-${i}`), publicSubnetIds: spec.availabilityZones.map((_, i) => `subnet-pub-${i}`),
-    privateSubnetCidrs: spec.availabilityZones.map((_, i) => `10.9.${i * 16}.0/20`), zoneId: "Z0PRIVATE",
+    vpcId: "vpc-1",
+    privateSubnetIds: spec.availabilityZones.map((_, i) => `subnet-priv-${i}`),
+    publicSubnetIds: spec.availabilityZones.map((_, i) => `subnet-pub-${i}`),
+    privateSubnetCidrs: spec.availabilityZones.map((_, i) => `10.9.${i * 16}.0/20`),
+    zoneId: "Z0PRIVATE",
   };
   const pool = spec.nodePools[0]!.name;
 
   test("control plane and pool get their own; nothing else does", async () => {
-    const rec = await recordProgram(() => {
-      new Cluster(spec.name, { spec, environment, extensions: { controlPlane: { units: [{ name: "audit-ship.service", content: EXPORTER }] }, pools: { [pool]: EXT } } });
-    }, { region: spec.region, availabilityZones: spec.availabilityZones });
+    const rec = await recordProgram(
+      () => {
+        new Cluster(spec.name, {
+          spec,
+          environment,
+          extensions: { controlPlane: { units: [{ name: "audit-ship.service", content: EXPORTER }] }, pools: { [pool]: EXT } },
+        });
+      },
+      { region: spec.region, availabilityZones: spec.availabilityZones },
+    );
     expect(rec.errors).toEqual([]);
     const artifacts = (role: string) => rec.artifacts.get(role)!.map((f) => f.path);
     expect(artifacts("control-plane-0")).toContain("etc/systemd/system/audit-ship.service");
@@ -117,9 +178,12 @@ describe("extensions through a Cluster", () => {
   });
 
   test("a bad extension fails the Cluster before any resource, naming the path", async () => {
-    const rec = await recordProgram(() => {
-      new Cluster(spec.name, { spec, environment, extensions: { pools: { nosuch: EXT } } });
-    }, { region: spec.region, availabilityZones: spec.availabilityZones });
+    const rec = await recordProgram(
+      () => {
+        new Cluster(spec.name, { spec, environment, extensions: { pools: { nosuch: EXT } } });
+      },
+      { region: spec.region, availabilityZones: spec.availabilityZones },
+    );
     expect(rec.errors.join()).toMatch(/extensions\.pools\.nosuch: no node pool is named nosuch/);
     expect(ofType(rec, "aws:ec2/instance:Instance")).toEqual([]);
   });

@@ -7,14 +7,26 @@ import { readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { API_PORT } from "../../components/api-endpoint";
 import {
-  BUNDLE_FORMAT, FILES, INIT_LOCK_FILES, NODE_SCRIPTS, nodeDir, nodeScriptText, PATHS, renderBootstrapEnv, UNITS, type BootstrapEnv,
+  BUNDLE_FORMAT,
+  FILES,
+  INIT_LOCK_FILES,
+  NODE_SCRIPTS,
+  nodeDir,
+  nodeScriptText,
+  PATHS,
+  renderBootstrapEnv,
+  UNITS,
+  type BootstrapEnv,
 } from "../../components/bootstrap";
 import { CERT_RENEWAL } from "../../components/bootstrap/cert-renewal";
 import { runTool } from "./tools";
 
 const DIR = nodeDir();
-const all = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? all(path.join(d, e.name)) : [path.join(d, e.name)]));
-const FILES_ON_DISK = all(DIR).map((f) => path.relative(DIR, f)).sort();
+const all = (d: string): string[] =>
+  readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? all(path.join(d, e.name)) : [path.join(d, e.name)]));
+const FILES_ON_DISK = all(DIR)
+  .map((f) => path.relative(DIR, f))
+  .sort();
 const SHELL = FILES_ON_DISK.filter((f) => f.endsWith(".sh"));
 
 test("the package has the node scripts it installs", () => {
@@ -36,7 +48,13 @@ test("the unpacker compiles with python3", () => {
 
 /** Every path, unit name and format the TypeScript defines once. */
 const CONSTANTS = [
-  ...Object.values(PATHS), ...Object.values(FILES), ...Object.values(UNITS), ...Object.values(INIT_LOCK_FILES), ...Object.values(CERT_RENEWAL), BUNDLE_FORMAT, `:${API_PORT}`,
+  ...Object.values(PATHS),
+  ...Object.values(FILES),
+  ...Object.values(UNITS),
+  ...Object.values(INIT_LOCK_FILES),
+  ...Object.values(CERT_RENEWAL),
+  BUNDLE_FORMAT,
+  `:${API_PORT}`,
 ].filter((c) => c.length > 4);
 
 const codeLines = (text: string) => text.split("\n").filter((l) => !/^\s*#/.test(l));
@@ -49,16 +67,44 @@ test.each(FILES_ON_DISK)("node/%s spells no constant of the library (it reads th
 
 test("the scripts read only variables the env file sets, the boot exports or they default themselves", () => {
   const env: BootstrapEnv = {
-    role: "control-plane-0", mode: "init", controlPlane: true, secretId: "t/bootstrap/control-plane-0", region: "eu-west-1", apiEndpoint: "api.t.example:6443",
-    joinDelaySeconds: 0, apiWaitSeconds: 900, maxAttempts: 30, tokenTtl: "24h0m0s", tokenRefreshHours: 12, initLockTable: "t", controlPlaneCount: 3, beforeKubeadm: "/x", enableUnits: ["a.timer"],
+    role: "control-plane-0",
+    mode: "init",
+    controlPlane: true,
+    secretId: "t/bootstrap/control-plane-0",
+    region: "eu-west-1",
+    apiEndpoint: "api.t.example:6443",
+    joinDelaySeconds: 0,
+    apiWaitSeconds: 900,
+    maxAttempts: 30,
+    tokenTtl: "24h0m0s",
+    tokenRefreshHours: 12,
+    initLockTable: "t",
+    controlPlaneCount: 3,
+    beforeKubeadm: "/x",
+    enableUnits: ["a.timer"],
   };
-  const set = new Set(renderBootstrapEnv(env).split("\n").map((l) => l.split("=")[0]!));
+  const set = new Set(
+    renderBootstrapEnv(env)
+      .split("\n")
+      .map((l) => l.split("=")[0]!),
+  );
   // Set by the unit (KUBEADM_AWS_ENV), by the boot for its children, by the init-lock env (bundle), or optional with a default in the script.
   for (const k of ["KUBEADM_AWS_ENV", "KUBEADM_AWS_INSTANCE_ID", "KUBEADM_AWS_LOG_TAG", "KUBEADM_AWS_ROOT"]) set.add(k);
-  const kubeadmScripts = [NODE_SCRIPTS.boot, NODE_SCRIPTS.fetch, NODE_SCRIPTS.lib, NODE_SCRIPTS.tokenSync, NODE_SCRIPTS.initLock, NODE_SCRIPTS.certRenew];
+  const kubeadmScripts = [
+    NODE_SCRIPTS.boot,
+    NODE_SCRIPTS.fetch,
+    NODE_SCRIPTS.lib,
+    NODE_SCRIPTS.tokenSync,
+    NODE_SCRIPTS.initLock,
+    NODE_SCRIPTS.certRenew,
+  ];
   for (const s of kubeadmScripts) {
     const text = codeLines(nodeScriptText(s.source)).join("\n");
-    const used = new Set([...text.matchAll(/\$\{?(KUBEADM_AWS_[A-Z0-9_]+)(:?[-?=])?/g)].filter((m) => m[2] === undefined || m[2].endsWith("?")).map((m) => m[1]!));
+    const used = new Set(
+      [...text.matchAll(/\$\{?(KUBEADM_AWS_[A-Z0-9_]+)(:?[-?=])?/g)]
+        .filter((m) => m[2] === undefined || m[2].endsWith("?"))
+        .map((m) => m[1]!),
+    );
     const unset = [...used].filter((k) => !set.has(k));
     expect({ script: s.source, unset }).toEqual({ script: s.source, unset: [] });
   }

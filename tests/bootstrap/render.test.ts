@@ -54,7 +54,9 @@ describe("ClusterConfiguration", () => {
     expect(c.etcd).toEqual({ local: { dataDir: "/var/lib/etcd", imageTag: "3.6.6-0" } });
     expect(c.dns).toEqual({ imageTag: "v1.14.2" });
     for (const { spec } of stackSpecs()) {
-      const cc = renderClusterConfiguration(clusterConfigInput(spec, spec.etcd.topology === "dedicated" ? ["https://etcd-0.x:2379"] : undefined));
+      const cc = renderClusterConfiguration(
+        clusterConfigInput(spec, spec.etcd.topology === "dedicated" ? ["https://etcd-0.x:2379"] : undefined),
+      );
       expect(cc.kubernetesVersion).toBe(`v${spec.versions.kubernetes}`);
       expect(cc.dns!.imageTag).toBe(`v${spec.versions.coredns}`);
       if (cc.etcd && "local" in cc.etcd) expect(cc.etcd.local!.imageTag).toBe(`${spec.versions.etcd}-0`);
@@ -72,13 +74,19 @@ describe("ClusterConfiguration", () => {
     // anonymous access is configured in the authentication config; the flag would conflict with it.
     expect(a["anonymous-auth"]).toBeUndefined();
     expect(a["feature-gates"]).toBeUndefined();
-    expect(c.apiServer!.extraVolumes!.map((v) => [v.hostPath, v.readOnly])).toEqual([["/etc/kubernetes/apiserver", true], ["/var/log/kubernetes/audit", false]]);
+    expect(c.apiServer!.extraVolumes!.map((v) => [v.hostPath, v.readOnly])).toEqual([
+      ["/etc/kubernetes/apiserver", true],
+      ["/var/log/kubernetes/audit", false],
+    ]);
     expect(argMap(c.controllerManager!.extraArgs)).toMatchObject({ "cloud-provider": "external", profiling: "false" });
     expect(argMap(c.scheduler!.extraArgs)).toEqual({ profiling: "false" });
   });
 
   test("external etcd", () => {
-    const e = renderClusterConfiguration({ ...INPUT, etcd: { external: { endpoints: ["https://etcd-0.t1:2379", "https://etcd-1.t1:2379"] } } }).etcd;
+    const e = renderClusterConfiguration({
+      ...INPUT,
+      etcd: { external: { endpoints: ["https://etcd-0.t1:2379", "https://etcd-1.t1:2379"] } },
+    }).etcd;
     expect(e).toEqual({
       external: {
         endpoints: ["https://etcd-0.t1:2379", "https://etcd-1.t1:2379"],
@@ -116,7 +124,16 @@ describe("KubeletConfiguration", () => {
 
   test("serving certificates: self-signed by default; cluster-ca makes kubelets ask the CA and the API server verify them", () => {
     expect(renderKubeletConfiguration({ serviceCidr: "10.96.0.0/12", servingCertificates: "cluster-ca" }).serverTLSBootstrap).toBe(true);
-    const base = { clusterName: "c", kubernetesVersion: "1.36.3", etcdVersion: "3.6.8", corednsVersion: "1.14.2", apiName: "api.c.example.internal", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", etcd: { local: true } as const };
+    const base = {
+      clusterName: "c",
+      kubernetesVersion: "1.36.3",
+      etcdVersion: "3.6.8",
+      corednsVersion: "1.14.2",
+      apiName: "api.c.example.internal",
+      podCidr: "10.244.0.0/16",
+      serviceCidr: "10.96.0.0/12",
+      etcd: { local: true } as const,
+    };
     const argNames = (cc: ReturnType<typeof renderClusterConfiguration>) => (cc.apiServer?.extraArgs ?? []).map((a) => a.name);
     expect(argNames(renderClusterConfiguration(base))).not.toContain("kubelet-certificate-authority");
     const strict = renderClusterConfiguration({ ...base, kubeletServingCertificates: "cluster-ca" });
@@ -131,18 +148,32 @@ describe("KubeletConfiguration", () => {
 describe("JoinConfiguration", () => {
   test("worker: pool labels and taints through nodeRegistration, CA pinned", () => {
     const j = renderJoinConfiguration({
-      apiServerEndpoint: "api.t1.example.internal:6443", token: "abc123.0123456789abcdef", caCertHash: HASH,
+      apiServerEndpoint: "api.t1.example.internal:6443",
+      token: "abc123.0123456789abcdef",
+      caCertHash: HASH,
       labels: { "node.kubeadm-aws.io/role": "ingress", "a.example.com/x": "1" },
       taints: [{ key: "node.kubeadm-aws.io/role", value: "ingress", effect: "NoSchedule" }],
     });
-    expect(j.discovery.bootstrapToken).toEqual({ token: "abc123.0123456789abcdef", apiServerEndpoint: "api.t1.example.internal:6443", caCertHashes: [HASH] });
+    expect(j.discovery.bootstrapToken).toEqual({
+      token: "abc123.0123456789abcdef",
+      apiServerEndpoint: "api.t1.example.internal:6443",
+      caCertHashes: [HASH],
+    });
     expect(j.controlPlane).toBeUndefined();
     expect(j.nodeRegistration!.taints).toEqual([{ key: "node.kubeadm-aws.io/role", value: "ingress", effect: "NoSchedule" }]);
-    expect(argMap(j.nodeRegistration!.kubeletExtraArgs)).toEqual({ "cloud-provider": "external", "node-labels": "a.example.com/x=1,node.kubeadm-aws.io/role=ingress" });
+    expect(argMap(j.nodeRegistration!.kubeletExtraArgs)).toEqual({
+      "cloud-provider": "external",
+      "node-labels": "a.example.com/x=1,node.kubeadm-aws.io/role=ingress",
+    });
   });
 
   test("control plane: control-plane section and taint", () => {
-    const j = renderJoinConfiguration({ apiServerEndpoint: "a:6443", token: "abc123.0123456789abcdef", caCertHash: HASH, controlPlane: true });
+    const j = renderJoinConfiguration({
+      apiServerEndpoint: "a:6443",
+      token: "abc123.0123456789abcdef",
+      caCertHash: HASH,
+      controlPlane: true,
+    });
     expect(j.controlPlane).toEqual({ localAPIEndpoint: { bindPort: 6443 } });
     expect(j.nodeRegistration!.taints).toEqual([{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }]);
   });
@@ -152,7 +183,14 @@ describe("JoinConfiguration", () => {
   });
 
   test("labels the kubelet may not set are refused (node-role.kubernetes.io/ in particular)", () => {
-    expect(() => renderJoinConfiguration({ apiServerEndpoint: "a:6443", token: "t", caCertHash: HASH, labels: { "node-role.kubernetes.io/worker": "" } })).toThrow(/NodeRestriction/);
+    expect(() =>
+      renderJoinConfiguration({
+        apiServerEndpoint: "a:6443",
+        token: "t",
+        caCertHash: HASH,
+        labels: { "node-role.kubernetes.io/worker": "" },
+      }),
+    ).toThrow(/NodeRestriction/);
     expect(kubeletLabelProblem("node-role.kubernetes.io/gpu")).toBeDefined();
     expect(kubeletLabelProblem("example.k8s.io/x")).toBeDefined();
     expect(kubeletLabelProblem("node.kubernetes.io/instance-type")).toBeUndefined();
@@ -202,14 +240,24 @@ describe("kubeadm files parse as the documents they claim to be", () => {
 
 /** The env file as `KEY=value` pairs. */
 const envOf = (files: { path: string; content: string }[]): Record<string, string> =>
-  Object.fromEntries(files.find((f) => f.path === FILES.env)!.content.split("\n").filter((l) => /^[A-Z]/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+  Object.fromEntries(
+    files
+      .find((f) => f.path === FILES.env)!
+      .content.split("\n")
+      .filter((l) => /^[A-Z]/.test(l))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
 
 describe("boot budgets", () => {
   test("a worker that cannot join gives up within about 2 h (then its group replaces it); a control-plane node waits out a long outage", () => {
     for (const { spec } of stackSpecs()) {
       for (const { role, files } of renderRoles(spec)) {
         const e = envOf(files);
-        const seconds = bootBudgetSeconds({ joinDelaySeconds: Number(e.KUBEADM_AWS_JOIN_DELAY), maxAttempts: Number(e.KUBEADM_AWS_MAX_ATTEMPTS), apiWaitSeconds: Number(e.KUBEADM_AWS_API_WAIT_SECONDS) });
+        const seconds = bootBudgetSeconds({
+          joinDelaySeconds: Number(e.KUBEADM_AWS_JOIN_DELAY),
+          maxAttempts: Number(e.KUBEADM_AWS_MAX_ATTEMPTS),
+          apiWaitSeconds: Number(e.KUBEADM_AWS_API_WAIT_SECONDS),
+        });
         if (role.startsWith("worker-")) expect([role, seconds <= 2.1 * 3600]).toEqual([role, true]);
         else expect([role, seconds >= 8 * 3600]).toEqual([role, true]);
       }
@@ -225,24 +273,45 @@ describe("boot budgets", () => {
  * local boot (tests/local-boot). Here: which files each role gets, their modes, how each reaches the node.
  */
 describe("every role's boot files", () => {
-  const roles = stackSpecs().flatMap(({ stack, spec }) => renderRoles(spec).map(({ role, files }) => ({ stack, spec, role, files, controlPlane: role.startsWith("control-plane-") })));
+  const roles = stackSpecs().flatMap(({ stack, spec }) =>
+    renderRoles(spec).map(({ role, files }) => ({ stack, spec, role, files, controlPlane: role.startsWith("control-plane-") })),
+  );
   const sorted = (xs: string[]) => [...xs].sort();
 
   /** Every role: what fetches the bundle, and what the boot runs. */
   const COMMON = [
-    "/etc/kubeadm-aws/bootstrap.env", "/etc/systemd/system/kubeadm-aws-bootstrap.service", "/etc/kubernetes/kubeadm/join.yaml",
-    "/usr/local/lib/kubeadm-aws/lib.sh", "/usr/local/lib/kubeadm-aws/unpack.py", "/usr/local/lib/kubeadm-aws/bundle-paths",
-    "/usr/local/sbin/kubeadm-aws-fetch-bundle", "/usr/local/sbin/kubeadm-aws-boot",
-    "/etc/sysctl.d/90-kubelet.conf", "/etc/sysctl.d/91-kubernetes-net.conf", "/etc/modules-load.d/kubernetes.conf",
+    "/etc/kubeadm-aws/bootstrap.env",
+    "/etc/systemd/system/kubeadm-aws-bootstrap.service",
+    "/etc/kubernetes/kubeadm/join.yaml",
+    "/usr/local/lib/kubeadm-aws/lib.sh",
+    "/usr/local/lib/kubeadm-aws/unpack.py",
+    "/usr/local/lib/kubeadm-aws/bundle-paths",
+    "/usr/local/sbin/kubeadm-aws-fetch-bundle",
+    "/usr/local/sbin/kubeadm-aws-boot",
+    "/etc/sysctl.d/90-kubelet.conf",
+    "/etc/sysctl.d/91-kubernetes-net.conf",
+    "/etc/modules-load.d/kubernetes.conf",
   ];
   /** Every control-plane node (each carries the init config: whichever wins the init marker runs it). */
   const CONTROL_PLANE = [
-    "/etc/kubernetes/kubeadm/init.yaml", "/etc/kubeadm-aws/join-token",
-    "/usr/local/sbin/kubeadm-aws-token-sync", "/etc/systemd/system/kubeadm-aws-token-sync.service", "/etc/systemd/system/kubeadm-aws-token-sync.timer",
-    "/usr/local/sbin/kubeadm-aws-cert-renew", "/etc/systemd/system/kubeadm-aws-cert-renew.service", "/etc/systemd/system/kubeadm-aws-cert-renew.timer",
-    "/etc/kubernetes/apiserver/audit-policy.yaml", "/etc/kubernetes/apiserver/authentication-config.yaml", "/etc/kubernetes/apiserver/encryption-config.yaml",
-    "/etc/kubernetes/pki/ca.crt", "/etc/kubernetes/pki/ca.key", "/etc/kubernetes/pki/front-proxy-ca.crt", "/etc/kubernetes/pki/front-proxy-ca.key",
-    "/etc/kubernetes/pki/sa.pub", "/etc/kubernetes/pki/sa.key", "/etc/kubernetes/pki/etcd/ca.crt",
+    "/etc/kubernetes/kubeadm/init.yaml",
+    "/etc/kubeadm-aws/join-token",
+    "/usr/local/sbin/kubeadm-aws-token-sync",
+    "/etc/systemd/system/kubeadm-aws-token-sync.service",
+    "/etc/systemd/system/kubeadm-aws-token-sync.timer",
+    "/usr/local/sbin/kubeadm-aws-cert-renew",
+    "/etc/systemd/system/kubeadm-aws-cert-renew.service",
+    "/etc/systemd/system/kubeadm-aws-cert-renew.timer",
+    "/etc/kubernetes/apiserver/audit-policy.yaml",
+    "/etc/kubernetes/apiserver/authentication-config.yaml",
+    "/etc/kubernetes/apiserver/encryption-config.yaml",
+    "/etc/kubernetes/pki/ca.crt",
+    "/etc/kubernetes/pki/ca.key",
+    "/etc/kubernetes/pki/front-proxy-ca.crt",
+    "/etc/kubernetes/pki/front-proxy-ca.key",
+    "/etc/kubernetes/pki/sa.pub",
+    "/etc/kubernetes/pki/sa.key",
+    "/etc/kubernetes/pki/etcd/ca.crt",
   ];
   /** Stacked etcd: kubeadm signs the members' certificates on the node. */
   const STACKED_ETCD = ["/etc/kubernetes/pki/etcd/ca.key"];
@@ -259,7 +328,8 @@ describe("every role's boot files", () => {
   ];
 
   /** Keys, the token, and every file embedding a secret or the cluster's trust: the bundle only. */
-  const mustBeSensitive = (p: string) => p.startsWith(`${PATHS.pki}/`) || p.startsWith(`${PATHS.kubeadmDir}/`) || p === FILES.token || p === FILES.encryptionConfig;
+  const mustBeSensitive = (p: string) =>
+    p.startsWith(`${PATHS.pki}/`) || p.startsWith(`${PATHS.kubeadmDir}/`) || p === FILES.token || p === FILES.encryptionConfig;
   /** The mode a file must have, by what it is. */
   const modeOf = (p: string) => {
     if (p.startsWith(`${PATHS.sbin}/`) || /\.(sh|py)$/.test(p)) return "0755"; // the node scripts (commands, the shell helpers, the unpacker)
@@ -267,11 +337,15 @@ describe("every role's boot files", () => {
     if (p.startsWith(`${PATHS.kubeadmDir}/`) || p.startsWith(`${PATHS.apiserverDir}/`)) return "0600"; // configs with the token or the encryption key, the API server's own
     return "0644"; // certificates, the public key, the env, the unpacker's allow-list, units, kernel settings
   };
-  const userDataFiles = (role: string, files: RoleFile[]) => (parse(renderCloudConfig(role, files)) as { write_files: { path: string; permissions: string; content: string }[] }).write_files;
-  const bundleFiles = (role: string, files: RoleFile[]) => (JSON.parse(renderBundle(role, files)) as { files: { path: string; permissions: string; content: string }[] }).files;
+  const userDataFiles = (role: string, files: RoleFile[]) =>
+    (parse(renderCloudConfig(role, files)) as { write_files: { path: string; permissions: string; content: string }[] }).write_files;
+  const bundleFiles = (role: string, files: RoleFile[]) =>
+    (JSON.parse(renderBundle(role, files)) as { files: { path: string; permissions: string; content: string }[] }).files;
 
   test("the file set of each role: the common files, plus the control plane's, plus its etcd layout's", () => {
-    expect(roles.map((r) => `${r.stack}/${r.role}`)).toEqual(expect.arrayContaining(["dev/control-plane-0", "dev/worker-general", "staging/worker-ingress", "prod/control-plane-2"]));
+    expect(roles.map((r) => `${r.stack}/${r.role}`)).toEqual(
+      expect.arrayContaining(["dev/control-plane-0", "dev/worker-general", "staging/worker-ingress", "prod/control-plane-2"]),
+    );
     for (const { stack, spec, role, files, controlPlane } of roles) {
       const want = controlPlane ? [...COMMON, ...CONTROL_PLANE, ...(usesExternalEtcd(spec) ? EXTERNAL_ETCD : STACKED_ETCD)] : COMMON;
       expect([stack, role, sorted(files.map((f) => f.path))]).toEqual([stack, role, sorted(want)]);
@@ -282,13 +356,18 @@ describe("every role's boot files", () => {
     for (const { stack, role, files } of roles) {
       for (const f of files) expect([stack, role, f.path, f.permissions]).toEqual([stack, role, f.path, modeOf(f.path)]);
       // cloud-init and the unpacker write the modes they are given.
-      for (const w of [...userDataFiles(role, files), ...bundleFiles(role, files)]) expect([role, w.path, w.permissions]).toEqual([role, w.path, modeOf(w.path)]);
+      for (const w of [...userDataFiles(role, files), ...bundleFiles(role, files)])
+        expect([role, w.path, w.permissions]).toEqual([role, w.path, modeOf(w.path)]);
     }
   });
 
   test("sensitive files (keys, the token, kubeadm configs, the encryption config, the PKI) are always in the bundle, never in the user data", () => {
     for (const { stack, role, files } of roles) {
-      expect([stack, role, sorted(files.filter((f) => f.sensitive).map((f) => f.path))]).toEqual([stack, role, sorted(files.map((f) => f.path).filter(mustBeSensitive))]);
+      expect([stack, role, sorted(files.filter((f) => f.sensitive).map((f) => f.path))]).toEqual([
+        stack,
+        role,
+        sorted(files.map((f) => f.path).filter(mustBeSensitive)),
+      ]);
       // A file that takes a secret value is marked sensitive (RoleBootstrap refuses a plain one, role-bootstrap.test.ts).
       for (const f of files) if (f.content.includes("<secret:")) expect([role, f.path, f.sensitive]).toEqual([role, f.path, true]);
       const inUserData = userDataFiles(role, files).map((f) => f.path);
@@ -309,7 +388,10 @@ describe("every role's boot files", () => {
       // (scripts.test.ts runs it on a bad path).
       const listFile = envOf(files).KUBEADM_AWS_BUNDLE_PATHS!;
       expect([role, inUserData.includes(listFile)]).toEqual([role, true]);
-      const allowed = files.find((f) => f.path === listFile)!.content.split("\n").filter((l) => l !== "");
+      const allowed = files
+        .find((f) => f.path === listFile)!
+        .content.split("\n")
+        .filter((l) => l !== "");
       expect(allowed.length).toBeGreaterThan(0);
       for (const p of inBundle) expect([role, p, allowed.some((a) => p.startsWith(a))]).toEqual([role, p, true]);
     }
@@ -318,25 +400,34 @@ describe("every role's boot files", () => {
   test("the env names the role, the secret its bundle is stored in and the region", () => {
     for (const { spec, role, files } of roles) {
       const e = envOf(files);
-      expect([e.KUBEADM_AWS_ROLE, e.KUBEADM_AWS_SECRET_ID, e.KUBEADM_AWS_REGION]).toEqual([role, bootstrapSecretName(spec.name, role), spec.region]);
+      expect([e.KUBEADM_AWS_ROLE, e.KUBEADM_AWS_SECRET_ID, e.KUBEADM_AWS_REGION]).toEqual([
+        role,
+        bootstrapSecretName(spec.name, role),
+        spec.region,
+      ]);
     }
   });
 
   test("each CA certificate and key is the one kubeadm reads from that path; the token file holds the token", () => {
     for (const { spec, role, files } of roles.filter((r) => r.controlPlane)) {
-      const pki = Object.fromEntries(files.filter((f) => f.path.startsWith(`${PATHS.pki}/`)).map((f) => [f.path.slice(PATHS.pki.length + 1), f.content]));
-      expect([role, pki]).toEqual([role, {
-        "ca.crt": FAKE_MATERIAL.caCertPem,
-        "ca.key": "<secret:caKeyPem>",
-        "front-proxy-ca.crt": FAKE_MATERIAL.frontProxyCaCertPem,
-        "front-proxy-ca.key": "<secret:frontProxyCaKeyPem>",
-        "sa.pub": FAKE_MATERIAL.serviceAccountPublicKeyPem,
-        "sa.key": "<secret:serviceAccountKeyPem>",
-        "etcd/ca.crt": FAKE_MATERIAL.etcdCaCertPem,
-        ...(usesExternalEtcd(spec)
-          ? { "apiserver-etcd-client.crt": FAKE_MATERIAL.etcdClientCertPem, "apiserver-etcd-client.key": "<secret:etcdClientKeyPem>" }
-          : { "etcd/ca.key": "<secret:etcdCaKeyPem>" }),
-      }]);
+      const pki = Object.fromEntries(
+        files.filter((f) => f.path.startsWith(`${PATHS.pki}/`)).map((f) => [f.path.slice(PATHS.pki.length + 1), f.content]),
+      );
+      expect([role, pki]).toEqual([
+        role,
+        {
+          "ca.crt": FAKE_MATERIAL.caCertPem,
+          "ca.key": "<secret:caKeyPem>",
+          "front-proxy-ca.crt": FAKE_MATERIAL.frontProxyCaCertPem,
+          "front-proxy-ca.key": "<secret:frontProxyCaKeyPem>",
+          "sa.pub": FAKE_MATERIAL.serviceAccountPublicKeyPem,
+          "sa.key": "<secret:serviceAccountKeyPem>",
+          "etcd/ca.crt": FAKE_MATERIAL.etcdCaCertPem,
+          ...(usesExternalEtcd(spec)
+            ? { "apiserver-etcd-client.crt": FAKE_MATERIAL.etcdClientCertPem, "apiserver-etcd-client.key": "<secret:etcdClientKeyPem>" }
+            : { "etcd/ca.key": "<secret:etcdCaKeyPem>" }),
+        },
+      ]);
       expect(files.find((f) => f.path === FILES.token)!.content).toBe("<secret:bootstrapToken>\n");
     }
   });
@@ -351,7 +442,8 @@ describe("every role's boot files", () => {
         expect([role, u.path, commands.length > 0]).toEqual([role, u.path, true]);
         for (const c of commands) expect([role, u.path, c, byPath.get(c)?.permissions]).toEqual([role, u.path, c, "0755"]);
       }
-      for (const t of units.filter((f) => f.path.endsWith(".timer"))) expect([role, byPath.has(t.path.replace(/\.timer$/, ".service"))]).toEqual([role, true]);
+      for (const t of units.filter((f) => f.path.endsWith(".timer")))
+        expect([role, byPath.has(t.path.replace(/\.timer$/, ".service"))]).toEqual([role, true]);
       const enabled = [BOOTSTRAP_UNIT, ...(envOf(files).KUBEADM_AWS_ENABLE_UNITS?.split(",") ?? [])];
       for (const name of enabled) expect([role, name, byPath.has(`${PATHS.units}/${name}`)]).toEqual([role, name, true]);
     }
@@ -368,7 +460,8 @@ describe("every role's boot files", () => {
         return n + Number(v) * unit[u!]!;
       }, 0);
     };
-    const worstGap = (timer: string) => seconds(/^OnUnitActiveSec=(.+)$/m.exec(timer)![1]!) + seconds(/^RandomizedDelaySec=(.+)$/m.exec(timer)?.[1] ?? "0s");
+    const worstGap = (timer: string) =>
+      seconds(/^OnUnitActiveSec=(.+)$/m.exec(timer)![1]!) + seconds(/^RandomizedDelaySec=(.+)$/m.exec(timer)?.[1] ?? "0s");
     for (const { role, files } of roles.filter((r) => r.controlPlane)) {
       const e = envOf(files);
       const refresh = Number(e.KUBEADM_AWS_TOKEN_REFRESH_HOURS) * 3600;

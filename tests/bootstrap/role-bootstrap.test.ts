@@ -33,18 +33,43 @@ async function recordStack(stack: string) {
   const rec = await recordProgram(() => {
     const dedicated = spec.etcd.topology === "dedicated";
     const key = new BootstrapKey(`${spec.name}-bootstrap-key`, { clusterName: spec.name });
-    const pki = new ClusterPki(`${spec.name}-pki`, { clusterName: spec.name, apiName: `api.${spec.name}.${spec.api.domain}`, externalEtcdClient: dedicated });
+    const pki = new ClusterPki(`${spec.name}-pki`, {
+      clusterName: spec.name,
+      apiName: `api.${spec.name}.${spec.api.domain}`,
+      externalEtcdClient: dedicated,
+    });
     key.keyArn.apply((a) => (cap.keyArn = a));
-    const secretValues: Record<string, pulumi.Output<string>> = { token: pki.bootstrapToken, caKey: pki.caKeyPem, saKey: pki.serviceAccountKeyPem, encryptionKey: pki.encryptionKey, frontProxyKey: pki.frontProxyCaKeyPem, etcdCaKey: pki.etcdCaKeyPem };
+    const secretValues: Record<string, pulumi.Output<string>> = {
+      token: pki.bootstrapToken,
+      caKey: pki.caKeyPem,
+      saKey: pki.serviceAccountKeyPem,
+      encryptionKey: pki.encryptionKey,
+      frontProxyKey: pki.frontProxyCaKeyPem,
+      etcdCaKey: pki.etcdCaKeyPem,
+    };
     for (const [k, o] of Object.entries(secretValues)) o.apply((v) => (cap.secrets[k] = v));
     const roles: RoleBootstrap[] = [];
     for (let i = 0; i < spec.controlPlane.count; i++) {
-      roles.push(new RoleBootstrap(`${spec.name}-cp-${i}`, controlPlaneBootstrapArgs({ spec, pki, kmsKeyArn: key.keyArn, index: i, etcdEndpoints: etcdEndpoints(spec)?.map((e) => pulumi.output(e)) })));
+      roles.push(
+        new RoleBootstrap(
+          `${spec.name}-cp-${i}`,
+          controlPlaneBootstrapArgs({
+            spec,
+            pki,
+            kmsKeyArn: key.keyArn,
+            index: i,
+            etcdEndpoints: etcdEndpoints(spec)?.map((e) => pulumi.output(e)),
+          }),
+        ),
+      );
     }
-    for (const pool of spec.nodePools) roles.push(new RoleBootstrap(`${spec.name}-pool-${pool.name}`, workerBootstrapArgs({ spec, pki, kmsKeyArn: key.keyArn, pool })));
+    for (const pool of spec.nodePools)
+      roles.push(new RoleBootstrap(`${spec.name}-pool-${pool.name}`, workerBootstrapArgs({ spec, pki, kmsKeyArn: key.keyArn, pool })));
     for (const r of roles) {
       pulumi.all([r.secretArn, r.userData, r.files]).apply(([arn, ud, files]) => {
-        const role = (files as RoleFile[]).find((f) => f.path === "/etc/kubeadm-aws/bootstrap.env")!.content.match(/KUBEADM_AWS_ROLE=(.*)/)![1]!;
+        const role = (files as RoleFile[])
+          .find((f) => f.path === "/etc/kubeadm-aws/bootstrap.env")!
+          .content.match(/KUBEADM_AWS_ROLE=(.*)/)![1]!;
         cap.secretArns[role] = arn;
         cap.userData[role] = ud;
       });
@@ -67,11 +92,18 @@ describe.each(["staging", "prod"])("bootstrap of every role of the %s stack", (s
   test("records without errors; one secret, one secret version, one IAM role per machine role", () => {
     expect(r.rec.errors).toEqual([]);
     const roles = Object.keys(r.cap.secretArns).sort();
-    const expected = [...Array.from({ length: r.spec.controlPlane.count }, (_, i) => `control-plane-${i}`), ...r.spec.nodePools.map((p) => `worker-${p.name}`)].sort();
+    const expected = [
+      ...Array.from({ length: r.spec.controlPlane.count }, (_, i) => `control-plane-${i}`),
+      ...r.spec.nodePools.map((p) => `worker-${p.name}`),
+    ].sort();
     expect(roles).toEqual(expected);
     expect(ofType(r.rec, "aws:secretsmanager/secret:Secret")).toHaveLength(expected.length);
     expect(ofType(r.rec, "aws:secretsmanager/secretVersion:SecretVersion")).toHaveLength(expected.length);
-    expect(ofType(r.rec, "aws:iam/role:Role").map((x) => inputs(x).name).sort()).toEqual(expected.map((x) => `${r.spec.name}-${x}`).sort());
+    expect(
+      ofType(r.rec, "aws:iam/role:Role")
+        .map((x) => inputs(x).name)
+        .sort(),
+    ).toEqual(expected.map((x) => `${r.spec.name}-${x}`).sort());
     expect(ofType(r.rec, "aws:kms/key:Key")).toHaveLength(1);
   });
 
@@ -90,7 +122,11 @@ describe.each(["staging", "prod"])("bootstrap of every role of the %s stack", (s
       const policies = policiesOf(r.rec, `${r.spec.name}-${reader}`);
       expect(policies.length).toBeGreaterThan(0);
       for (const target of roles) {
-        expect([reader, target, canReadSecret(policies, r.cap.secretArns[target]!, r.cap.keyArn!, r.spec.region)]).toEqual([reader, target, reader === target]);
+        expect([reader, target, canReadSecret(policies, r.cap.secretArns[target]!, r.cap.keyArn!, r.spec.region)]).toEqual([
+          reader,
+          target,
+          reader === target,
+        ]);
       }
       // kms:Decrypt outside Secrets Manager (e.g. a direct call with the node's credentials) is denied.
       expect(canReadSecret(policies, r.cap.secretArns[reader]!, r.cap.keyArn!, "us-east-1")).toBe(false);
@@ -102,21 +138,41 @@ describe.each(["staging", "prod"])("bootstrap of every role of the %s stack", (s
     expect(doc).toEqual({
       Version: "2012-10-17",
       Statement: [
-        { Sid: "ReadOwnBootstrapSecret", Effect: "Allow", Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Resource: [r.cap.secretArns["worker-general"]] },
         {
-          Sid: "DecryptOwnBootstrapSecret", Effect: "Allow", Action: "kms:Decrypt", Resource: r.cap.keyArn,
-          Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${r.spec.region}.amazonaws.com`, "kms:EncryptionContext:SecretARN": [r.cap.secretArns["worker-general"]] } },
+          Sid: "ReadOwnBootstrapSecret",
+          Effect: "Allow",
+          Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+          Resource: [r.cap.secretArns["worker-general"]],
+        },
+        {
+          Sid: "DecryptOwnBootstrapSecret",
+          Effect: "Allow",
+          Action: "kms:Decrypt",
+          Resource: r.cap.keyArn,
+          Condition: {
+            StringEquals: {
+              "kms:ViaService": `secretsmanager.${r.spec.region}.amazonaws.com`,
+              "kms:EncryptionContext:SecretARN": [r.cap.secretArns["worker-general"]],
+            },
+          },
         },
       ],
     });
     const trust = JSON.parse(inputs(named(r.rec, "aws:iam/role:Role", `${r.spec.name}-pool-general-iam-role`)).assumeRolePolicy as string);
-    expect(trust.Statement).toEqual([{ Sid: "ServiceAssume", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }]);
+    expect(trust.Statement).toEqual([
+      { Sid: "ServiceAssume", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+    ]);
   });
 
   test("no user data and no artifact contains a private key, the token or the encryption key", () => {
     const token = r.cap.secrets.token!;
     expect(token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
-    const forbidden = [token, token.split(".")[1]!, r.cap.secrets.encryptionKey!, ...["caKey", "saKey", "frontProxyKey", "etcdCaKey"].map((k) => r.cap.secrets[k]!.split("\n")[1]!)];
+    const forbidden = [
+      token,
+      token.split(".")[1]!,
+      r.cap.secrets.encryptionKey!,
+      ...["caKey", "saKey", "frontProxyKey", "etcdCaKey"].map((k) => r.cap.secrets[k]!.split("\n")[1]!),
+    ];
     const texts = [...Object.values(r.cap.userData), ...[...r.rec.artifacts.values()].flat().map((f) => f.content)];
     expect(texts.length).toBeGreaterThan(20);
     for (const t of texts) {
@@ -124,7 +180,9 @@ describe.each(["staging", "prod"])("bootstrap of every role of the %s stack", (s
       for (const f of forbidden) expect(t.includes(f)).toBe(false);
     }
     // Positive control: the worker's bundle does carry the token.
-    expect(named(r.rec, "aws:secretsmanager/secretVersion:SecretVersion", `${r.spec.name}-pool-general-bundle`).rawInputs.secretString as string).toContain(token);
+    expect(
+      named(r.rec, "aws:secretsmanager/secretVersion:SecretVersion", `${r.spec.name}-pool-general-bundle`).rawInputs.secretString as string,
+    ).toContain(token);
   });
 
   test("artifacts: one folder per role, the user data, and placeholders where secrets go", () => {
@@ -133,16 +191,19 @@ describe.each(["staging", "prod"])("bootstrap of every role of the %s stack", (s
     expect(cp0.find((f) => f.path === "cloud-init.yaml")!.content).toBe(r.cap.userData["control-plane-0"]);
     expect(cp0.find((f) => f.path === "etc/kubernetes/kubeadm/init.yaml")!.content).toContain("token: <secret:bootstrapToken>");
     expect(cp0.find((f) => f.path === "etc/kubernetes/pki/ca.key")!.content).toBe("<secret:caKeyPem>");
-    expect(cp0.find((f) => f.path === "etc/kubernetes/apiserver/encryption-config.yaml")!.content).toContain("secret: <secret:encryptionKey>");
+    expect(cp0.find((f) => f.path === "etc/kubernetes/apiserver/encryption-config.yaml")!.content).toContain(
+      "secret: <secret:encryptionKey>",
+    );
   });
 });
 
 describe("secrets never reach user data", () => {
-  const worker = (token: string): RoleFile[] => renderWorkerFiles(
-    { role: "worker-general", region: "eu-west-1", clusterName: "t", apiName: "api.t.example.internal" },
-    { discoveryHash: FAKE_MATERIAL.discoveryHash },
-    { bootstrapToken: token },
-  );
+  const worker = (token: string): RoleFile[] =>
+    renderWorkerFiles(
+      { role: "worker-general", region: "eu-west-1", clusterName: "t", apiName: "api.t.example.internal" },
+      { discoveryHash: FAKE_MATERIAL.discoveryHash },
+      { bootstrapToken: token },
+    );
 
   test("rotating the token changes the bundle, not the user data (no node rolls)", () => {
     const a = worker("aaaaaa.0000000000000000");
@@ -157,7 +218,9 @@ describe("secrets never reach user data", () => {
       { path: "/etc/kubeadm-aws/bootstrap.env", content: `TOKEN=${token}\n`, permissions: "0644", sensitive: false },
       { path: "/etc/kubernetes/kubeadm/join.yaml", content: `token: ${token}\n`, permissions: "0600", sensitive: true },
     ];
-    expect(() => checkPlainFilesAreSecretFree("worker-leak", render("abcdef.0123456789abcdef"), render("<secret:token>"))).toThrow(/plain file \/etc\/kubeadm-aws\/bootstrap.env depends on a secret value/);
+    expect(() => checkPlainFilesAreSecretFree("worker-leak", render("abcdef.0123456789abcdef"), render("<secret:token>"))).toThrow(
+      /plain file \/etc\/kubeadm-aws\/bootstrap.env depends on a secret value/,
+    );
     const ok = (token: string) => render(token).filter((f) => f.sensitive);
     expect(() => checkPlainFilesAreSecretFree("worker-ok", ok("abcdef.0123456789abcdef"), ok("<secret:token>"))).not.toThrow();
   });

@@ -5,7 +5,18 @@
 import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "fs";
 import * as path from "path";
 import {
-  BUNDLE_FORMAT, bootScript, NODE_SCRIPTS, nodeDir, placeholders, renderBootstrapEnv, renderBundle, renderBundlePaths, renderWorkerFiles, tokenSyncScript, UNITS, unpackScript,
+  BUNDLE_FORMAT,
+  bootScript,
+  NODE_SCRIPTS,
+  nodeDir,
+  placeholders,
+  renderBootstrapEnv,
+  renderBundle,
+  renderBundlePaths,
+  renderWorkerFiles,
+  tokenSyncScript,
+  UNITS,
+  unpackScript,
   type BootstrapEnv,
 } from "../../components/bootstrap";
 import { envWithOverrides } from "../helpers/node-env";
@@ -14,8 +25,17 @@ import { runTool, writeTree } from "./tools";
 
 const TOKEN = "abc123.0123456789abcdef";
 const ENV: BootstrapEnv = {
-  role: "control-plane-0", mode: "init", controlPlane: true, secretId: "t/bootstrap/control-plane-0", region: "eu-west-1",
-  apiEndpoint: "api.t.example.internal:6443", joinDelaySeconds: 0, apiWaitSeconds: 900, maxAttempts: 30, tokenTtl: "24h0m0s", tokenRefreshHours: 12,
+  role: "control-plane-0",
+  mode: "init",
+  controlPlane: true,
+  secretId: "t/bootstrap/control-plane-0",
+  region: "eu-west-1",
+  apiEndpoint: "api.t.example.internal:6443",
+  joinDelaySeconds: 0,
+  apiWaitSeconds: 900,
+  maxAttempts: 30,
+  tokenTtl: "24h0m0s",
+  tokenRefreshHours: 12,
 };
 
 /** Runs the token sync with a fake `kubeadm` that lists `listing` and logs every call. */
@@ -25,21 +45,29 @@ function runSync(listing: string): { status: number; calls: string[]; stdout: st
     { path: "join-token", content: `${TOKEN}\n` },
     { path: "sync", content: tokenSyncScript(), mode: 0o755 },
     { path: "listing", content: listing },
-    { path: "fetch", content: "#!/bin/sh\necho fetched >>\"$CALLS\"\n", mode: 0o755 },
+    { path: "fetch", content: '#!/bin/sh\necho fetched >>"$CALLS"\n', mode: 0o755 },
     {
       path: "bin/kubeadm",
       mode: 0o755,
-      content: "#!/bin/sh\necho \"kubeadm $*\" >>\"$CALLS\"\nif [ \"$1 $2\" = \"token list\" ]; then cat \"$LISTING\"; fi\n",
+      content: '#!/bin/sh\necho "kubeadm $*" >>"$CALLS"\nif [ "$1 $2" = "token list" ]; then cat "$LISTING"; fi\n',
     },
   ]);
   const calls = path.join(dir, "calls");
   writeFileSync(calls, "");
-  writeFileSync(path.join(dir, "bootstrap.env"), envWithOverrides(renderBootstrapEnv(ENV), {
-    KUBEADM_AWS_FETCH: path.join(dir, "fetch"),
-    KUBEADM_AWS_TOKEN_FILE: path.join(dir, "join-token"),
-  }));
+  writeFileSync(
+    path.join(dir, "bootstrap.env"),
+    envWithOverrides(renderBootstrapEnv(ENV), {
+      KUBEADM_AWS_FETCH: path.join(dir, "fetch"),
+      KUBEADM_AWS_TOKEN_FILE: path.join(dir, "join-token"),
+    }),
+  );
   const r = runTool("bash", [path.join(dir, "sync")], {
-    env: { PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`, CALLS: calls, LISTING: path.join(dir, "listing"), KUBEADM_AWS_ENV: path.join(dir, "bootstrap.env") },
+    env: {
+      PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`,
+      CALLS: calls,
+      LISTING: path.join(dir, "listing"),
+      KUBEADM_AWS_ENV: path.join(dir, "bootstrap.env"),
+    },
   });
   return { ...r, calls: readFileSync(calls, "utf8").trim().split("\n") };
 }
@@ -92,7 +120,13 @@ function unpack(dir: string, bundleFile: string, root: string) {
 
 describe("bundle unpacker", () => {
   const files = renderWorkerFiles(
-    { role: "worker-general", region: "eu-west-1", clusterName: "t", apiName: "api.t.example.internal", labels: { "node.kubeadm-aws.io/class": "general" } },
+    {
+      role: "worker-general",
+      region: "eu-west-1",
+      clusterName: "t",
+      apiName: "api.t.example.internal",
+      labels: { "node.kubeadm-aws.io/class": "general" },
+    },
     { discoveryHash: FAKE_MATERIAL.discoveryHash },
     { bootstrapToken: TOKEN },
   );
@@ -113,7 +147,11 @@ describe("bundle unpacker", () => {
   });
 
   test("refuses a path outside its directories, writing nothing", () => {
-    const evil = JSON.stringify({ format: "kubeadm-aws-bundle/v1", role: "x", files: [{ path: "/etc/kubernetes/pki/../../cron.d/evil", permissions: "0644", content: "x" }] });
+    const evil = JSON.stringify({
+      format: "kubeadm-aws-bundle/v1",
+      role: "x",
+      files: [{ path: "/etc/kubernetes/pki/../../cron.d/evil", permissions: "0644", content: "x" }],
+    });
     const dir = writeTree([{ path: "bundle.json", content: evil }]);
     const root = path.join(dir, "root");
     const r = unpack(dir, path.join(dir, "bundle.json"), root);
@@ -139,23 +177,43 @@ function runBoot(env: BootstrapEnv, hookFailures: number): { status: number; cal
     { path: "bootstrap.env", content: renderBootstrapEnv({ ...env, beforeKubeadm: "__HOOK__" }) },
     { path: "boot", content: bootScript(), mode: 0o755 },
     { path: "fetch", content: log("fetch"), mode: 0o755 },
-    { path: "hook", content: `${log("hook")}n=$(cat "$HOOK_STATE" 2>/dev/null || echo 0)\necho $((n + 1)) >"$HOOK_STATE"\n[ "$n" -ge ${hookFailures} ]\n`, mode: 0o755 },
+    {
+      path: "hook",
+      content: `${log("hook")}n=$(cat "$HOOK_STATE" 2>/dev/null || echo 0)\necho $((n + 1)) >"$HOOK_STATE"\n[ "$n" -ge ${hookFailures} ]\n`,
+      mode: 0o755,
+    },
     // IMDS answers; the API does not (a new cluster), so node 0 runs kubeadm init.
-    { path: "bin/curl", content: `#!/bin/sh\ncase "$*" in *readyz*) exit 7;; *) echo ip-10-0-0-1.eu-west-1.compute.internal;; esac\n`, mode: 0o755 },
-    ...["kubeadm", "systemctl", "hostnamectl", "modprobe", "sysctl", "sleep"].map((c) => ({ path: `bin/${c}`, content: log(c), mode: 0o755 })),
+    {
+      path: "bin/curl",
+      content: `#!/bin/sh\ncase "$*" in *readyz*) exit 7;; *) echo ip-10-0-0-1.eu-west-1.compute.internal;; esac\n`,
+      mode: 0o755,
+    },
+    ...["kubeadm", "systemctl", "hostnamectl", "modprobe", "sysctl", "sleep"].map((c) => ({
+      path: `bin/${c}`,
+      content: log(c),
+      mode: 0o755,
+    })),
   ]);
   const envFile = path.join(dir, "bootstrap.env");
-  writeFileSync(envFile, envWithOverrides(readFileSync(envFile, "utf8").replace("__HOOK__", path.join(dir, "hook")), {
-    KUBEADM_AWS_FETCH: path.join(dir, "fetch"),
-    // No init marker here (tests/boot runs it): the env file's mode decides, as without a Cluster.
-    KUBEADM_AWS_STATE_DIR: path.join(dir, "state"), KUBEADM_AWS_INIT_LOCK: path.join(dir, "no-init-lock"), KUBEADM_AWS_LOCK_ENV: path.join(dir, "no-init-lock.env"),
-    KUBEADM_AWS_KUBELET_CONF: path.join(dir, "kubelet.conf"),
-  }));
+  writeFileSync(
+    envFile,
+    envWithOverrides(readFileSync(envFile, "utf8").replace("__HOOK__", path.join(dir, "hook")), {
+      KUBEADM_AWS_FETCH: path.join(dir, "fetch"),
+      // No init marker here (tests/boot runs it): the env file's mode decides, as without a Cluster.
+      KUBEADM_AWS_STATE_DIR: path.join(dir, "state"),
+      KUBEADM_AWS_INIT_LOCK: path.join(dir, "no-init-lock"),
+      KUBEADM_AWS_LOCK_ENV: path.join(dir, "no-init-lock.env"),
+      KUBEADM_AWS_KUBELET_CONF: path.join(dir, "kubelet.conf"),
+    }),
+  );
   const calls = path.join(dir, "calls");
   writeFileSync(calls, "");
   const r = runTool("bash", [path.join(dir, "boot")], {
     env: {
-      PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`, CALLS: calls, HOOK_STATE: path.join(dir, "hook-state"), KUBEADM_AWS_ENV: envFile,
+      PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`,
+      CALLS: calls,
+      HOOK_STATE: path.join(dir, "hook-state"),
+      KUBEADM_AWS_ENV: envFile,
     },
   });
   return { status: r.status, stdout: r.stdout, calls: readFileSync(calls, "utf8").trim().split("\n") };
@@ -163,14 +221,18 @@ function runBoot(env: BootstrapEnv, hookFailures: number): { status: number; cal
 
 describe("boot hooks (colocated etcd starts before kubeadm; backup timer after it)", () => {
   const env: BootstrapEnv = { ...ENV, enableUnits: [UNITS.tokenSyncTimer, "etcd-backup.timer"] };
-  const relevant = (calls: string[]) => calls.filter((c) => /^(fetch|hook|kubeadm|systemctl (daemon-reload|enable --now (kubeadm-aws|etcd)))/.test(c));
+  const relevant = (calls: string[]) =>
+    calls.filter((c) => /^(fetch|hook|kubeadm|systemctl (daemon-reload|enable --now (kubeadm-aws|etcd)))/.test(c));
 
   test("fetch, then the hook, then kubeadm init; the timer is enabled once kubeadm succeeded", () => {
     const r = runBoot(env, 0);
     expect(r.status).toBe(0);
     expect(relevant(r.calls)).toEqual([
-      "fetch ", "hook ", "kubeadm init --config /etc/kubernetes/kubeadm/init.yaml --skip-token-print --skip-certificate-key-print",
-      "systemctl daemon-reload", `systemctl enable --now ${UNITS.tokenSyncTimer} etcd-backup.timer`,
+      "fetch ",
+      "hook ",
+      "kubeadm init --config /etc/kubernetes/kubeadm/init.yaml --skip-token-print --skip-certificate-key-print",
+      "systemctl daemon-reload",
+      `systemctl enable --now ${UNITS.tokenSyncTimer} etcd-backup.timer`,
     ]);
   });
 
@@ -178,9 +240,17 @@ describe("boot hooks (colocated etcd starts before kubeadm; backup timer after i
     const r = runBoot(env, 2);
     expect(r.status).toBe(0);
     expect(relevant(r.calls)).toEqual([
-      "fetch ", "hook ", "kubeadm reset --force", "fetch ", "hook ", "kubeadm reset --force", "fetch ", "hook ",
+      "fetch ",
+      "hook ",
+      "kubeadm reset --force",
+      "fetch ",
+      "hook ",
+      "kubeadm reset --force",
+      "fetch ",
+      "hook ",
       "kubeadm init --config /etc/kubernetes/kubeadm/init.yaml --skip-token-print --skip-certificate-key-print",
-      "systemctl daemon-reload", `systemctl enable --now ${UNITS.tokenSyncTimer} etcd-backup.timer`,
+      "systemctl daemon-reload",
+      `systemctl enable --now ${UNITS.tokenSyncTimer} etcd-backup.timer`,
     ]);
   });
 
@@ -192,8 +262,12 @@ describe("boot hooks (colocated etcd starts before kubeadm; backup timer after i
 
 describe("bundle unpacker and colocated etcd files", () => {
   const bundle = JSON.stringify({
-    format: "kubeadm-aws-bundle/v1", role: "control-plane-0",
-    files: [{ path: "/etc/etcd/pki/server.key", permissions: "0600", content: "new key\n" }, { path: "/usr/local/sbin/etcd-backup", permissions: "0755", content: "#!/bin/bash\n" }],
+    format: "kubeadm-aws-bundle/v1",
+    role: "control-plane-0",
+    files: [
+      { path: "/etc/etcd/pki/server.key", permissions: "0600", content: "new key\n" },
+      { path: "/usr/local/sbin/etcd-backup", permissions: "0755", content: "#!/bin/bash\n" },
+    ],
   });
 
   test("writes under /etc/etcd and etcd-* scripts, and keeps the owner a boot hook gave a replaced file (etcd reads its key)", () => {
@@ -211,14 +285,17 @@ describe("bundle unpacker and colocated etcd files", () => {
     expect([statSync(script).uid, statSync(script).mode & 0o777]).toEqual([0, 0o755]);
   });
 
-  test.each(["/usr/local/sbin/kubeadm-aws-fetch-bundle", "/usr/local/lib/kubeadm-aws/unpack.py", "/etc/cron.d/x", "/usr/local/sbin/sshd"])("still refuses other system paths (%s): the user data's own files stay as they came", (target) => {
-    const evil = JSON.stringify({ format: BUNDLE_FORMAT, role: "x", files: [{ path: target, permissions: "0755", content: "x" }] });
-    const dir = writeTree([{ path: "bundle.json", content: evil }]);
-    const r = unpack(dir, path.join(dir, "bundle.json"), path.join(dir, "root"));
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain("refusing path");
-    expect(existsSync(path.join(dir, "root", target))).toBe(false);
-  });
+  test.each(["/usr/local/sbin/kubeadm-aws-fetch-bundle", "/usr/local/lib/kubeadm-aws/unpack.py", "/etc/cron.d/x", "/usr/local/sbin/sshd"])(
+    "still refuses other system paths (%s): the user data's own files stay as they came",
+    (target) => {
+      const evil = JSON.stringify({ format: BUNDLE_FORMAT, role: "x", files: [{ path: target, permissions: "0755", content: "x" }] });
+      const dir = writeTree([{ path: "bundle.json", content: evil }]);
+      const r = unpack(dir, path.join(dir, "bundle.json"), path.join(dir, "root"));
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain("refusing path");
+      expect(existsSync(path.join(dir, "root", target))).toBe(false);
+    },
+  );
 
   test("refuses a bundle of another format", () => {
     const dir = writeTree([{ path: "bundle.json", content: JSON.stringify({ format: "kubeadm-aws-bundle/v0", role: "x", files: [] }) }]);

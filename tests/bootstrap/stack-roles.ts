@@ -18,7 +18,15 @@ import {
 import { resolveClusterSpec, type ClusterSpec } from "../../components/config";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-export const SECRET_KEYS = ["bootstrapToken", "caKeyPem", "frontProxyCaKeyPem", "serviceAccountKeyPem", "encryptionKey", "etcdCaKeyPem", "etcdClientKeyPem"] as const;
+export const SECRET_KEYS = [
+  "bootstrapToken",
+  "caKeyPem",
+  "frontProxyCaKeyPem",
+  "serviceAccountKeyPem",
+  "encryptionKey",
+  "etcdCaKeyPem",
+  "etcdClientKeyPem",
+] as const;
 
 export function stackSpecs(): { stack: string; spec: ClusterSpec }[] {
   return readdirSync(path.join(ROOT, "stacks"))
@@ -47,11 +55,21 @@ export const FAKE_MATERIAL: ControlPlaneMaterial = {
 };
 
 /** Every role of a spec, rendered with the given secret values (placeholders by default). */
-export function renderRoles(spec: ClusterSpec, secrets: ControlPlaneSecrets = placeholders(SECRET_KEYS)): { role: string; files: RoleFile[] }[] {
+export function renderRoles(
+  spec: ClusterSpec,
+  secrets: ControlPlaneSecrets = placeholders(SECRET_KEYS),
+): { role: string; files: RoleFile[] }[] {
   const out: { role: string; files: RoleFile[] }[] = [];
   for (let i = 0; i < spec.controlPlane.count; i++) {
     const role = controlPlaneRole(i);
-    out.push({ role, files: renderControlPlaneFiles({ role, region: spec.region, index: i, cluster: clusterConfigInput(spec, etcdEndpoints(spec)) }, FAKE_MATERIAL, secrets) });
+    out.push({
+      role,
+      files: renderControlPlaneFiles(
+        { role, region: spec.region, index: i, cluster: clusterConfigInput(spec, etcdEndpoints(spec)) },
+        FAKE_MATERIAL,
+        secrets,
+      ),
+    });
   }
   for (const pool of spec.nodePools) {
     const role = workerRole(pool);

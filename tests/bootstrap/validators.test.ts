@@ -13,11 +13,19 @@ const cases = stackSpecs().flatMap(({ stack, spec }) => renderRoles(spec).map(({
 describe("real validators over every role of every stack", () => {
   test("the stacks give the roles the issue names", () => {
     const names = cases.map((c) => `${c.stack}/${c.role}`);
-    expect(names).toEqual(expect.arrayContaining([
-      "dev/control-plane-0", "dev/worker-general",
-      "staging/control-plane-0", "staging/control-plane-1", "staging/control-plane-2", "staging/worker-ingress",
-      "prod/control-plane-2", "prod/worker-gpu", "prod/worker-compute",
-    ]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "dev/control-plane-0",
+        "dev/worker-general",
+        "staging/control-plane-0",
+        "staging/control-plane-1",
+        "staging/control-plane-2",
+        "staging/worker-ingress",
+        "prod/control-plane-2",
+        "prod/worker-gpu",
+        "prod/worker-compute",
+      ]),
+    );
     expect(names).not.toContain("dev/control-plane-1");
   });
 
@@ -60,7 +68,15 @@ describe("real validators over every role of every stack", () => {
       const r = runTool("systemd-analyze", ["verify", "--man=no", ...units.map((f) => at(f.path))]);
       // The only complaints allowed: the executables are not installed on this test machine, and
       // systemd's own targets are missing in a container.
-      const problems = r.stderr.split("\n").filter((l) => l.trim() !== "" && !/is not executable: No such file or directory|Unit (sysinit|basic|shutdown)\.target not found|Failed to create .*: Unit .*\.target not found/.test(l));
+      const problems = r.stderr
+        .split("\n")
+        .filter(
+          (l) =>
+            l.trim() !== "" &&
+            !/is not executable: No such file or directory|Unit (sysinit|basic|shutdown)\.target not found|Failed to create .*: Unit .*\.target not found/.test(
+              l,
+            ),
+        );
       expect(problems).toEqual([]);
     });
   });
@@ -68,7 +84,9 @@ describe("real validators over every role of every stack", () => {
 
 describe("the validators do catch mistakes (so a pass means something)", () => {
   test("cloud-init schema rejects a misspelled module key", () => {
-    const dir = writeTree([{ path: "bad.yaml", content: "#cloud-config\nwrite_files:\n  - path: /x\n    permisions: '0644'\n    content: x\n" }]);
+    const dir = writeTree([
+      { path: "bad.yaml", content: "#cloud-config\nwrite_files:\n  - path: /x\n    permisions: '0644'\n    content: x\n" },
+    ]);
     const r = runTool("cloud-init", ["schema", "-c", path.join(dir, "bad.yaml")]);
     expect(r.status).not.toBe(0);
   });

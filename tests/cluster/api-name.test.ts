@@ -18,8 +18,10 @@ async function record(stack: "dev" | "prod") {
     const c = new Cluster(spec.name, {
       spec,
       environment: {
-        vpcId: "vpc-1", privateSubnetIds: spec.availabilityZones.map((_, i) => `subnet-priv-${i}`),
-        publicSubnetIds: spec.availabilityZones.map((_, i) => `subnet-pub-${i}`), bastionAccess: "ssh -J ubuntu@198.51.100.1",
+        vpcId: "vpc-1",
+        privateSubnetIds: spec.availabilityZones.map((_, i) => `subnet-priv-${i}`),
+        publicSubnetIds: spec.availabilityZones.map((_, i) => `subnet-pub-${i}`),
+        bastionAccess: "ssh -J ubuntu@198.51.100.1",
       },
       apiEndpoint: { apiName: CUSTOM, targetGroupArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api/1" },
     });
@@ -30,7 +32,9 @@ async function record(stack: "dev" | "prod") {
 }
 
 function bundleFiles(rec: Awaited<ReturnType<typeof record>>["rec"], role: string): Map<string, string> {
-  const v = ofType(rec, "aws:secretsmanager/secretVersion:SecretVersion").map((r) => String(r.rawInputs.secretString)).find((s) => s.includes(`"role":"${role}"`));
+  const v = ofType(rec, "aws:secretsmanager/secretVersion:SecretVersion")
+    .map((r) => String(r.rawInputs.secretString))
+    .find((s) => s.includes(`"role":"${role}"`));
   if (!v) throw new Error(`no bundle for ${role}`);
   return new Map((JSON.parse(v) as { files: { path: string; content: string }[] }).files.map((f) => [f.path, f.content]));
 }
@@ -48,16 +52,22 @@ describe.each(["dev", "prod"] as const)("a custom API name on stack %s", (stack)
     expect(cc.controlPlaneEndpoint).toBe(endpoint);
     expect(cc.apiServer.certSANs).toContain(CUSTOM);
     expect(cc.apiServer.certSANs).not.toContain(def);
-    const cpJoin = parseAllDocuments(cp.get(FILES.joinConfig)!)[0]!.toJS() as { discovery: { bootstrapToken: { apiServerEndpoint: string } } };
+    const cpJoin = parseAllDocuments(cp.get(FILES.joinConfig)!)[0]!.toJS() as {
+      discovery: { bootstrapToken: { apiServerEndpoint: string } };
+    };
     expect(cpJoin.discovery.bootstrapToken.apiServerEndpoint).toBe(endpoint);
 
     const pool = spec.nodePools[0]!;
     const worker = bundleFiles(rec, `worker-${pool.name}`);
-    const wJoin = parseAllDocuments(worker.get(FILES.joinConfig)!)[0]!.toJS() as { discovery: { bootstrapToken: { apiServerEndpoint: string } } };
+    const wJoin = parseAllDocuments(worker.get(FILES.joinConfig)!)[0]!.toJS() as {
+      discovery: { bootstrapToken: { apiServerEndpoint: string } };
+    };
     expect(wJoin.discovery.bootstrapToken.apiServerEndpoint).toBe(endpoint);
 
     // Every role that runs kubeadm dials the API (dedicated etcd members boot the same way but never do).
-    const userData = ofType(rec, "pulumi-kubeadm-aws:bootstrap:RoleBootstrap").map((r) => String(r.rawOutputs?.userData ?? "")).filter((u) => !u.includes("KUBEADM_AWS_BOOT_ACTION="));
+    const userData = ofType(rec, "pulumi-kubeadm-aws:bootstrap:RoleBootstrap")
+      .map((r) => String(r.rawOutputs?.userData ?? ""))
+      .filter((u) => !u.includes("KUBEADM_AWS_BOOT_ACTION="));
     expect(userData.length).toBeGreaterThanOrEqual(2);
     for (const u of userData) {
       expect(u).toContain(`KUBEADM_AWS_API_ENDPOINT=${endpoint}`);

@@ -10,15 +10,22 @@ import { STACKS, decodeBase64, stackSpec } from "./fixtures";
 /** A bootstrap stand-in: per-role stubs that name their role, so the wiring can be asserted. */
 function fakeBootstrap(): ClusterBootstrap {
   return {
-    controlPlane: (node) => ({ userData: `#cloud-config\n# ${node.role} ${node.bootstrap}\n`, roleName: `r-${node.role}`, instanceProfileName: `p-${node.role}` }),
+    controlPlane: (node) => ({
+      userData: `#cloud-config\n# ${node.role} ${node.bootstrap}\n`,
+      roleName: `r-${node.role}`,
+      instanceProfileName: `p-${node.role}`,
+    }),
     worker: (pool) => ({ userData: `#cloud-config\n# worker-${pool.name}\n`, instanceProfileName: `p-worker-${pool.name}` }),
     adminKubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n"),
   };
 }
 
 function amiFor(spec: ClusterSpec, variant: "node" | "gpu"): string {
-  return new PlanMocks({ region: spec.region, availabilityZones: spec.availabilityZones })
-    .call({ token: "aws:ec2/getAmi:getAmi", inputs: { owners: ["self"], filters: imageFilters(spec.versions, variant), mostRecent: false }, provider: "" }).id;
+  return new PlanMocks({ region: spec.region, availabilityZones: spec.availabilityZones }).call({
+    token: "aws:ec2/getAmi:getAmi",
+    inputs: { owners: ["self"], filters: imageFilters(spec.versions, variant), mostRecent: false },
+    provider: "",
+  }).id;
 }
 
 async function recordCluster(spec: ClusterSpec, opts: { sharedBucket?: boolean } = {}) {
@@ -27,13 +34,25 @@ async function recordCluster(spec: ClusterSpec, opts: { sharedBucket?: boolean }
     const c = new Cluster(spec.name, {
       spec,
       environment: {
-        vpcId: "vpc-1", privateSubnetIds: subnets, publicSubnetIds: spec.availabilityZones.map((_, i) => `subnet-pub-${i}`),
-        bastionAccess: "ssh -J ubuntu@198.51.100.1", ...(opts.sharedBucket ? { backupBucketName: "shared-backups" } : {}),
+        vpcId: "vpc-1",
+        privateSubnetIds: subnets,
+        publicSubnetIds: spec.availabilityZones.map((_, i) => `subnet-pub-${i}`),
+        bastionAccess: "ssh -J ubuntu@198.51.100.1",
+        ...(opts.sharedBucket ? { backupBucketName: "shared-backups" } : {}),
       },
-      apiEndpoint: { apiName: apiName(spec.name, spec.api.domain), targetGroupArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api/1" },
+      apiEndpoint: {
+        apiName: apiName(spec.name, spec.api.domain),
+        targetGroupArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api/1",
+      },
       bootstrap: fakeBootstrap(),
     });
-    return { apiName: c.apiName, adminKubeconfig: c.adminKubeconfig, nodePoolGroupNames: c.nodePoolGroupNames, bastionAccess: c.bastionAccess, backupBucket: c.backupBucketName };
+    return {
+      apiName: c.apiName,
+      adminKubeconfig: c.adminKubeconfig,
+      nodePoolGroupNames: c.nodePoolGroupNames,
+      bastionAccess: c.bastionAccess,
+      backupBucket: c.backupBucketName,
+    };
   });
   expect(rec.errors).toEqual([]);
   return { rec, subnets };
@@ -56,7 +75,9 @@ describe.each(STACKS)("Cluster of stack %s", (stack) => {
     // The control plane carries its group (and the etcd group when etcd is colocated).
     const sgs = ofType(rec, "aws:ec2/securityGroup:SecurityGroup");
     const idOf = (role: string) => sgs.find((g) => g.name === `${spec.name}-sg-${role}`)!.id;
-    expect(inputs(cp[0]!).vpcSecurityGroupIds).toEqual(spec.etcd.topology === "colocated" ? [idOf("controlPlane"), idOf("etcd")] : [idOf("controlPlane")]);
+    expect(inputs(cp[0]!).vpcSecurityGroupIds).toEqual(
+      spec.etcd.topology === "colocated" ? [idOf("controlPlane"), idOf("etcd")] : [idOf("controlPlane")],
+    );
   });
 
   test("node pools: one group per pool, worker stub per pool, GPU image for gpu pools, outputs", async () => {
@@ -84,7 +105,11 @@ describe("Cluster wiring choices", () => {
     const { rec } = await recordCluster(spec);
     expect(ofType(rec, "aws:iam/role:Role")).toEqual([]);
     expect(ofType(rec, "aws:iam/rolePolicy:RolePolicy")).toEqual([]);
-    expect(ofType(rec, "aws:ec2/instance:Instance").map((i) => inputs(i).iamInstanceProfile)).toEqual(["p-control-plane-0", "p-control-plane-1", "p-control-plane-2"]);
+    expect(ofType(rec, "aws:ec2/instance:Instance").map((i) => inputs(i).iamInstanceProfile)).toEqual([
+      "p-control-plane-0",
+      "p-control-plane-1",
+      "p-control-plane-2",
+    ]);
   });
 
   test("backup bucket: the environment's shared one, else a protected one of its own", async () => {
@@ -110,15 +135,21 @@ describe("Cluster wiring choices", () => {
 describe.each(STACKS)("Cluster of stack %s with the default kubeadm bootstrap", (stack) => {
   const spec = stackSpec(stack);
   test("user data comes from the bootstrap renderers; roles hold CCM + own secret only", async () => {
-    const rec = await recordProgram(() => {
-      new Cluster(spec.name, {
-        spec,
-        environment: {
-          vpcId: "vpc-1", privateSubnetIds: spec.availabilityZones.map((_, i) => `subnet-priv-${i}`), publicSubnetIds: spec.availabilityZones.map((_, i) => `subnet-pub-${i}`),
-          privateSubnetCidrs: spec.availabilityZones.map((_, i) => `10.9.${i * 16}.0/20`), zoneId: "Z0PRIVATE",
-        },
-      });
-    }, { region: spec.region, availabilityZones: spec.availabilityZones });
+    const rec = await recordProgram(
+      () => {
+        new Cluster(spec.name, {
+          spec,
+          environment: {
+            vpcId: "vpc-1",
+            privateSubnetIds: spec.availabilityZones.map((_, i) => `subnet-priv-${i}`),
+            publicSubnetIds: spec.availabilityZones.map((_, i) => `subnet-pub-${i}`),
+            privateSubnetCidrs: spec.availabilityZones.map((_, i) => `10.9.${i * 16}.0/20`),
+            zoneId: "Z0PRIVATE",
+          },
+        });
+      },
+      { region: spec.region, availabilityZones: spec.availabilityZones },
+    );
     expect(rec.errors).toEqual([]);
     const cloudInit = (role: string) => rec.artifacts.get(role)!.find((f) => f.path === "cloud-init.yaml")!.content;
 

@@ -8,7 +8,13 @@ describe("examples/custom-cluster (no stack config)", () => {
     const rec = await recordProgram(customCluster, { region: spec.region, availabilityZones: spec.availabilityZones, config: {} });
     expect(rec.errors).toEqual([]);
     const types = new Set(rec.resources.map((r) => r.type));
-    for (const t of ["pulumi-kubeadm-aws:environment:Environment", "pulumi-kubeadm-aws:cluster:Cluster", "pulumi-kubeadm-aws:control-plane:ControlPlane", "pulumi-kubeadm-aws:node-pools:NodePool"]) expect(types).toContain(t);
+    for (const t of [
+      "pulumi-kubeadm-aws:environment:Environment",
+      "pulumi-kubeadm-aws:cluster:Cluster",
+      "pulumi-kubeadm-aws:control-plane:ControlPlane",
+      "pulumi-kubeadm-aws:node-pools:NodePool",
+    ])
+      expect(types).toContain(t);
 
     // Its own pools, not the tier's default pool.
     const groups = ofType(rec, "aws:autoscaling/group:Group").filter((g) => g.name !== "acme-bastion-asg");
@@ -18,8 +24,16 @@ describe("examples/custom-cluster (no stack config)", () => {
     expect(batch.mixedInstancesPolicy.instancesDistribution.onDemandPercentageAboveBaseCapacity).toBe(0);
     expect(batch.instanceRefresh.preferences.minHealthyPercentage).toBe(50);
     const edge = inputs(named(rec, "aws:autoscaling/group:Group", "acme-edge-asg"));
-    expect(edge.tags).toContainEqual({ key: "k8s.io/cluster-autoscaler/node-template/label/acme.io/zone-group", value: "edge", propagateAtLaunch: false });
-    expect(edge.tags).toContainEqual({ key: "k8s.io/cluster-autoscaler/node-template/taint/node.kubeadm-aws.io/role", value: "ingress:NoSchedule", propagateAtLaunch: false });
+    expect(edge.tags).toContainEqual({
+      key: "k8s.io/cluster-autoscaler/node-template/label/acme.io/zone-group",
+      value: "edge",
+      propagateAtLaunch: false,
+    });
+    expect(edge.tags).toContainEqual({
+      key: "k8s.io/cluster-autoscaler/node-template/taint/node.kubeadm-aws.io/role",
+      value: "ingress:NoSchedule",
+      propagateAtLaunch: false,
+    });
 
     // Every pool boots the worker stub of its own role; the gpu pool's join carries the nvidia taint.
     for (const pool of examplePools()) {

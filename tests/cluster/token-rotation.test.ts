@@ -28,9 +28,17 @@ test("a new tokenRotation value regenerates the token and leaves every node's us
   const before = await planWithRotation(undefined);
   const after = await planWithRotation("2026-12");
   const keepers = (r: typeof before) =>
-    r.resources.filter((x) => x.type === "random:index/randomString:RandomString" && /token/.test(x.name)).map((x) => [x.name, x.inputs.keepers]);
-  expect(keepers(before)).toEqual([["staging-pki-token-id", { rotation: "initial" }], ["staging-pki-token-secret", { rotation: "initial" }]]);
-  expect(keepers(after)).toEqual([["staging-pki-token-id", { rotation: "2026-12" }], ["staging-pki-token-secret", { rotation: "2026-12" }]]);
+    r.resources
+      .filter((x) => x.type === "random:index/randomString:RandomString" && /token/.test(x.name))
+      .map((x) => [x.name, x.inputs.keepers]);
+  expect(keepers(before)).toEqual([
+    ["staging-pki-token-id", { rotation: "initial" }],
+    ["staging-pki-token-secret", { rotation: "initial" }],
+  ]);
+  expect(keepers(after)).toEqual([
+    ["staging-pki-token-id", { rotation: "2026-12" }],
+    ["staging-pki-token-secret", { rotation: "2026-12" }],
+  ]);
   const ud = userData(before);
   expect(ud.length).toBeGreaterThan(0);
   expect(ud.every(([, v]) => typeof v === "string" && v.length > 0)).toBe(true);

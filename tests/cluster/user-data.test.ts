@@ -12,18 +12,26 @@ import { decodeBase64, stackSpec } from "./fixtures";
 
 test("every control-plane and pool user data of the prod cluster passes cloud-init schema and fits EC2's 16 KiB", async () => {
   const spec = stackSpec("prod");
-  const rec = await recordProgram(() => {
-    new Cluster(spec.name, {
-      spec,
-      environment: {
-        vpcId: "vpc-1", privateSubnetIds: ["subnet-a", "subnet-b", "subnet-c"], publicSubnetIds: ["subnet-d", "subnet-e", "subnet-f"],
-        privateSubnetCidrs: ["10.30.0.0/20", "10.30.16.0/20", "10.30.32.0/20"], zoneId: "Z0PRIVATE",
-      },
-    });
-  }, { region: spec.region, availabilityZones: spec.availabilityZones });
+  const rec = await recordProgram(
+    () => {
+      new Cluster(spec.name, {
+        spec,
+        environment: {
+          vpcId: "vpc-1",
+          privateSubnetIds: ["subnet-a", "subnet-b", "subnet-c"],
+          publicSubnetIds: ["subnet-d", "subnet-e", "subnet-f"],
+          privateSubnetCidrs: ["10.30.0.0/20", "10.30.16.0/20", "10.30.32.0/20"],
+          zoneId: "Z0PRIVATE",
+        },
+      });
+    },
+    { region: spec.region, availabilityZones: spec.availabilityZones },
+  );
   expect(rec.errors).toEqual([]);
   const docs: [string, string][] = [
-    ...ofType(rec, "aws:ec2/instance:Instance").filter((r) => /-cp-\d$/.test(r.name)).map((r) => [r.name, inputs(r).userData as string] as [string, string]),
+    ...ofType(rec, "aws:ec2/instance:Instance")
+      .filter((r) => /-cp-\d$/.test(r.name))
+      .map((r) => [r.name, inputs(r).userData as string] as [string, string]),
     ...ofType(rec, "aws:ec2/launchTemplate:LaunchTemplate").map((r) => [r.name, decodeBase64(inputs(r).userData)] as [string, string]),
   ];
   expect(docs.length).toBe(spec.controlPlane.count + spec.nodePools.length);

@@ -47,7 +47,8 @@ describe.each(["dev", "standard", "critical"] as const)("Environment, tier %s", 
   test("lifecycle from the spec's retention", () => {
     const rules = inputs(named(rec, LIFECYCLE, "env-backups-lifecycle")).rules as { id: string; expiration?: { days?: number } }[];
     expect(rules.filter((r) => r.expiration?.days !== undefined).map((r) => [r.id, r.expiration!.days])).toEqual([
-      ["frequent-snapshots", spec.backup.frequentRetentionDays], ["daily-snapshots", spec.backup.dailyRetentionDays],
+      ["frequent-snapshots", spec.backup.frequentRetentionDays],
+      ["daily-snapshots", spec.backup.dailyRetentionDays],
     ]);
   });
 
@@ -80,7 +81,9 @@ describe("a whole stack: one shared bucket, under the Environment, and the Clust
     expect([env.type, env.name]).toEqual(["pulumi-kubeadm-aws:environment:Environment", r.spec!.name]);
     expect([buckets[0]!.protect, buckets[0]!.retainOnDelete]).toEqual([r.spec!.deletionProtection, r.spec!.deletionProtection]);
     // Stacks that deployed the bucket under the Cluster (same names) keep it: the component is aliased to that parent.
-    expect(component.aliases).toEqual([{ parentUrn: `urn:pulumi:${stack}::pulumi-kubeadm-aws::pulumi-kubeadm-aws:cluster:Cluster::${r.spec!.name}` }]);
+    expect(component.aliases).toEqual([
+      { parentUrn: `urn:pulumi:${stack}::pulumi-kubeadm-aws::pulumi-kubeadm-aws:cluster:Cluster::${r.spec!.name}` },
+    ]);
     expect(component.name).toBe(`${r.spec!.name}-backups`);
     expect(r.outputs.backupBucket).toBe(buckets[0]!.id);
   });

@@ -13,11 +13,24 @@ import { nodeDir } from "../../components/bootstrap/node-scripts";
 import { DATA_VOLUME_MOUNT_OPTIONS, planMembers, renderMemberFiles } from "../../components/etcd";
 import { runTool, writeTree } from "../bootstrap/tools";
 
-const members = planMembers({ cluster: "prod", domain: "k8s.example.internal", members: 3, subnetCidrs: ["10.30.64.0/20", "10.30.80.0/20", "10.30.96.0/20"] });
-const files = renderMemberFiles({
-  cluster: "prod", region: "eu-west-1", runtime: "on-host", etcdVersion: "3.6.8", config: { member: members[1]!, members, clusterToken: "prod-etcd" },
-  volumeId: "vol-0abc", backup: { bucket: "b", intervalMinutes: 15 },
-}, { caCertPem: "CA\n", serverCertPem: "SC\n", serverKeyPem: "SK\n", peerCertPem: "PC\n", peerKeyPem: "PK\n" });
+const members = planMembers({
+  cluster: "prod",
+  domain: "k8s.example.internal",
+  members: 3,
+  subnetCidrs: ["10.30.64.0/20", "10.30.80.0/20", "10.30.96.0/20"],
+});
+const files = renderMemberFiles(
+  {
+    cluster: "prod",
+    region: "eu-west-1",
+    runtime: "on-host",
+    etcdVersion: "3.6.8",
+    config: { member: members[1]!, members, clusterToken: "prod-etcd" },
+    volumeId: "vol-0abc",
+    backup: { bucket: "b", intervalMinutes: 15 },
+  },
+  { caCertPem: "CA\n", serverCertPem: "SC\n", serverKeyPem: "SK\n", peerCertPem: "PC\n", peerKeyPem: "PK\n" },
+);
 const content = (p: string) => files.find((f) => f.path === p)!.content;
 const log = (name: string) => `#!/bin/bash\necho "${name} $*" >>"$CALLS"\n`;
 
@@ -47,40 +60,60 @@ echo "curl $*" >>"$CALLS"
 n=$(($(cat "$HEALTH_CALLS" 2>/dev/null || echo 0) + 1)); echo "$n" >"$HEALTH_CALLS"
 [ "$HEALTHY_AT" != 0 ] && [ "$n" -ge "$HEALTHY_AT" ]
 `;
-  const dir = writeTree([
-    { path: "bundle/etc/etcd/etcd.conf.yml", content: content("/etc/etcd/etcd.conf.yml") },
-    { path: "fstab", content: "# the root disk\n" },
-    { path: "disk", content: o.disk ?? "blank" },
-    { path: "pki/server.key", content: "SK\n" },
-    { path: "node-start", content: readFileSync(path.join(nodeDir(), "sbin/etcd-node-start.sh"), "utf8"), mode: 0o755 },
-    { path: "bin/blkid", content: blkid, mode: 0o755 },
-    { path: "bin/curl", content: curl, mode: 0o755 },
-    { path: "bin/mkfs.ext4", content: `${log("mkfs.ext4")}echo ext4 >"$DISK"\n`, mode: 0o755 },
-    { path: "bin/mountpoint", content: `${log("mountpoint")}exit 1\n`, mode: 0o755 },
-    { path: "bin/id", content: `${log("id")}exit 1\n`, mode: 0o755 },
-    ...["mount", "systemctl", "useradd", "chown", "chmod", "sleep"].map((c) => ({ path: `bin/${c}`, content: log(c), mode: 0o755 })),
-  ], "etcd-member-boot-");
+  const dir = writeTree(
+    [
+      { path: "bundle/etc/etcd/etcd.conf.yml", content: content("/etc/etcd/etcd.conf.yml") },
+      { path: "fstab", content: "# the root disk\n" },
+      { path: "disk", content: o.disk ?? "blank" },
+      { path: "pki/server.key", content: "SK\n" },
+      { path: "node-start", content: readFileSync(path.join(nodeDir(), "sbin/etcd-node-start.sh"), "utf8"), mode: 0o755 },
+      { path: "bin/blkid", content: blkid, mode: 0o755 },
+      { path: "bin/curl", content: curl, mode: 0o755 },
+      { path: "bin/mkfs.ext4", content: `${log("mkfs.ext4")}echo ext4 >"$DISK"\n`, mode: 0o755 },
+      { path: "bin/mountpoint", content: `${log("mountpoint")}exit 1\n`, mode: 0o755 },
+      { path: "bin/id", content: `${log("id")}exit 1\n`, mode: 0o755 },
+      ...["mount", "systemctl", "useradd", "chown", "chmod", "sleep"].map((c) => ({ path: `bin/${c}`, content: log(c), mode: 0o755 })),
+    ],
+    "etcd-member-boot-",
+  );
   if (o.device ?? true) {
     execFileSync("mkdir", ["-p", path.join(dir, "dev/disk/by-id")]);
     // A block device node that is never opened (every command that would read it is a stub); needs root.
     execFileSync("mknod", [path.join(dir, "dev/xvdf"), "b", "7", "250"]);
     symlinkSync("../../xvdf", path.join(dir, "dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc"));
   }
-  const digest = content("/etc/etcd/boot-files.sha256").split("\n").filter((l) => l.endsWith("  /etc/etcd/etcd.conf.yml")).join("\n");
+  const digest = content("/etc/etcd/boot-files.sha256")
+    .split("\n")
+    .filter((l) => l.endsWith("  /etc/etcd/etcd.conf.yml"))
+    .join("\n");
   expect(digest).toMatch(/^[0-9a-f]{64} {2}\/etc\/etcd\/etcd\.conf\.yml$/);
   writeFileSync(path.join(dir, "boot-files.sha256"), `${digest.replace("  /", `  ${dir}/bundle/`)}\n`);
   if (o.tampered) writeFileSync(path.join(dir, "bundle/etc/etcd/etcd.conf.yml"), "name: someone-else\n");
-  writeFileSync(path.join(dir, "bootstrap.env"),
-    `${content("/etc/kubeadm-aws/bootstrap.env")}KUBEADM_AWS_LIB=${path.join(nodeDir(), "lib/lib.sh")}\nKUBEADM_AWS_ETCD_ENV=${path.join(dir, "member.env")}\n`);
-  writeFileSync(path.join(dir, "member.env"), `${content("/etc/etcd/member.env")}${[
-    `KUBEADM_AWS_ETCD_DATA_DIR=${dir}/data`, `KUBEADM_AWS_ETCD_PKI_DIR=${dir}/pki`, `KUBEADM_AWS_ETCD_FSTAB=${dir}/fstab`,
-    `KUBEADM_AWS_ETCD_BOOT_FILES=${dir}/boot-files.sha256`, `KUBEADM_AWS_ETCD_NODE_START=${dir}/node-start`,
-    `KUBEADM_AWS_ETCD_VOLUME_DEVICES=${dir}/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc,${dir}/dev/xvdf`,
-    "KUBEADM_AWS_ETCD_VOLUME_ATTEMPTS=3", "KUBEADM_AWS_ETCD_START_ATTEMPTS=4",
-  ].join("\n")}\n`);
+  writeFileSync(
+    path.join(dir, "bootstrap.env"),
+    `${content("/etc/kubeadm-aws/bootstrap.env")}KUBEADM_AWS_LIB=${path.join(nodeDir(), "lib/lib.sh")}\nKUBEADM_AWS_ETCD_ENV=${path.join(dir, "member.env")}\n`,
+  );
+  writeFileSync(
+    path.join(dir, "member.env"),
+    `${content("/etc/etcd/member.env")}${[
+      `KUBEADM_AWS_ETCD_DATA_DIR=${dir}/data`,
+      `KUBEADM_AWS_ETCD_PKI_DIR=${dir}/pki`,
+      `KUBEADM_AWS_ETCD_FSTAB=${dir}/fstab`,
+      `KUBEADM_AWS_ETCD_BOOT_FILES=${dir}/boot-files.sha256`,
+      `KUBEADM_AWS_ETCD_NODE_START=${dir}/node-start`,
+      `KUBEADM_AWS_ETCD_VOLUME_DEVICES=${dir}/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc,${dir}/dev/xvdf`,
+      "KUBEADM_AWS_ETCD_VOLUME_ATTEMPTS=3",
+      "KUBEADM_AWS_ETCD_START_ATTEMPTS=4",
+    ].join("\n")}\n`,
+  );
   const env = {
-    PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`, CALLS: path.join(dir, "calls"), DISK: path.join(dir, "disk"), HEALTH_CALLS: path.join(dir, "health"),
-    HEALTHY_AT: String(o.healthyAt ?? 1), KUBEADM_AWS_ENV: path.join(dir, "bootstrap.env"), KUBEADM_AWS_ETCD_ENV: path.join(dir, "member.env"),
+    PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`,
+    CALLS: path.join(dir, "calls"),
+    DISK: path.join(dir, "disk"),
+    HEALTH_CALLS: path.join(dir, "health"),
+    HEALTHY_AT: String(o.healthyAt ?? 1),
+    KUBEADM_AWS_ENV: path.join(dir, "bootstrap.env"),
+    KUBEADM_AWS_ETCD_ENV: path.join(dir, "member.env"),
   };
   const run = () => {
     const r = runTool("bash", [path.join(nodeDir(), "sbin/etcd-member-boot.sh")], { env });
@@ -93,9 +126,13 @@ n=$(($(cat "$HEALTH_CALLS" 2>/dev/null || echo 0) + 1)); echo "$n" >"$HEALTH_CAL
 test("the rendered env files name the action, the volume and the next step (what the test overrides is only paths it owns)", () => {
   const env = parseEnvFile(content("/etc/etcd/member.env"));
   expect(env).toMatchObject({
-    KUBEADM_AWS_ETCD_MEMBER: "etcd-1", KUBEADM_AWS_ETCD_VOLUME_ID: "vol-0abc", KUBEADM_AWS_ETCD_FSTAB: "/etc/fstab",
+    KUBEADM_AWS_ETCD_MEMBER: "etcd-1",
+    KUBEADM_AWS_ETCD_VOLUME_ID: "vol-0abc",
+    KUBEADM_AWS_ETCD_FSTAB: "/etc/fstab",
     KUBEADM_AWS_ETCD_VOLUME_DEVICES: "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc,/dev/xvdf,/dev/sdf",
-    KUBEADM_AWS_ETCD_NODE_START: "/usr/local/sbin/etcd-node-start", KUBEADM_AWS_ETCD_UNIT: "etcd.service", KUBEADM_AWS_ETCD_HEALTH_URL: "http://127.0.0.1:2381/health",
+    KUBEADM_AWS_ETCD_NODE_START: "/usr/local/sbin/etcd-node-start",
+    KUBEADM_AWS_ETCD_UNIT: "etcd.service",
+    KUBEADM_AWS_ETCD_HEALTH_URL: "http://127.0.0.1:2381/health",
   });
   expect(parseEnvFile(content("/etc/kubeadm-aws/bootstrap.env")).KUBEADM_AWS_BOOT_ACTION).toBe("/usr/local/sbin/etcd-member-boot");
 });
@@ -113,8 +150,14 @@ test("a blank volume is formatted, mounted by its fstab line, and only then is t
   const start = r.calls.indexOf("systemctl start --no-block etcd.service");
   expect([mount >= 0, start > mount]).toEqual([true, true]);
   // etcd-node-start: the user, the data dir and the keys handed to it, the unit enabled, healthy.
-  expect(r.calls).toEqual(expect.arrayContaining(["useradd --system --no-create-home --home-dir " + `${m.dir}/data --shell /usr/sbin/nologin etcd`,
-    `chown -R etcd:etcd ${m.dir}/pki`, "systemctl enable etcd.service", "curl -sf --max-time 5 http://127.0.0.1:2381/health"]));
+  expect(r.calls).toEqual(
+    expect.arrayContaining([
+      "useradd --system --no-create-home --home-dir " + `${m.dir}/data --shell /usr/sbin/nologin etcd`,
+      `chown -R etcd:etcd ${m.dir}/pki`,
+      "systemctl enable etcd.service",
+      "curl -sf --max-time 5 http://127.0.0.1:2381/health",
+    ]),
+  );
   expect(r.stderr).toContain("etcd-node-start[etcd-1]: etcd-1 is healthy (etcd.service)");
 
   const again = m.run();
@@ -162,5 +205,7 @@ test("the member waits for its health endpoint (a quorum): healthy on the third 
   expect(late.calls.filter((c) => c.startsWith("curl"))).toHaveLength(3);
   const never = member({ disk: "ext4", healthyAt: 0 }).run();
   expect(never.status).not.toBe(0);
-  expect(never.stderr).toContain("etcd member etcd-1 answering http://127.0.0.1:2381/health (is a quorum of members running?): failed 4 times");
+  expect(never.stderr).toContain(
+    "etcd member etcd-1 answering http://127.0.0.1:2381/health (is a quorum of members running?): failed 4 times",
+  );
 });

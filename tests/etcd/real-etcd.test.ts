@@ -10,7 +10,21 @@
  * etcdutl: etcd 3.6 restores only with `etcdutl snapshot restore`; tools/k8s/build.ts builds it with etcd.
  */
 import { spawn, spawnSync, execFileSync, type ChildProcess } from "child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, createWriteStream, openSync, chmodSync, symlinkSync, realpathSync, type WriteStream } from "fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  createWriteStream,
+  openSync,
+  chmodSync,
+  symlinkSync,
+  realpathSync,
+  type WriteStream,
+} from "fs";
 import { createServer, type AddressInfo } from "net";
 import { request } from "https";
 import { tmpdir } from "os";
@@ -32,7 +46,17 @@ let ETCDUTL = "";
 const N = 3;
 
 /** A member here: its addresses, folder, rewritten config, and its two env files (the node's bootstrap env, the member env). */
-interface MemberEnv { name: string; ip: string; client: number; peer: number; metrics: number; dir: string; config: string; bootEnv: string; etcdEnv: string }
+interface MemberEnv {
+  name: string;
+  ip: string;
+  client: number;
+  peer: number;
+  metrics: number;
+  dir: string;
+  config: string;
+  bootEnv: string;
+  etcdEnv: string;
+}
 /** The scripts run as they are: the node files the member's bundle carries byte for byte (checked below). */
 const BACKUP = path.join(nodeDir(), "sbin", "etcd-backup.sh");
 const RESTORE = path.join(nodeDir(), "sbin", "etcd-restore.sh");
@@ -68,7 +92,9 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, timeout =
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function ctl(endpoints: string[], args: string[], withCert = true) {
-  const tls = withCert ? [`--cacert=${caDir}/ca.crt`, `--cert=${caDir}/client.crt`, `--key=${caDir}/client.key`] : [`--cacert=${caDir}/ca.crt`];
+  const tls = withCert
+    ? [`--cacert=${caDir}/ca.crt`, `--cert=${caDir}/client.crt`, `--key=${caDir}/client.key`]
+    : [`--cacert=${caDir}/ca.crt`];
   return run(ETCDCTL, [`--endpoints=${endpoints.join(",")}`, ...tls, "--dial-timeout=2s", "--command-timeout=5s", ...args]);
 }
 
@@ -138,7 +164,7 @@ function configComplaints(text: string): string[] {
  */
 async function memberLogComplaints(): Promise<Record<string, string[]>> {
   const size = () => [...logs.values()].reduce((n, l) => n + l.bytesWritten + l.writableLength, 0);
-  for (let last = -1, end = Date.now() + 5000; Date.now() < end; ) {
+  for (let last = -1, end = Date.now() + 5000; Date.now() < end;) {
     await sleep(300);
     const now = size();
     if (now === last && [...logs.values()].every((l) => l.writableLength === 0)) break;
@@ -198,66 +224,137 @@ function mint(dir: string, base: string, cn: string, dnsNames: string[], ips: st
   const ext = path.join(dir, `${base}.ext`);
   const eku = usages.flatMap((u) => (u === "server_auth" ? ["serverAuth"] : u === "client_auth" ? ["clientAuth"] : []));
   const san = [...dnsNames.map((d) => `DNS:${d}`), ...ips.map((i) => `IP:${i}`)];
-  writeFileSync(ext, `${san.length ? `subjectAltName=${san.join(",")}\n` : ""}extendedKeyUsage=${eku.join(",")}\nkeyUsage=critical,digitalSignature,keyEncipherment\n`);
-  execFileSync("openssl", ["req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-keyout", key, "-out", csr, "-subj", `/CN=${cn}`], { stdio: "ignore" });
-  execFileSync("openssl", ["x509", "-req", "-in", csr, "-CA", path.join(caDir, "ca.crt"), "-CAkey", path.join(caDir, "ca.key"), "-CAcreateserial", "-days", "1", "-out", path.join(dir, `${base}.crt`), "-extfile", ext], { stdio: "ignore" });
+  writeFileSync(
+    ext,
+    `${san.length ? `subjectAltName=${san.join(",")}\n` : ""}extendedKeyUsage=${eku.join(",")}\nkeyUsage=critical,digitalSignature,keyEncipherment\n`,
+  );
+  execFileSync(
+    "openssl",
+    ["req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-keyout", key, "-out", csr, "-subj", `/CN=${cn}`],
+    { stdio: "ignore" },
+  );
+  execFileSync(
+    "openssl",
+    [
+      "x509",
+      "-req",
+      "-in",
+      csr,
+      "-CA",
+      path.join(caDir, "ca.crt"),
+      "-CAkey",
+      path.join(caDir, "ca.key"),
+      "-CAcreateserial",
+      "-days",
+      "1",
+      "-out",
+      path.join(dir, `${base}.crt`),
+      "-extfile",
+      ext,
+    ],
+    { stdio: "ignore" },
+  );
   chmodSync(key, 0o600);
 }
 
-beforeAll(async () => {
-  // k8sBin waits for (or reuses) the build of the manifest's binaries.
-  ETCD = k8sBin("etcd");
-  ETCDCTL = k8sBin("etcdctl");
-  ETCDUTL = path.join(k8sBinDir(), "etcdutl");
-  const missing = [ETCD, ETCDCTL, ETCDUTL].filter((t) => !existsSync(t));
-  if (missing.length > 0) {
-    throw new Error(`missing ${missing.join(", ")}: the test needs etcd, etcdctl and etcdutl ${DEFAULT_VERSIONS.etcd} (npm run -s k8s:bin builds them)`);
-  }
-  execFileSync("openssl", ["version"]); // throws when openssl is missing
-
-  rec = await recordEtcd(etcdSpec({ topology: "dedicated", runtime: "on-host", members: N }));
-  expect(rec.errors).toEqual([]);
-
-  root = mkdtempSync(path.join(tmpdir(), "etcd-real-"));
-  caDir = path.join(root, "ca");
-  stubDir = path.join(root, "bin");
-  s3Dir = path.join(root, "s3");
-  for (const d of [caDir, stubDir, s3Dir]) mkdirSync(d, { recursive: true });
-  execFileSync("openssl", ["req", "-x509", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-keyout", path.join(caDir, "ca.key"), "-out", path.join(caDir, "ca.crt"), "-subj", "/CN=etcd-ca", "-days", "1",
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], { stdio: "ignore" });
-  // The API server's client certificate, with the usages the library requests for it (ClusterPki mints it, the one source).
-  const pkiRec = await recordProgram(() => { new ClusterPki("pki", { clusterName: "prod", apiName: "api.prod.k8s.example.internal", externalEtcdClient: true }); });
-  expect(pkiRec.errors).toEqual([]);
-  const apiCert = inputs(named(pkiRec, "tls:index/locallySignedCert:LocallySignedCert", "pki-apiserver-etcd-client-cert"));
-  mint(caDir, "client", "kube-apiserver-etcd-client", [], [], apiCert.allowedUses);
-
-  for (let n = 0; n < N; n++) {
-    const name = `etcd-${n}`;
-    const config = parseYaml(artifact(name, "etc/etcd/etcd.conf.yml")) as Record<string, string>;
-    const ip = /^https:\/\/([\d.]+):2380$/.exec(config["initial-advertise-peer-urls"]!)![1]!;
-    const dir = path.join(root, name);
-    members.push({ name, ip, client: await freePort(), peer: await freePort(), metrics: await freePort(), dir, config: path.join(dir, "etcd.conf.yml"), bootEnv: path.join(dir, "bootstrap.env"), etcdEnv: path.join(dir, "member.env") });
-  }
-  for (const m of members) {
-    mkdirSync(path.join(m.dir, "pki"), { recursive: true });
-    mkdirSync(path.join(m.dir, "data"), { recursive: true, mode: 0o700 });
-    writeFileSync(m.config, rewrite(artifact(m.name, "etc/etcd/etcd.conf.yml"), m));
-    writeFileSync(m.etcdEnv, rewrite(artifact(m.name, "etc/etcd/member.env"), m));
-    // The node's bootstrap env as rendered, with the shell helpers where this checkout has them.
-    writeFileSync(m.bootEnv, `${artifact(m.name, "etc/kubeadm-aws/bootstrap.env")}KUBEADM_AWS_LIB=${path.join(nodeDir(), "lib", "lib.sh")}\nKUBEADM_AWS_ETCD_ENV=${m.etcdEnv}\n`);
-    expect(artifact(m.name, "usr/local/sbin/etcd-backup")).toBe(readFileSync(BACKUP, "utf8"));
-    expect(artifact(m.name, "usr/local/sbin/etcd-restore")).toBe(readFileSync(RESTORE, "utf8"));
-    const pki = path.join(m.dir, "pki");
-    execFileSync("cp", [path.join(caDir, "ca.crt"), path.join(pki, "ca.crt")]);
-    for (const kind of ["server", "peer"]) {
-      const csr = inputs(named(rec, "tls:index/certRequest:CertRequest", `etcd-${m.name}-${kind}-csr`));
-      const cert = inputs(named(rec, "tls:index/locallySignedCert:LocallySignedCert", `etcd-${m.name}-${kind}-cert`));
-      const ips = (csr.ipAddresses as string[]).map((i) => (i === m.ip ? "127.0.0.1" : i));
-      mint(pki, kind, csr.subject.commonName, csr.dnsNames, [...new Set(ips)], cert.allowedUses);
+beforeAll(
+  async () => {
+    // k8sBin waits for (or reuses) the build of the manifest's binaries.
+    ETCD = k8sBin("etcd");
+    ETCDCTL = k8sBin("etcdctl");
+    ETCDUTL = path.join(k8sBinDir(), "etcdutl");
+    const missing = [ETCD, ETCDCTL, ETCDUTL].filter((t) => !existsSync(t));
+    if (missing.length > 0) {
+      throw new Error(
+        `missing ${missing.join(", ")}: the test needs etcd, etcdctl and etcdutl ${DEFAULT_VERSIONS.etcd} (npm run -s k8s:bin builds them)`,
+      );
     }
-  }
-  // `aws s3 cp SRC DST` stub: s3://bucket/key lives at $S3_DIR/bucket/key.
-  writeFileSync(path.join(stubDir, "aws"), `#!/bin/bash
+    execFileSync("openssl", ["version"]); // throws when openssl is missing
+
+    rec = await recordEtcd(etcdSpec({ topology: "dedicated", runtime: "on-host", members: N }));
+    expect(rec.errors).toEqual([]);
+
+    root = mkdtempSync(path.join(tmpdir(), "etcd-real-"));
+    caDir = path.join(root, "ca");
+    stubDir = path.join(root, "bin");
+    s3Dir = path.join(root, "s3");
+    for (const d of [caDir, stubDir, s3Dir]) mkdirSync(d, { recursive: true });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-new",
+        "-nodes",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-keyout",
+        path.join(caDir, "ca.key"),
+        "-out",
+        path.join(caDir, "ca.crt"),
+        "-subj",
+        "/CN=etcd-ca",
+        "-days",
+        "1",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+      ],
+      { stdio: "ignore" },
+    );
+    // The API server's client certificate, with the usages the library requests for it (ClusterPki mints it, the one source).
+    const pkiRec = await recordProgram(() => {
+      new ClusterPki("pki", { clusterName: "prod", apiName: "api.prod.k8s.example.internal", externalEtcdClient: true });
+    });
+    expect(pkiRec.errors).toEqual([]);
+    const apiCert = inputs(named(pkiRec, "tls:index/locallySignedCert:LocallySignedCert", "pki-apiserver-etcd-client-cert"));
+    mint(caDir, "client", "kube-apiserver-etcd-client", [], [], apiCert.allowedUses);
+
+    for (let n = 0; n < N; n++) {
+      const name = `etcd-${n}`;
+      const config = parseYaml(artifact(name, "etc/etcd/etcd.conf.yml")) as Record<string, string>;
+      const ip = /^https:\/\/([\d.]+):2380$/.exec(config["initial-advertise-peer-urls"]!)![1]!;
+      const dir = path.join(root, name);
+      members.push({
+        name,
+        ip,
+        client: await freePort(),
+        peer: await freePort(),
+        metrics: await freePort(),
+        dir,
+        config: path.join(dir, "etcd.conf.yml"),
+        bootEnv: path.join(dir, "bootstrap.env"),
+        etcdEnv: path.join(dir, "member.env"),
+      });
+    }
+    for (const m of members) {
+      mkdirSync(path.join(m.dir, "pki"), { recursive: true });
+      mkdirSync(path.join(m.dir, "data"), { recursive: true, mode: 0o700 });
+      writeFileSync(m.config, rewrite(artifact(m.name, "etc/etcd/etcd.conf.yml"), m));
+      writeFileSync(m.etcdEnv, rewrite(artifact(m.name, "etc/etcd/member.env"), m));
+      // The node's bootstrap env as rendered, with the shell helpers where this checkout has them.
+      writeFileSync(
+        m.bootEnv,
+        `${artifact(m.name, "etc/kubeadm-aws/bootstrap.env")}KUBEADM_AWS_LIB=${path.join(nodeDir(), "lib", "lib.sh")}\nKUBEADM_AWS_ETCD_ENV=${m.etcdEnv}\n`,
+      );
+      expect(artifact(m.name, "usr/local/sbin/etcd-backup")).toBe(readFileSync(BACKUP, "utf8"));
+      expect(artifact(m.name, "usr/local/sbin/etcd-restore")).toBe(readFileSync(RESTORE, "utf8"));
+      const pki = path.join(m.dir, "pki");
+      execFileSync("cp", [path.join(caDir, "ca.crt"), path.join(pki, "ca.crt")]);
+      for (const kind of ["server", "peer"]) {
+        const csr = inputs(named(rec, "tls:index/certRequest:CertRequest", `etcd-${m.name}-${kind}-csr`));
+        const cert = inputs(named(rec, "tls:index/locallySignedCert:LocallySignedCert", `etcd-${m.name}-${kind}-cert`));
+        const ips = (csr.ipAddresses as string[]).map((i) => (i === m.ip ? "127.0.0.1" : i));
+        mint(pki, kind, csr.subject.commonName, csr.dnsNames, [...new Set(ips)], cert.allowedUses);
+      }
+    }
+    // `aws s3 cp SRC DST` stub: s3://bucket/key lives at $S3_DIR/bucket/key.
+    writeFileSync(
+      path.join(stubDir, "aws"),
+      `#!/bin/bash
 set -euo pipefail
 args=()
 for a in "$@"; do case "$a" in --region|--only-show-errors) ;; *) args+=("$a") ;; esac; done
@@ -268,12 +365,16 @@ src="\${args[2]}"; dst="\${args[3]}"
 src="\${src/#s3:\\/\\//$S3_DIR/}"; dst="\${dst/#s3:\\/\\//$S3_DIR/}"
 mkdir -p "$(dirname "$dst")"; cp "$src" "$dst"
 echo "$*" >> "$S3_DIR/calls.log"
-`, { mode: 0o755 });
-  writeFileSync(path.join(stubDir, "systemctl"), `#!/bin/bash\necho "$*" >> "$SYSTEMCTL_LOG"\n`, { mode: 0o755 });
-  // The scripts call etcdctl and etcdutl by name: the built ones come first on PATH.
-  symlinkSync(ETCDCTL, path.join(stubDir, "etcdctl"));
-  symlinkSync(ETCDUTL, path.join(stubDir, "etcdutl"));
-}, 60 * 60 * 1000); // a cold build of the binaries takes tens of minutes; a warm one returns at once
+`,
+      { mode: 0o755 },
+    );
+    writeFileSync(path.join(stubDir, "systemctl"), `#!/bin/bash\necho "$*" >> "$SYSTEMCTL_LOG"\n`, { mode: 0o755 });
+    // The scripts call etcdctl and etcdutl by name: the built ones come first on PATH.
+    symlinkSync(ETCDCTL, path.join(stubDir, "etcdctl"));
+    symlinkSync(ETCDUTL, path.join(stubDir, "etcdutl"));
+  },
+  60 * 60 * 1000,
+); // a cold build of the binaries takes tens of minutes; a warm one returns at once
 
 afterAll(async () => {
   for (const m of members) await stop(m);
@@ -290,7 +391,11 @@ const statusOf = (m: MemberEnv) => {
 };
 
 const scriptEnv = (m: MemberEnv, extra: NodeJS.ProcessEnv = {}) => ({
-  PATH: `${stubDir}:${process.env.PATH}`, S3_DIR: s3Dir, KUBEADM_AWS_ENV: m.bootEnv, KUBEADM_AWS_ETCD_ENV: m.etcdEnv, ...extra,
+  PATH: `${stubDir}:${process.env.PATH}`,
+  S3_DIR: s3Dir,
+  KUBEADM_AWS_ENV: m.bootEnv,
+  KUBEADM_AWS_ETCD_ENV: m.etcdEnv,
+  ...extra,
 });
 
 describe(`a real etcd ${DEFAULT_VERSIONS.etcd} runs the rendered 3-member dedicated on-host cluster`, () => {
@@ -322,10 +427,15 @@ describe(`a real etcd ${DEFAULT_VERSIONS.etcd} runs the rendered 3-member dedica
     const cfg = parseYaml(readFileSync(m.config, "utf8")) as Record<string, unknown>;
     const [client, peer, metrics] = [await freePort(), await freePort(), await freePort()];
     const canary = {
-      ...cfg, "max-snapshots": 5, "data-dir": path.join(dir, "data"),
-      "listen-client-urls": `https://127.0.0.1:${client}`, "advertise-client-urls": `https://127.0.0.1:${client}`,
-      "listen-peer-urls": `https://127.0.0.1:${peer}`, "initial-advertise-peer-urls": `https://127.0.0.1:${peer}`,
-      "listen-metrics-urls": `http://127.0.0.1:${metrics}`, "initial-cluster": `${m.name}=https://127.0.0.1:${peer}`,
+      ...cfg,
+      "max-snapshots": 5,
+      "data-dir": path.join(dir, "data"),
+      "listen-client-urls": `https://127.0.0.1:${client}`,
+      "advertise-client-urls": `https://127.0.0.1:${client}`,
+      "listen-peer-urls": `https://127.0.0.1:${peer}`,
+      "initial-advertise-peer-urls": `https://127.0.0.1:${peer}`,
+      "listen-metrics-urls": `http://127.0.0.1:${metrics}`,
+      "initial-cluster": `${m.name}=https://127.0.0.1:${peer}`,
     };
     writeFileSync(path.join(dir, "etcd.conf.yml"), stringify(canary));
     const p = spawn(ETCD, [`--config-file=${path.join(dir, "etcd.conf.yml")}`], { stdio: ["ignore", "pipe", "pipe"] });
@@ -349,15 +459,39 @@ describe(`a real etcd ${DEFAULT_VERSIONS.etcd} runs the rendered 3-member dedica
       const original = parseYaml(artifact(m.name, "etc/etcd/etcd.conf.yml")) as Record<string, unknown>;
       const rewritten = parseYaml(readFileSync(m.config, "utf8")) as Record<string, unknown>;
       expect(Object.keys(rewritten)).toEqual(Object.keys(original));
-      const changed = Object.keys(original).filter((k) => JSON.stringify(original[k]) !== JSON.stringify(rewritten[k])).sort();
-      expect(changed).toEqual(["advertise-client-urls", "client-transport-security", "data-dir", "initial-advertise-peer-urls", "initial-cluster", "listen-client-urls", "listen-metrics-urls", "listen-peer-urls", "peer-transport-security"]);
+      const changed = Object.keys(original)
+        .filter((k) => JSON.stringify(original[k]) !== JSON.stringify(rewritten[k]))
+        .sort();
+      expect(changed).toEqual([
+        "advertise-client-urls",
+        "client-transport-security",
+        "data-dir",
+        "initial-advertise-peer-urls",
+        "initial-cluster",
+        "listen-client-urls",
+        "listen-metrics-urls",
+        "listen-peer-urls",
+        "peer-transport-security",
+      ]);
       expect(readFileSync(m.config, "utf8")).not.toContain(m.ip);
       const env = parseEnvFile(artifact(m.name, "etc/etcd/member.env"));
       const envNow = parseEnvFile(readFileSync(m.etcdEnv, "utf8"));
       expect(Object.keys(envNow)).toEqual(Object.keys(env));
-      expect(Object.keys(env).filter((k) => env[k] !== envNow[k]).sort()).toEqual([
-        "KUBEADM_AWS_ETCD_BACKUP_DIR", "KUBEADM_AWS_ETCD_CACERT", "KUBEADM_AWS_ETCD_CERT", "KUBEADM_AWS_ETCD_DATA_DIR", "KUBEADM_AWS_ETCD_ENDPOINT",
-        "KUBEADM_AWS_ETCD_HEALTH_URL", "KUBEADM_AWS_ETCD_INITIAL_CLUSTER", "KUBEADM_AWS_ETCD_KEY", "KUBEADM_AWS_ETCD_PEER_URL", "KUBEADM_AWS_ETCD_PKI_DIR",
+      expect(
+        Object.keys(env)
+          .filter((k) => env[k] !== envNow[k])
+          .sort(),
+      ).toEqual([
+        "KUBEADM_AWS_ETCD_BACKUP_DIR",
+        "KUBEADM_AWS_ETCD_CACERT",
+        "KUBEADM_AWS_ETCD_CERT",
+        "KUBEADM_AWS_ETCD_DATA_DIR",
+        "KUBEADM_AWS_ETCD_ENDPOINT",
+        "KUBEADM_AWS_ETCD_HEALTH_URL",
+        "KUBEADM_AWS_ETCD_INITIAL_CLUSTER",
+        "KUBEADM_AWS_ETCD_KEY",
+        "KUBEADM_AWS_ETCD_PEER_URL",
+        "KUBEADM_AWS_ETCD_PKI_DIR",
       ]);
     }
   });
@@ -372,22 +506,35 @@ describe(`a real etcd ${DEFAULT_VERSIONS.etcd} runs the rendered 3-member dedica
     expect(configComplaints(list.out + list.err)).toEqual([]);
     // The rendered configuration starts with no complaint about a flag, key or variable.
     expect(await memberLogComplaints()).toEqual({});
-    for (const m of members) expect(readFileSync(path.join(m.dir, "etcd-first.log"), "utf8")).toContain(`"etcd-version":"${DEFAULT_VERSIONS.etcd}"`);
+    for (const m of members)
+      expect(readFileSync(path.join(m.dir, "etcd-first.log"), "utf8")).toContain(`"etcd-version":"${DEFAULT_VERSIONS.etcd}"`);
   });
 
   test("a client without a certificate is refused, on the client and on the peer port", async () => {
     const r = ctl([endpoint(members[0]!)], ["put", "x", "y"], false);
     expect(r.code).not.toBe(0);
     expect(r.out).toMatch(/certificate|tls|handshake|deadline/i);
-    const peerGet = (withCert: boolean) => new Promise<number | string>((resolve) => {
-      const req = request({
-        host: "127.0.0.1", port: members[0]!.peer, path: "/members", method: "GET", ca: readFileSync(path.join(caDir, "ca.crt")), timeout: 5000,
-        ...(withCert ? { cert: readFileSync(path.join(caDir, "client.crt")), key: readFileSync(path.join(caDir, "client.key")) } : {}),
-      }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
-      req.on("error", (e) => resolve(e.message));
-      req.on("timeout", () => req.destroy(new Error("timeout")));
-      req.end();
-    });
+    const peerGet = (withCert: boolean) =>
+      new Promise<number | string>((resolve) => {
+        const req = request(
+          {
+            host: "127.0.0.1",
+            port: members[0]!.peer,
+            path: "/members",
+            method: "GET",
+            ca: readFileSync(path.join(caDir, "ca.crt")),
+            timeout: 5000,
+            ...(withCert ? { cert: readFileSync(path.join(caDir, "client.crt")), key: readFileSync(path.join(caDir, "client.key")) } : {}),
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on("error", (e) => resolve(e.message));
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+        req.end();
+      });
     expect(typeof (await peerGet(false))).toBe("string"); // TLS handshake rejected: no HTTP status at all
     expect(await peerGet(true)).toBe(200);
   });
@@ -400,7 +547,9 @@ describe(`a real etcd ${DEFAULT_VERSIONS.etcd} runs the rendered 3-member dedica
     expect(leader).toBeDefined();
     await stop(leader);
     const survivors = members.filter((m) => m !== leader).map(endpoint);
-    await until("a write after the leader died", () => (ctl(survivors, ["put", "/registry/after-leader-kill", "yes"]).code === 0 ? true : undefined));
+    await until("a write after the leader died", () =>
+      ctl(survivors, ["put", "/registry/after-leader-kill", "yes"]).code === 0 ? true : undefined,
+    );
     expect(ctl(survivors, ["get", "/registry/after-leader-kill", "--print-value-only"]).out.trim()).toBe("yes");
     const newLeader = statusOf(members.find((m) => m !== leader)!)!.leader;
     expect(newLeader).not.toBe(s.leader);
@@ -457,9 +606,16 @@ describe(`a real etcd ${DEFAULT_VERSIONS.etcd} runs the rendered 3-member dedica
     mkdirSync(bare, { recursive: true });
     symlinkSync(path.join(stubDir, "systemctl"), path.join(bare, "systemctl"));
     const log = path.join(root, "bare-systemctl.log");
-    const r = run("/bin/bash", [RESTORE, snapshotKey], { PATH: bare, SYSTEMCTL_LOG: log, KUBEADM_AWS_ENV: m.bootEnv, KUBEADM_AWS_ETCD_ENV: m.etcdEnv }, 30000);
+    const r = run(
+      "/bin/bash",
+      [RESTORE, snapshotKey],
+      { PATH: bare, SYSTEMCTL_LOG: log, KUBEADM_AWS_ENV: m.bootEnv, KUBEADM_AWS_ETCD_ENV: m.etcdEnv },
+      30000,
+    );
     expect(r.code).toBe(1);
-    expect(r.out).toContain(`etcd-restore[${m.name}]: etcdutl is not installed (etcd >= 3.6 restores only with etcdutl); nothing was changed`);
+    expect(r.out).toContain(
+      `etcd-restore[${m.name}]: etcdutl is not installed (etcd >= 3.6 restores only with etcdutl); nothing was changed`,
+    );
     expect(existsSync(log)).toBe(false);
   });
 });

@@ -18,6 +18,9 @@ export function k8sBinDir(): string {
 }
 
 /** The path of one built binary. */
-export function k8sBin(name: "kubeadm" | "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kubectl" | "kubelet" | "etcd" | "etcdctl" | "etcdutl"): string {
+export function k8sBin(
+  name:
+    "kubeadm" | "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kubectl" | "kubelet" | "etcd" | "etcdctl" | "etcdutl",
+): string {
   return path.join(k8sBinDir(), name);
 }

@@ -64,13 +64,20 @@ export function kubeadmBinary(): string {
 /** Runs kubeadm with `args` (async, so independent runs can go in parallel). A binary that cannot start rejects. */
 export function runKubeadm(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<KubeadmResult> {
   const bin = kubeadmBinary();
-  const command = `${Object.entries(env).map(([k, v]) => `${k}=${v} `).join("")}kubeadm ${args.join(" ")}`;
+  const command = `${Object.entries(env)
+    .map(([k, v]) => `${k}=${v} `)
+    .join("")}kubeadm ${args.join(" ")}`;
   return new Promise((resolve, reject) => {
-    execFile(bin, args, { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: "utf8" }, (err, stdout, stderr) => {
-      const e = err as (NodeJS.ErrnoException & { code?: number | string }) | null;
-      if (e && typeof e.code === "string") return reject(new Error(`kubeadm could not run (${e.code}: ${e.message})`));
-      resolve({ status: e ? (typeof e.code === "number" ? e.code : -1) : 0, stdout, stderr, command });
-    });
+    execFile(
+      bin,
+      args,
+      { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: "utf8" },
+      (err, stdout, stderr) => {
+        const e = err as (NodeJS.ErrnoException & { code?: number | string }) | null;
+        if (e && typeof e.code === "string") return reject(new Error(`kubeadm could not run (${e.code}: ${e.message})`));
+        resolve({ status: e ? (typeof e.code === "number" ? e.code : -1) : 0, stdout, stderr, command });
+      },
+    );
   });
 }
 
@@ -133,7 +140,8 @@ export function kubeadmDocuments(spec: ClusterSpec, secrets: ControlPlaneSecrets
       const kind = f.path === FILES.initConfig ? "init" : f.path === FILES.joinConfig ? "join" : undefined;
       if (!kind) continue;
       const yaml = f.content.split(TOKEN_PLACEHOLDER).join(TEST_TOKEN);
-      if (yaml.includes("<secret:")) throw new Error(`${role} ${f.path} still holds a placeholder kubeadm cannot read: ${/<secret:[^>]*>/.exec(yaml)![0]}`);
+      if (yaml.includes("<secret:"))
+        throw new Error(`${role} ${f.path} still holds a placeholder kubeadm cannot read: ${/<secret:[^>]*>/.exec(yaml)![0]}`);
       out.push({ role, kind, controlPlane, path: f.path, rendered: f.content, yaml });
     }
   };
@@ -144,11 +152,15 @@ export function kubeadmDocuments(spec: ClusterSpec, secrets: ControlPlaneSecrets
   }
   for (const pool of spec.nodePools) {
     const role = workerRole(pool);
-    add(role, false, renderWorkerFiles(
-      { role, region: spec.region, clusterName: spec.name, apiName: apiNameOf(spec), labels: pool.labels, taints: pool.taints },
-      { discoveryHash: FAKE_MATERIAL.discoveryHash },
-      { bootstrapToken: secrets.bootstrapToken },
-    ));
+    add(
+      role,
+      false,
+      renderWorkerFiles(
+        { role, region: spec.region, clusterName: spec.name, apiName: apiNameOf(spec), labels: pool.labels, taints: pool.taints },
+        { discoveryHash: FAKE_MATERIAL.discoveryHash },
+        { bootstrapToken: secrets.bootstrapToken },
+      ),
+    );
   }
   return out;
 }
@@ -160,7 +172,8 @@ export function distinctDocuments<T extends { yaml: string }>(docs: T[]): T[] {
 }
 
 /** The parsed YAML documents of a multi-document file. */
-export function yamlDocuments(text: string): Record<string, any>[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function yamlDocuments(text: string): Record<string, any>[] {
   return parseAllDocuments(text).map((d) => {
     if (d.errors.length > 0) throw new Error(`invalid YAML: ${d.errors[0]!.message}`);
     return d.toJS() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -202,7 +215,13 @@ export function removeDryRun(r: { tmp: string } | undefined): void {
  * - KubeletVersion, SystemVerification: no `kubelet` on PATH (SystemVerification asks it for its version);
  * - FileContent--proc-sys-net-ipv4-ip_forward: the test machine does not forward IPv4 (nodes get it from our sysctl file).
  */
-export const NO_KUBELET_PREFLIGHT = ["CRI", "ContainerRuntimeVersion", "KubeletVersion", "SystemVerification", "FileContent--proc-sys-net-ipv4-ip_forward"] as const;
+export const NO_KUBELET_PREFLIGHT = [
+  "CRI",
+  "ContainerRuntimeVersion",
+  "KubeletVersion",
+  "SystemVerification",
+  "FileContent--proc-sys-net-ipv4-ip_forward",
+] as const;
 /**
  * Port checks bind the control-plane ports on every address; other tests of the same run (a real control
  * plane, real etcd on 127.0.0.1) may hold them, which says nothing about the document. Ignored so the
@@ -267,7 +286,11 @@ export function flagsOf(pod: PodManifest, container: string): Map<string, string
 }
 
 /** A container's mount of `mountPath`, with its pod volume's host path. */
-export function mountOf(pod: PodManifest, container: string, mountPath: string): { name: string; mountPath: string; readOnly: boolean; hostPath?: string; type?: string } | undefined {
+export function mountOf(
+  pod: PodManifest,
+  container: string,
+  mountPath: string,
+): { name: string; mountPath: string; readOnly: boolean; hostPath?: string; type?: string } | undefined {
   const m = (containerOf(pod, container).volumeMounts ?? []).find((x) => x.mountPath === mountPath);
   if (!m) return undefined;
   const v = (pod.spec.volumes ?? []).find((x) => x.name === m.name);
@@ -281,14 +304,20 @@ export function mountOf(pod: PodManifest, container: string, mountPath: string):
  * the role's apiserver files). Longest prefix first.
  */
 export function rebaseCommand(command: string[], dryRunDir: string, extra: Record<string, string> = {}): string[] {
-  const map = Object.entries({ "/etc/kubernetes/pki": dryRunDir, "/etc/kubernetes": dryRunDir, ...extra }).sort((a, b) => b[0].length - a[0].length);
+  const map = Object.entries({ "/etc/kubernetes/pki": dryRunDir, "/etc/kubernetes": dryRunDir, ...extra }).sort(
+    (a, b) => b[0].length - a[0].length,
+  );
   return command.map((arg) => {
     const eq = arg.indexOf("=");
     if (!arg.startsWith("--") || eq < 0) return arg;
-    const value = arg.slice(eq + 1).split(",").map((v) => {
-      const hit = map.find(([from]) => v === from || v.startsWith(`${from}/`));
-      return hit ? hit[1] + v.slice(hit[0].length) : v;
-    }).join(",");
+    const value = arg
+      .slice(eq + 1)
+      .split(",")
+      .map((v) => {
+        const hit = map.find(([from]) => v === from || v.startsWith(`${from}/`));
+        return hit ? hit[1] + v.slice(hit[0].length) : v;
+      })
+      .join(",");
     return `${arg.slice(0, eq + 1)}${value}`;
   });
 }
@@ -317,10 +346,12 @@ export function kubeletFlagsOf(envFile: string): Map<string, string> {
 
 function listFiles(dir: string, base = dir): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((n) => {
-    const p = path.join(dir, n);
-    return statSync(p).isDirectory() ? listFiles(p, base) : [path.relative(base, p)];
-  }).sort();
+  return readdirSync(dir)
+    .flatMap((n) => {
+      const p = path.join(dir, n);
+      return statSync(p).isDirectory() ? listFiles(p, base) : [path.relative(base, p)];
+    })
+    .sort();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -400,7 +431,11 @@ function place(from: string, to: string): void {
 function collect(dir: string): Pick<DryRunResult, "files" | "manifests" | "kubeletFlags" | "kubeletFlagsEnv"> {
   const envPath = path.join(dir, "kubeadm-flags.env");
   const env = existsSync(envPath) ? readFileSync(envPath, "utf8") : undefined;
-  return { files: listFiles(dir), manifests: readManifests(dir), ...(env !== undefined ? { kubeletFlagsEnv: env, kubeletFlags: kubeletFlagsOf(env) } : {}) };
+  return {
+    files: listFiles(dir),
+    manifests: readManifests(dir),
+    ...(env !== undefined ? { kubeletFlagsEnv: env, kubeletFlags: kubeletFlagsOf(env) } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -446,7 +481,13 @@ export function withDryRunDiscovery(joinYaml: string): string {
  * `bootstrap-kubelet.conf`, `ca.crt`; for control-plane joins also the certificates, kubeconfigs and
  * static Pods (built from the fake cluster's ClusterConfiguration).
  */
-export async function joinDryRun(joinYaml: string, opts: DryRunOptions & { kubernetesVersion?: string; /** Put the shared CAs in the root (control-plane joins). @default true */ withCaFiles?: boolean } = {}): Promise<JoinDryRunResult> {
+export async function joinDryRun(
+  joinYaml: string,
+  opts: DryRunOptions & {
+    kubernetesVersion?: string;
+    /** Put the shared CAs in the root (control-plane joins). @default true */ withCaFiles?: boolean;
+  } = {},
+): Promise<JoinDryRunResult> {
   const config = withDryRunDiscovery(joinYaml);
   const join = yamlDocuments(config).find((d) => d.kind === "JoinConfiguration")!;
   const root = privateRoot("kubeadm-join-");
@@ -455,7 +496,20 @@ export async function joinDryRun(joinYaml: string, opts: DryRunOptions & { kuber
     const version = opts.kubernetesVersion ?? (await kubeadmVersion());
     // The four shared CAs a control-plane node gets from its bundle, generated by kubeadm itself.
     for (const phase of ["ca", "front-proxy-ca", "etcd-ca", "sa"]) {
-      assertSucceeded(await runKubeadm(["--rootfs", root, "init", "phase", "certs", phase, "--cert-dir", DRY_RUN_CERTIFICATES_DIR, "--kubernetes-version", version]));
+      assertSucceeded(
+        await runKubeadm([
+          "--rootfs",
+          root,
+          "init",
+          "phase",
+          "certs",
+          phase,
+          "--cert-dir",
+          DRY_RUN_CERTIFICATES_DIR,
+          "--kubernetes-version",
+          version,
+        ]),
+      );
     }
     const caCertPath = (join.caCertPath as string | undefined) ?? `${DRY_RUN_CERTIFICATES_DIR}/ca.crt`;
     const target = path.join(root, caCertPath);

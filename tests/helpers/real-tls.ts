@@ -97,7 +97,10 @@ export class RealTlsMocks extends PlanMocks {
     const id = createHash("sha256").update(`${args.type}::${args.name}`).digest("hex").slice(0, 32);
     switch (args.type) {
       case "tls:index/selfSignedCert:SelfSignedCert":
-        return { id, state: { ...i, ...this.sign(i, undefined, { subject: i.subject, dnsNames: i.dnsNames, ipAddresses: i.ipAddresses }) } };
+        return {
+          id,
+          state: { ...i, ...this.sign(i, undefined, { subject: i.subject, dnsNames: i.dnsNames, ipAddresses: i.ipAddresses }) },
+        };
       case "tls:index/certRequest:CertRequest": {
         const dir = mkdtempSync(path.join(tmpdir(), "real-tls-"));
         try {
@@ -130,13 +133,52 @@ export class RealTlsMocks extends PlanMocks {
         writeFileSync(path.join(dir, "req.pem"), csrPem!);
         writeFileSync(path.join(dir, "ca.pem"), ca.certPem);
         writeFileSync(path.join(dir, "ca.key"), ca.keyPem);
-        openssl(["x509", "-req", "-in", "req.pem", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", `0x${createHash("sha1").update(csrPem!).digest("hex").slice(0, 16)}`,
-          "-days", days, "-sha256", "-extfile", "ext.cnf", "-out", "cert.pem"], dir);
+        openssl(
+          [
+            "x509",
+            "-req",
+            "-in",
+            "req.pem",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-set_serial",
+            `0x${createHash("sha1").update(csrPem!).digest("hex").slice(0, 16)}`,
+            "-days",
+            days,
+            "-sha256",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "cert.pem",
+          ],
+          dir,
+        );
       } else {
         writeFileSync(path.join(dir, "key.pem"), i.privateKeyPem);
         writeSelfConfig(dir);
-        openssl(["req", "-x509", "-new", "-key", "key.pem", "-subj", subjectArg(req.subject), "-days", days, "-sha256",
-          "-config", "self.cnf", "-extensions", "v3_self", "-out", "cert.pem"], dir);
+        openssl(
+          [
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "key.pem",
+            "-subj",
+            subjectArg(req.subject),
+            "-days",
+            days,
+            "-sha256",
+            "-config",
+            "self.cnf",
+            "-extensions",
+            "v3_self",
+            "-out",
+            "cert.pem",
+          ],
+          dir,
+        );
       }
       const certPem = readFileSync(path.join(dir, "cert.pem"), "utf8");
       const now = new Date();

@@ -13,11 +13,13 @@ export function ofType(rec: Pick<Recording, "resources">, type: string): Recorde
 export function named(rec: Pick<Recording, "resources">, type: string, name: string): RecordedResource {
   const all = ofType(rec, type);
   const hit = all.filter((r) => r.name === name);
-  if (hit.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${hit.length}; names: ${all.map((r) => r.name).join(", ")}`);
+  if (hit.length !== 1)
+    throw new Error(`expected one ${type} named ${name}, found ${hit.length}; names: ${all.map((r) => r.name).join(", ")}`);
   return hit[0]!;
 }
 
 /** Inputs of a resource, typed loosely for assertions. */
-export function inputs(r: RecordedResource): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function inputs(r: RecordedResource): Record<string, any> {
   return r.inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }

@@ -2,9 +2,25 @@
 import { readFileSync } from "fs";
 import * as path from "path";
 import fc from "fast-check";
-import { packerGeneratedFiles, packerVariables, renderImageTagsHcl, renderPackerVarsJson, MANIFEST_VARIABLES, CHECKSUM_VARIABLES } from "../../components/images/packer";
+import {
+  packerGeneratedFiles,
+  packerVariables,
+  renderImageTagsHcl,
+  renderPackerVarsJson,
+  MANIFEST_VARIABLES,
+  CHECKSUM_VARIABLES,
+} from "../../components/images/packer";
 import { stalePackerFiles } from "../../components/images/generate";
-import { ARTIFACT_SHA256, CHECKSUM_SOURCE, IMAGE_TOOLS, artifactChecksums, artifactVersions, buildableKubernetesMinors, imageBuildProblems, type Artifact } from "../../components/versions/artifacts";
+import {
+  ARTIFACT_SHA256,
+  CHECKSUM_SOURCE,
+  IMAGE_TOOLS,
+  artifactChecksums,
+  artifactVersions,
+  buildableKubernetesMinors,
+  imageBuildProblems,
+  type Artifact,
+} from "../../components/versions/artifacts";
 import { DEFAULT_VERSIONS, SUPPORTED_MINORS, imageTags, minorOf, type PlatformVersions } from "../../components/versions/manifest";
 import { PACKER, REPO } from "./tools";
 
@@ -42,7 +58,9 @@ describe("generated Packer files", () => {
       containerd_sha256: ARTIFACT_SHA256.containerd[DEFAULT_VERSIONS.containerd],
       etcd_sha256: ARTIFACT_SHA256.etcd[DEFAULT_VERSIONS.etcd],
     });
-    const declared = [...readFileSync(path.join(PACKER, "manifest-variables.pkr.hcl"), "utf8").matchAll(/^variable "([a-z0-9_]+)"/gm)].map((m) => m[1]);
+    const declared = [...readFileSync(path.join(PACKER, "manifest-variables.pkr.hcl"), "utf8").matchAll(/^variable "([a-z0-9_]+)"/gm)].map(
+      (m) => m[1],
+    );
     expect(declared.sort()).toEqual(Object.keys(vars).sort());
     expect(Object.keys(vars)).toEqual(expect.arrayContaining([...Object.values(MANIFEST_VARIABLES), ...Object.values(CHECKSUM_VARIABLES)]));
     for (const name of Object.values(CHECKSUM_VARIABLES)) expect(vars[name]).toMatch(/^[0-9a-f]{64}$/);
@@ -65,13 +83,20 @@ describe("generated Packer files", () => {
 });
 
 /** The manifest a config pinning `kubernetes` resolves to: that minor's kubeadm pins on top of the defaults. */
-const pinned = (kubernetes: string): PlatformVersions => ({ ...DEFAULT_VERSIONS, ...SUPPORTED_MINORS[minorOf(kubernetes)!]!.defaults, kubernetes, kubelet: kubernetes });
+const pinned = (kubernetes: string): PlatformVersions => ({
+  ...DEFAULT_VERSIONS,
+  ...SUPPORTED_MINORS[minorOf(kubernetes)!]!.defaults,
+  kubernetes,
+  kubelet: kubernetes,
+});
 
 describe("the checksum table", () => {
   test(`its source is Kubespray's checksums.yml at ${CHECKSUM_SOURCE.commit.slice(0, 12)}, and the file's comment says so`, () => {
     expect(CHECKSUM_SOURCE).toEqual({
-      repository: "kubernetes-sigs/kubespray", path: "roles/kubespray_defaults/vars/main/checksums.yml",
-      commit: "46dbdd3994b32640bcd806b0097f50e8fdf1d514", date: "2026-08-21",
+      repository: "kubernetes-sigs/kubespray",
+      path: "roles/kubespray_defaults/vars/main/checksums.yml",
+      commit: "46dbdd3994b32640bcd806b0097f50e8fdf1d514",
+      date: "2026-08-21",
     });
     const source = readFileSync(path.join(REPO, "components", "versions", "artifacts.ts"), "utf8");
     for (const fact of Object.values(CHECKSUM_SOURCE)) expect(source).toContain(fact);
@@ -109,14 +134,20 @@ describe("the checksum table", () => {
       "crictl 1.36.0: no pinned sha256 (the table has no crictl 1.36.x release at all)",
       "etcd 3.7.0: no pinned sha256 (the table has no etcd 3.7.x release at all)",
     ]);
-    expect(() => renderPackerVarsJson(v)).toThrow(/^cannot build images for this manifest:\n {2}versions\.kubernetes: Kubernetes 1\.37 is a supported minor, but no image can be built for it yet/);
+    expect(() => renderPackerVarsJson(v)).toThrow(
+      /^cannot build images for this manifest:\n {2}versions\.kubernetes: Kubernetes 1\.37 is a supported minor, but no image can be built for it yet/,
+    );
     // 1.37 with etcd 3.6.8 (an etcd the table has) still cannot be built: the Kubernetes binaries are missing.
-    expect(imageBuildProblems({ ...v, etcd: "3.6.8" })[0]).toMatch(/has no kubelet 1\.37\.x, kubeadm 1\.37\.x, kubectl 1\.37\.x, crictl 1\.36\.x release;/);
+    expect(imageBuildProblems({ ...v, etcd: "3.6.8" })[0]).toMatch(
+      /has no kubelet 1\.37\.x, kubeadm 1\.37\.x, kubectl 1\.37\.x, crictl 1\.36\.x release;/,
+    );
   });
 
   test("a minor that checkVersions refuses gets its refusal, not the missing-checksum summary", () => {
     const problems = imageBuildProblems({ ...DEFAULT_VERSIONS, kubernetes: "1.34.6", kubelet: "1.34.6" });
-    expect(problems[0]).toBe("versions.kubernetes: minor 1.34 is no longer supported (end of life upstream, and kubeadm of a supported minor cannot deploy it); supported: 1.35, 1.36, 1.37");
+    expect(problems[0]).toBe(
+      "versions.kubernetes: minor 1.34 is no longer supported (end of life upstream, and kubeadm of a supported minor cannot deploy it); supported: 1.35, 1.36, 1.37",
+    );
     expect(problems.filter((p) => p.includes("is a supported minor"))).toEqual([]);
   });
 });
@@ -130,13 +161,17 @@ describe("build problems", () => {
   test("every problem is reported at once: skew, missing checksums, a bad driver branch", () => {
     const v: PlatformVersions = { ...DEFAULT_VERSIONS, kubelet: "1.37.0", etcd: "3.4.30", nvidiaDriver: "latest" };
     const problems = imageBuildProblems(v);
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^versions\.kubelet: kubelet 1\.37\.0 is newer than the API server 1\.36\.3/),
-      expect.stringMatching(/^versions\.etcd: etcd 3\.4\.30 is not supported by Kubernetes 1\.36; allowed etcd minors: 3\.5, 3\.6$/),
-      expect.stringMatching(/^kubelet 1\.37\.0: no pinned sha256 \(the table has no kubelet 1\.37\.x release at all\); add the one published next to https:\/\/dl\.k8s\.io\/release\/v1\.37\.0\/bin\/linux\/amd64\/kubelet/),
-      expect.stringMatching(/^etcd 3\.4\.30: no pinned sha256/),
-      expect.stringMatching(/^versions\.nvidiaDriver: must be a driver branch number/),
-    ]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^versions\.kubelet: kubelet 1\.37\.0 is newer than the API server 1\.36\.3/),
+        expect.stringMatching(/^versions\.etcd: etcd 3\.4\.30 is not supported by Kubernetes 1\.36; allowed etcd minors: 3\.5, 3\.6$/),
+        expect.stringMatching(
+          /^kubelet 1\.37\.0: no pinned sha256 \(the table has no kubelet 1\.37\.x release at all\); add the one published next to https:\/\/dl\.k8s\.io\/release\/v1\.37\.0\/bin\/linux\/amd64\/kubelet/,
+        ),
+        expect.stringMatching(/^etcd 3\.4\.30: no pinned sha256/),
+        expect.stringMatching(/^versions\.nvidiaDriver: must be a driver branch number/),
+      ]),
+    );
     expect(problems).toHaveLength(5);
     expect(() => packerVariables(v)).toThrow(/cannot build images for this manifest/);
   });

@@ -21,7 +21,8 @@ class SpyMocks extends PlanMocks {
   }
   override call(args: pulumi.runtime.MockCallArgs) {
     this.calls.push({ token: args.token, inputs: args.inputs });
-    if (args.token === "aws:ec2/getAmiIds:getAmiIds" && this.amiIds) return { id: "eu-west-1", ids: this.amiIds, owners: args.inputs.owners };
+    if (args.token === "aws:ec2/getAmiIds:getAmiIds" && this.amiIds)
+      return { id: "eu-west-1", ids: this.amiIds, owners: args.inputs.owners };
     return super.call(args);
   }
 }
@@ -56,22 +57,27 @@ const tagsOf = (filters: { name: string; values: string[] }[]) =>
   Object.fromEntries(filters.filter((f) => f.name.startsWith("tag:")).map((f) => [f.name.slice(4), f.values]));
 
 describe("lookupImage", () => {
-  test.each(["node", "gpu"] as const)("the %s lookup filters on exactly the manifest's tags, owner self, available images", async (variant) => {
-    const mocks = new SpyMocks();
-    await withMocks(mocks);
-    const id = await value(lookupImage({ versions: DEFAULT_VERSIONS, variant, region: "eu-west-1" }));
-    expect(id).toMatch(/^ami-[0-9a-f]{17}$/);
-    expect(mocks.calls.map((c) => c.token)).toEqual(["aws:ec2/getAmiIds:getAmiIds"]);
-    const inputs = mocks.calls[0]!.inputs;
-    expect(inputs.owners).toEqual(["self"]);
-    expect(inputs.region).toBe("eu-west-1");
-    expect(inputs.includeDeprecated).toBe(true);
-    const expected = Object.fromEntries(Object.entries(imageTags(DEFAULT_VERSIONS, variant)).map(([k, v]) => [k, [v]]));
-    expect(tagsOf(inputs.filters)).toEqual(expected);
-    expect(inputs.filters.filter((f: { name: string }) => !f.name.startsWith("tag:"))).toEqual([{ name: "state", values: ["available"] }]);
-    expect(inputs.filters).toHaveLength(Object.keys(expected).length + 1);
-    expect(inputs).not.toHaveProperty("mostRecent");
-  });
+  test.each(["node", "gpu"] as const)(
+    "the %s lookup filters on exactly the manifest's tags, owner self, available images",
+    async (variant) => {
+      const mocks = new SpyMocks();
+      await withMocks(mocks);
+      const id = await value(lookupImage({ versions: DEFAULT_VERSIONS, variant, region: "eu-west-1" }));
+      expect(id).toMatch(/^ami-[0-9a-f]{17}$/);
+      expect(mocks.calls.map((c) => c.token)).toEqual(["aws:ec2/getAmiIds:getAmiIds"]);
+      const inputs = mocks.calls[0]!.inputs;
+      expect(inputs.owners).toEqual(["self"]);
+      expect(inputs.region).toBe("eu-west-1");
+      expect(inputs.includeDeprecated).toBe(true);
+      const expected = Object.fromEntries(Object.entries(imageTags(DEFAULT_VERSIONS, variant)).map(([k, v]) => [k, [v]]));
+      expect(tagsOf(inputs.filters)).toEqual(expected);
+      expect(inputs.filters.filter((f: { name: string }) => !f.name.startsWith("tag:"))).toEqual([
+        { name: "state", values: ["available"] },
+      ]);
+      expect(inputs.filters).toHaveLength(Object.keys(expected).length + 1);
+      expect(inputs).not.toHaveProperty("mostRecent");
+    },
+  );
 
   test("node and gpu images are told apart by their tags", () => {
     const node = tagsOf(imageFilters(DEFAULT_VERSIONS, "node"));
@@ -85,7 +91,9 @@ describe("lookupImage", () => {
   test("a pinned id is used as it is, with no lookup", async () => {
     const mocks = new SpyMocks();
     await withMocks(mocks);
-    const id = await value(lookupImage({ versions: DEFAULT_VERSIONS, variant: "gpu", region: "eu-west-1", pinnedId: "ami-0123456789abcdef0" }));
+    const id = await value(
+      lookupImage({ versions: DEFAULT_VERSIONS, variant: "gpu", region: "eu-west-1", pinnedId: "ami-0123456789abcdef0" }),
+    );
     expect(id).toBe("ami-0123456789abcdef0");
     expect(mocks.calls).toEqual([]);
   });
@@ -101,13 +109,21 @@ describe("lookupImage", () => {
   });
 
   test("several matching images: an ambiguity error listing them, never a guess", async () => {
-    const msg = await lookupFailure(["ami-0bbbbbbbbbbbbbbbb", "ami-0aaaaaaaaaaaaaaaa"], { versions: DEFAULT_VERSIONS, variant: "gpu", region: "eu-west-1" });
-    expect(msg).toMatch(/^2 gpu images owned by this account in eu-west-1 carry the tags \{.*\}: ami-0aaaaaaaaaaaaaaaa, ami-0bbbbbbbbbbbbbbbb\. /);
+    const msg = await lookupFailure(["ami-0bbbbbbbbbbbbbbbb", "ami-0aaaaaaaaaaaaaaaa"], {
+      versions: DEFAULT_VERSIONS,
+      variant: "gpu",
+      region: "eu-west-1",
+    });
+    expect(msg).toMatch(
+      /^2 gpu images owned by this account in eu-west-1 carry the tags \{.*\}: ami-0aaaaaaaaaaaaaaaa, ami-0bbbbbbbbbbbbbbbb\. /,
+    );
     expect(msg).toContain("cluster.images.gpuAmi");
   });
 
   test("one matching image: no error", async () => {
-    expect(await lookupFailure(["ami-0aaaaaaaaaaaaaaaa"], { versions: DEFAULT_VERSIONS, variant: "node", region: "eu-west-1" })).toBeUndefined();
+    expect(
+      await lookupFailure(["ami-0aaaaaaaaaaaaaaaa"], { versions: DEFAULT_VERSIONS, variant: "node", region: "eu-west-1" }),
+    ).toBeUndefined();
   });
 
   test("selectImageId: exactly one id is accepted", () => {

@@ -54,12 +54,16 @@ describe("packer fmt and validate (Packer 1.6.6)", () => {
       "imds_support (IMDSv2 default of the image)",
     ]);
     const src = hcl("sources.pkr.hcl");
-    expect(src).toMatch(/metadata_options \{\n\s+http_endpoint\s+= "enabled"\n\s+http_tokens\s+= "required"\n\s+http_put_response_hop_limit = 1\n\s+\}/);
+    expect(src).toMatch(
+      /metadata_options \{\n\s+http_endpoint\s+= "enabled"\n\s+http_tokens\s+= "required"\n\s+http_put_response_hop_limit = 1\n\s+\}/,
+    );
   });
 });
 
 describe("what the templates build", () => {
-  const all = readdirSync(PACKER).filter((f) => f.endsWith(".pkr.hcl")).map((f) => [f, hcl(f)] as const);
+  const all = readdirSync(PACKER)
+    .filter((f) => f.endsWith(".pkr.hcl"))
+    .map((f) => [f, hcl(f)] as const);
 
   test("the packer {} block (required_plugins) lives only in packer.pkr.hcl", () => {
     const withBlock = all.filter(([, t]) => /^packer \{/m.test(t)).map(([f]) => f);
@@ -87,7 +91,10 @@ describe("what the templates build", () => {
     try {
       const seen: Record<string, string> = {};
       for (const release of ["24.04", "22.04"]) {
-        const r = run("packer", ["console", ...BUILD_VARS, "-var", `os_release=${release}`, "."], { cwd: dir, input: "local.source_ami_name\n" });
+        const r = run("packer", ["console", ...BUILD_VARS, "-var", `os_release=${release}`, "."], {
+          cwd: dir,
+          input: "local.source_ami_name\n",
+        });
         expect(r.status).toBe(0);
         seen[release] = r.stdout.trim();
       }
@@ -104,10 +111,19 @@ describe("what the templates build", () => {
 /** Evaluates the tags Packer writes on each image, for a manifest given as -var overrides. */
 function packerTags(dir: string, v: PlatformVersions): { node: Record<string, string>; gpu: Record<string, string> } {
   const vars = [
-    "-var", `os_family=${v.os.family}`, "-var", `os_release=${v.os.release}`,
-    ...Object.entries(MANIFEST_VARIABLES).flatMap(([field, name]) => ["-var", `${name}=${String(v[field as keyof typeof MANIFEST_VARIABLES])}`]),
+    "-var",
+    `os_family=${v.os.family}`,
+    "-var",
+    `os_release=${v.os.release}`,
+    ...Object.entries(MANIFEST_VARIABLES).flatMap(([field, name]) => [
+      "-var",
+      `${name}=${String(v[field as keyof typeof MANIFEST_VARIABLES])}`,
+    ]),
   ];
-  const r = run("packer", ["console", ...BUILD_VARS, ...vars, "."], { cwd: dir, input: "jsonencode(local.node_image_tags)\njsonencode(local.gpu_image_tags)\n" });
+  const r = run("packer", ["console", ...BUILD_VARS, ...vars, "."], {
+    cwd: dir,
+    input: "jsonencode(local.node_image_tags)\njsonencode(local.gpu_image_tags)\n",
+  });
   expect(r.stderr).toBe("");
   const [node, gpu] = r.stdout.trim().split("\n");
   return { node: JSON.parse(node!), gpu: JSON.parse(gpu!) };

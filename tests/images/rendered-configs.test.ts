@@ -49,7 +49,11 @@ describe("configs written by the provisioner scripts", () => {
     }
     const docs = parseAllDocuments(yamlText).map((d) => d.toJS());
     expect(docs).toEqual([
-      { apiVersion: "kubeadm.k8s.io/v1beta4", kind: "InitConfiguration", nodeRegistration: { criSocket: "unix:///run/containerd/containerd.sock" } },
+      {
+        apiVersion: "kubeadm.k8s.io/v1beta4",
+        kind: "InitConfiguration",
+        nodeRegistration: { criSocket: "unix:///run/containerd/containerd.sock" },
+      },
       {
         apiVersion: "kubeadm.k8s.io/v1beta4",
         kind: "ClusterConfiguration",
@@ -71,6 +75,9 @@ describe("configs written by the provisioner scripts", () => {
     expect(cfg.plugins["io.containerd.cri.v1.images"].pinned_images.sandbox).toBe(`registry.k8s.io/pause:${DEFAULT_VERSIONS.pause}`);
     const runtime = cfg.plugins["io.containerd.cri.v1.runtime"].containerd;
     expect(runtime.default_runtime_name).toBe("runc");
-    expect(runtime.runtimes.runc).toEqual({ runtime_type: "io.containerd.runc.v2", options: { BinaryName: "/usr/local/sbin/runc", SystemdCgroup: true } });
+    expect(runtime.runtimes.runc).toEqual({
+      runtime_type: "io.containerd.runc.v2",
+      options: { BinaryName: "/usr/local/sbin/runc", SystemdCgroup: true },
+    });
   });
 });

@@ -12,7 +12,9 @@ import { artifactUrl, artifactVersions, type Artifact } from "../../components/v
 import { DEFAULT_VERSIONS } from "../../components/versions/manifest";
 import { PACKER, SCRIPTS, removeDir, run } from "./tools";
 
-const scripts = readdirSync(SCRIPTS).filter((f) => f.endsWith(".sh")).sort();
+const scripts = readdirSync(SCRIPTS)
+  .filter((f) => f.endsWith(".sh"))
+  .sort();
 const build = readFileSync(path.join(PACKER, "build.pkr.hcl"), "utf8");
 
 /** The environment build.pkr.hcl gives the scripts, with the values of the default manifest. */
@@ -47,7 +49,9 @@ describe("provisioner scripts", () => {
     expect([...new Set(referenced)].sort()).toEqual(scripts);
     for (const s of referenced) expect(existsSync(path.join(SCRIPTS, s))).toBe(true);
     // The GPU script runs only in the GPU image.
-    expect(build).toMatch(/only\s+= \["amazon-ebs\.gpu"\]\n\s+environment_vars = local\.script_env\n\s+execute_command\s+= local\.run_script\n\s+script\s+= "\$\{path\.root\}\/scripts\/60-nvidia\.sh"/);
+    expect(build).toMatch(
+      /only\s+= \["amazon-ebs\.gpu"\]\n\s+environment_vars = local\.script_env\n\s+execute_command\s+= local\.run_script\n\s+script\s+= "\$\{path\.root\}\/scripts\/60-nvidia\.sh"/,
+    );
   });
 
   test("the scripts download exactly the manifest's artifacts, each checked against its own sha256 variable", () => {
@@ -76,7 +80,10 @@ describe("provisioner scripts", () => {
       // A stub curl that "downloads" fixed content to --output.
       const bin = path.join(dir, "bin");
       run("mkdir", ["-p", bin]);
-      writeFileSync(path.join(bin, "curl"), '#!/usr/bin/env bash\nwhile [ $# -gt 0 ]; do if [ "$1" = --output ]; then printf payload > "$2"; fi; shift; done\n');
+      writeFileSync(
+        path.join(bin, "curl"),
+        '#!/usr/bin/env bash\nwhile [ $# -gt 0 ]; do if [ "$1" = --output ]; then printf payload > "$2"; fi; shift; done\n',
+      );
       chmodSync(path.join(bin, "curl"), 0o755);
       const good = createHash("sha256").update("payload").digest("hex");
       const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, PKA_WORK: path.join(dir, "work") };
@@ -97,9 +104,15 @@ describe("provisioner scripts", () => {
 
   test("the image installs and verifies etcd, etcdctl and etcdutl (etcd 3.6 restores only with etcdutl)", () => {
     const etcd = readFileSync(path.join(SCRIPTS, "40-etcd.sh"), "utf8");
-    expect(etcd).toMatch(/^for bin in etcd etcdctl etcdutl; do\n {2}install -m 0755 "\$\{PKA_WORK\}\/etcd-v\$\{ETCD_VERSION\}-linux-amd64\/\$\{bin\}" "\/usr\/local\/bin\/\$\{bin\}"\ndone$/m);
+    expect(etcd).toMatch(
+      /^for bin in etcd etcdctl etcdutl; do\n {2}install -m 0755 "\$\{PKA_WORK\}\/etcd-v\$\{ETCD_VERSION\}-linux-amd64\/\$\{bin\}" "\/usr\/local\/bin\/\$\{bin\}"\ndone$/m,
+    );
     const verify = readFileSync(path.join(SCRIPTS, "90-verify.sh"), "utf8");
-    for (const [bin, args] of [["etcd", "--version"], ["etcdctl", "version"], ["etcdutl", "version"]]) {
+    for (const [bin, args] of [
+      ["etcd", "--version"],
+      ["etcdctl", "version"],
+      ["etcdutl", "version"],
+    ]) {
       expect(verify).toContain(`"$(${bin} ${args})"`);
     }
     expect(verify).toContain('expect etcdutl "etcdutl version: ${ETCD_VERSION}" "$(etcdutl version)"');

@@ -19,7 +19,9 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; input?: s
   const r = spawnSync(cmd, args, { cwd: opts.cwd, input: opts.input, env: opts.env ?? process.env, encoding: "utf8", timeout: 120_000 });
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
-    throw new Error(code === "ENOENT" ? `${cmd} is not installed; these tests need it (apt-get install ${cmd})` : `${cmd}: ${r.error.message}`);
+    throw new Error(
+      code === "ENOENT" ? `${cmd} is not installed; these tests need it (apt-get install ${cmd})` : `${cmd}: ${r.error.message}`,
+    );
   }
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -30,7 +32,11 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; input?: s
  * `packerValidationCopy` fails if one is not found, so the list cannot silently rot.
  */
 export const NEWER_THAN_1_6_6: { file: string; what: string; pattern: RegExp }[] = [
-  { file: "sources.pkr.hcl", what: "metadata_options block (IMDSv2 on the build instance)", pattern: /\n {2}metadata_options \{\n(?: {4}[^\n]*\n)+ {2}\}\n/ },
+  {
+    file: "sources.pkr.hcl",
+    what: "metadata_options block (IMDSv2 on the build instance)",
+    pattern: /\n {2}metadata_options \{\n(?: {4}[^\n]*\n)+ {2}\}\n/,
+  },
   { file: "sources.pkr.hcl", what: "imds_support (IMDSv2 default of the image)", pattern: /\n {2}imds_support = "v2\.0"\n/ },
 ];
 

@@ -47,7 +47,14 @@ describe("the wrapper module", () => {
   test("sets the version on both version packages, as upstream's hack/lib/version.sh does", () => {
     const flags = versionLdflags("1.36.3", "abc", "2026-10-27T12:01:04Z");
     for (const pkg of ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"]) {
-      expect(flags).toEqual(expect.arrayContaining([`-X ${pkg}.gitVersion=v1.36.3`, `-X ${pkg}.gitMajor=1`, `-X ${pkg}.gitMinor=36`, `-X ${pkg}.gitTreeState=clean`]));
+      expect(flags).toEqual(
+        expect.arrayContaining([
+          `-X ${pkg}.gitVersion=v1.36.3`,
+          `-X ${pkg}.gitMajor=1`,
+          `-X ${pkg}.gitMinor=36`,
+          `-X ${pkg}.gitTreeState=clean`,
+        ]),
+      );
     }
   });
 });
@@ -78,7 +85,10 @@ describe("what the build says when it cannot build", () => {
   const build = path.join(__dirname, "..", "..", "tools", "k8s", "build.ts");
 
   test("without Go it stops and says what to install", () => {
-    const r = spawnSync(tsx, [build, "--cache-dir", mkdtempSync(path.join(tmpdir(), "nogo-"))], { encoding: "utf8", env: { ...process.env, PATH: path.dirname(process.execPath) } });
+    const r = spawnSync(tsx, [build, "--cache-dir", mkdtempSync(path.join(tmpdir(), "nogo-"))], {
+      encoding: "utf8",
+      env: { ...process.env, PATH: path.dirname(process.execPath) },
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("Go is not installed (or not on PATH). Building Kubernetes needs Go >= 1.26");
   });

@@ -57,7 +57,12 @@ export function tarMember(archive: string, member: string): string {
 
 export interface Archive {
   manifest: { Config: string; RepoTags: string[]; Layers: string[] }[];
-  config: { architecture: string; os: string; config: { Env: string[]; Entrypoint?: string[]; Cmd?: string[] }; rootfs: { type: string; diff_ids: string[] } };
+  config: {
+    architecture: string;
+    os: string;
+    config: { Env: string[]; Entrypoint?: string[]; Cmd?: string[] };
+    rootfs: { type: string; diff_ids: string[] };
+  };
   /** `tar -tv --numeric-owner` lines of the layer. */
   layer: string[];
   layerSha256: string;

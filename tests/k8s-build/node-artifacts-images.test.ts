@@ -39,7 +39,9 @@ describe("the images are exactly what kubeadm lists, plus the pause sandbox and 
     const dir = mkdtempSync(path.join(tmpdir(), "pka-images-"));
     try {
       writeFileSync(path.join(dir, "kubeadm-images.yaml"), substitute(heredoc, scriptEnv(r.versions)));
-      const listed = spawnSync(k8sBin("kubeadm"), ["config", "images", "list", "--config", path.join(dir, "kubeadm-images.yaml")], { encoding: "utf8" });
+      const listed = spawnSync(k8sBin("kubeadm"), ["config", "images", "list", "--config", path.join(dir, "kubeadm-images.yaml")], {
+        encoding: "utf8",
+      });
       expect(listed.status).toBe(0);
       const refs = listed.stdout.trim().split("\n");
       expect(refs).toEqual(
@@ -50,7 +52,13 @@ describe("the images are exactly what kubeadm lists, plus the pause sandbox and 
           `registry.k8s.io/coredns/coredns:v${DEFAULT_VERSIONS.coredns}`,
         ]),
       );
-      const want = [...new Set([...refs, `registry.k8s.io/pause:${DEFAULT_VERSIONS.pause}`, `${BUSYBOX_REPOSITORY}:${busyboxTag(debVersion("busybox-static"))}`])];
+      const want = [
+        ...new Set([
+          ...refs,
+          `registry.k8s.io/pause:${DEFAULT_VERSIONS.pause}`,
+          `${BUSYBOX_REPOSITORY}:${busyboxTag(debVersion("busybox-static"))}`,
+        ]),
+      ];
       expect(r.images.map((i) => i.ref).sort()).toEqual(want.sort());
       expect(readdirSync(r.imagesDir).sort()).toEqual(want.map(imageArchiveName).sort());
     } finally {
@@ -66,7 +74,11 @@ describe("the images are exactly what kubeadm lists, plus the pause sandbox and 
   });
 
   test("imageRefs adds the pause and busybox images once; imageRole refuses an image it cannot build", () => {
-    expect(imageRefs(["registry.k8s.io/pause:3.10.2", "registry.k8s.io/etcd:3.6.8-0"], "3.10.2", "1.35.0")).toEqual(["registry.k8s.io/pause:3.10.2", "registry.k8s.io/etcd:3.6.8-0", "pka.local/busybox:1.35.0"]);
+    expect(imageRefs(["registry.k8s.io/pause:3.10.2", "registry.k8s.io/etcd:3.6.8-0"], "3.10.2", "1.35.0")).toEqual([
+      "registry.k8s.io/pause:3.10.2",
+      "registry.k8s.io/etcd:3.6.8-0",
+      "pka.local/busybox:1.35.0",
+    ]);
     expect(imageRole("registry.k8s.io/coredns/coredns:v1.14.2")).toBe("coredns");
     expect(imageRole("pka.local/busybox:1")).toBe("busybox");
     expect(() => imageRole("registry.k8s.io/kube-dns:1.0")).toThrow("does not know how to build");
@@ -86,7 +98,14 @@ describe("the image archives", () => {
     "kube-apiserver": ["./usr/local/bin/kube-apiserver"],
     "kube-controller-manager": ["./usr/local/bin/kube-controller-manager"],
     "kube-scheduler": ["./usr/local/bin/kube-scheduler"],
-    "kube-proxy": ["./usr/local/bin/kube-proxy", "./usr/sbin/xtables-nft-multi", "./usr/sbin/iptables -> xtables-nft-multi", "./usr/sbin/ip6tables-restore -> xtables-nft-multi", "./usr/lib/x86_64-linux-gnu/xtables/libxt_comment.so", "./usr/lib64/ld-linux-x86-64.so.2"],
+    "kube-proxy": [
+      "./usr/local/bin/kube-proxy",
+      "./usr/sbin/xtables-nft-multi",
+      "./usr/sbin/iptables -> xtables-nft-multi",
+      "./usr/sbin/ip6tables-restore -> xtables-nft-multi",
+      "./usr/lib/x86_64-linux-gnu/xtables/libxt_comment.so",
+      "./usr/lib64/ld-linux-x86-64.so.2",
+    ],
     etcd: ["./usr/local/bin/etcd", "./usr/local/bin/etcdctl", "./usr/local/bin/etcdutl"],
     coredns: ["./coredns"],
     pause: ["./pause"],
@@ -128,8 +147,15 @@ describe("the image archives", () => {
 
   test("imageConfig and dockerManifest render what the archives hold (pure)", () => {
     const c = imageConfig("pause", ["sha256:abc"]);
-    expect(c).toMatchObject({ architecture: "amd64", os: "linux", config: { Entrypoint: ["/pause"] }, rootfs: { type: "layers", diff_ids: ["sha256:abc"] } });
-    expect(JSON.parse(dockerManifest("c.json", "registry.k8s.io/pause:3.10.2", ["l/layer.tar"]))).toEqual([{ Config: "c.json", RepoTags: ["registry.k8s.io/pause:3.10.2"], Layers: ["l/layer.tar"] }]);
+    expect(c).toMatchObject({
+      architecture: "amd64",
+      os: "linux",
+      config: { Entrypoint: ["/pause"] },
+      rootfs: { type: "layers", diff_ids: ["sha256:abc"] },
+    });
+    expect(JSON.parse(dockerManifest("c.json", "registry.k8s.io/pause:3.10.2", ["l/layer.tar"]))).toEqual([
+      { Config: "c.json", RepoTags: ["registry.k8s.io/pause:3.10.2"], Layers: ["l/layer.tar"] },
+    ]);
   });
 
   test("are deterministic: building the kube-proxy and pause images again gives the same bytes and image ids", () => {
@@ -143,8 +169,16 @@ describe("the image archives", () => {
       sh(`tar -xf '${path.join(dir, pauseLayer)}' -C '${pauseBin}' ./pause`);
       const refs = [`registry.k8s.io/kube-proxy:v${r.versions.kubernetes}`, `registry.k8s.io/pause:${r.versions.pause}`];
       for (const ref of refs) {
-        const once = buildImage(ref, mkdtempSync(path.join(dir, "a-")), path.join(dir, "work-a"), { k8sBin: k8sBinDir(), corednsBin: "/nonexistent", pauseBin });
-        const twice = buildImage(ref, mkdtempSync(path.join(dir, "b-")), path.join(dir, "work-b"), { k8sBin: k8sBinDir(), corednsBin: "/nonexistent", pauseBin });
+        const once = buildImage(ref, mkdtempSync(path.join(dir, "a-")), path.join(dir, "work-a"), {
+          k8sBin: k8sBinDir(),
+          corednsBin: "/nonexistent",
+          pauseBin,
+        });
+        const twice = buildImage(ref, mkdtempSync(path.join(dir, "b-")), path.join(dir, "work-b"), {
+          k8sBin: k8sBinDir(),
+          corednsBin: "/nonexistent",
+          pauseBin,
+        });
         const want = r.images.find((i) => i.ref === ref)!;
         expect(once.id).toBe(twice.id);
         expect(once.id).toBe(want.id);

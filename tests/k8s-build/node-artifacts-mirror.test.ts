@@ -32,13 +32,16 @@ describe("the mirror's file names are the packer scripts' download basenames", (
     const versions = artifactVersions(DEFAULT_VERSIONS);
     const { awsCli: _aws, ...mirrored } = versions;
     const names = Object.values(mirrorFileNames(mirrored)).sort();
-    const fetched = scriptDownloadUrls(scriptEnv({ ...DEFAULT_VERSIONS })).map((u) => path.posix.basename(new URL(u).pathname)).sort();
+    const fetched = scriptDownloadUrls(scriptEnv({ ...DEFAULT_VERSIONS }))
+      .map((u) => path.posix.basename(new URL(u).pathname))
+      .sort();
     expect(fetched).toHaveLength(MIRROR_ARTIFACTS.length);
     expect(fetched).toEqual(names);
   });
 
   test("each name is the basename of the artifact's canonical URL (components/versions/artifacts.ts)", () => {
-    for (const a of MIRROR_ARTIFACTS) expect(mirrorFileName(a, "9.8.7")).toBe(path.posix.basename(new URL(artifactUrl(a, "9.8.7")).pathname));
+    for (const a of MIRROR_ARTIFACTS)
+      expect(mirrorFileName(a, "9.8.7")).toBe(path.posix.basename(new URL(artifactUrl(a, "9.8.7")).pathname));
   });
 
   test("the built mirror holds exactly the files the scripts fetch for the built versions, plus SHA256SUMS", () => {
@@ -94,7 +97,9 @@ describe("installed as the scripts install them, the binaries pass 90-verify.sh'
       `tar -C ${root}/usr/local/bin -xzf ${m(f.crictl)} crictl`,
       ...["kubelet", "kubeadm", "kubectl"].map((b) => `install -m 0755 ${m(b)} ${root}/usr/local/bin/${b}`),
       `tar -C ${root}/work -xzf ${m(f.etcd)}`,
-      ...["etcd", "etcdctl", "etcdutl"].map((b) => `install -m 0755 ${root}/work/etcd-v${r.versions.etcd}-linux-amd64/${b} ${root}/usr/local/bin/${b}`),
+      ...["etcd", "etcdctl", "etcdutl"].map(
+        (b) => `install -m 0755 ${root}/work/etcd-v${r.versions.etcd}-linux-amd64/${b} ${root}/usr/local/bin/${b}`,
+      ),
     ];
     for (const s of steps) {
       const res = sh(s);
@@ -129,7 +134,9 @@ describe("installed as the scripts install them, the binaries pass 90-verify.sh'
 
   test("the CNI plugins land in /opt/cni/bin, each stamped with the manifest's version", () => {
     const plugins = readdirSync(path.join(root, "opt/cni/bin"));
-    expect(plugins).toEqual(expect.arrayContaining(["bridge", "host-local", "loopback", "portmap", "bandwidth", "firewall", "tuning", "host-device", "ptp"]));
+    expect(plugins).toEqual(
+      expect.arrayContaining(["bridge", "host-local", "loopback", "portmap", "bandwidth", "firewall", "tuning", "host-device", "ptp"]),
+    );
     for (const p of ["bridge", "host-local", "loopback", "portmap"]) {
       expect(sh(path.join(root, "opt/cni/bin", p)).out).toContain(`CNI ${p} plugin v${DEFAULT_VERSIONS.cniPlugins}`);
     }
@@ -144,8 +151,12 @@ describe("the wrapper modules and fallbacks (pure)", () => {
   });
 
   test("wrapperGoMod requires the exact version and copies go, godebug and module (not path) replaces", () => {
-    const upstream = "module x\n\ngo 1.24.2\n\ngodebug default=go1.24\n\nreplace (\n\tgithub.com/a/b => github.com/c/b v1.2.3 // fork\n\tgithub.com/d/e => ./local\n)\nreplace github.com/f/g v1.0.0 => github.com/h/g v1.0.1\n";
-    expect(copyableReplaces(upstream)).toEqual(["github.com/a/b => github.com/c/b v1.2.3", "github.com/f/g v1.0.0 => github.com/h/g v1.0.1"]);
+    const upstream =
+      "module x\n\ngo 1.24.2\n\ngodebug default=go1.24\n\nreplace (\n\tgithub.com/a/b => github.com/c/b v1.2.3 // fork\n\tgithub.com/d/e => ./local\n)\nreplace github.com/f/g v1.0.0 => github.com/h/g v1.0.1\n";
+    expect(copyableReplaces(upstream)).toEqual([
+      "github.com/a/b => github.com/c/b v1.2.3",
+      "github.com/f/g v1.0.0 => github.com/h/g v1.0.1",
+    ]);
     const mod = wrapperGoMod("crictl", "sigs.k8s.io/cri-tools", "1.34.0", upstream);
     expect(mod).toContain("require sigs.k8s.io/cri-tools v1.34.0\n");
     expect(mod).toMatch(/^go 1\.24\.2\ngodebug default=go1\.24$/m);
@@ -154,7 +165,9 @@ describe("the wrapper modules and fallbacks (pure)", () => {
   });
 
   test("parseLdd reads both line forms and refuses a missing library", () => {
-    expect(parseLdd("\tlinux-vdso.so.1 (0x1)\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x2)\n\t/lib64/ld-linux-x86-64.so.2 (0x3)\n")).toEqual(["/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"]);
+    expect(
+      parseLdd("\tlinux-vdso.so.1 (0x1)\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x2)\n\t/lib64/ld-linux-x86-64.so.2 (0x3)\n"),
+    ).toEqual(["/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"]);
     expect(() => parseLdd("\tlibfoo.so.1 => not found\n")).toThrow("missing");
   });
 
@@ -173,24 +186,33 @@ test("a second run reuses the cache and returns the same result at once", () => 
   expect(again).toEqual(r);
 });
 
-test("tools/k8s/build.ts builds kube-proxy into a cache folder made before kube-proxy was on its list", () => {
-  expect(KUBERNETES_BINARIES).toContain("kube-proxy");
-  const v = DEFAULT_VERSIONS;
-  const real = path.dirname(path.dirname(k8sBinDir())); // <cache>/bin/<folder> -> <cache>
-  const cache = mkdtempSync(path.join(tmpdir(), "pka-oldcache-"));
-  try {
-    // An old cache: the six binaries and etcd, no kube-proxy; the real Go caches so the build is incremental.
-    symlinkSync(path.join(real, "go"), path.join(cache, "go"));
-    const k8sOut = path.join(cache, "kubernetes", v.kubernetes, "bin");
-    mkdirSync(k8sOut, { recursive: true });
-    for (const b of KUBERNETES_BINARIES.filter((b) => b !== "kube-proxy")) symlinkSync(path.join(real, "kubernetes", v.kubernetes, "bin", b), path.join(k8sOut, b));
-    mkdirSync(path.join(cache, "etcd", v.etcd), { recursive: true });
-    symlinkSync(path.join(real, "etcd", v.etcd, "bin"), path.join(cache, "etcd", v.etcd, "bin"));
-    const lines: string[] = [];
-    const bin = ensureBinaries({ cacheDir: cache, log: (l) => lines.push(l) });
-    expect(lines[0]).toBe(`Building Kubernetes v${v.kubernetes} (kube-proxy) with ${spawnSync("go", ["env", "GOVERSION"], { encoding: "utf8" }).stdout.trim()}`);
-    expect(spawnSync(path.join(bin, "kube-proxy"), ["--version"], { encoding: "utf8" }).stdout.trim()).toBe(`Kubernetes v${v.kubernetes}`);
-  } finally {
-    rmSync(cache, { recursive: true, force: true });
-  }
-}, 15 * 60_000);
+test(
+  "tools/k8s/build.ts builds kube-proxy into a cache folder made before kube-proxy was on its list",
+  () => {
+    expect(KUBERNETES_BINARIES).toContain("kube-proxy");
+    const v = DEFAULT_VERSIONS;
+    const real = path.dirname(path.dirname(k8sBinDir())); // <cache>/bin/<folder> -> <cache>
+    const cache = mkdtempSync(path.join(tmpdir(), "pka-oldcache-"));
+    try {
+      // An old cache: the six binaries and etcd, no kube-proxy; the real Go caches so the build is incremental.
+      symlinkSync(path.join(real, "go"), path.join(cache, "go"));
+      const k8sOut = path.join(cache, "kubernetes", v.kubernetes, "bin");
+      mkdirSync(k8sOut, { recursive: true });
+      for (const b of KUBERNETES_BINARIES.filter((b) => b !== "kube-proxy"))
+        symlinkSync(path.join(real, "kubernetes", v.kubernetes, "bin", b), path.join(k8sOut, b));
+      mkdirSync(path.join(cache, "etcd", v.etcd), { recursive: true });
+      symlinkSync(path.join(real, "etcd", v.etcd, "bin"), path.join(cache, "etcd", v.etcd, "bin"));
+      const lines: string[] = [];
+      const bin = ensureBinaries({ cacheDir: cache, log: (l) => lines.push(l) });
+      expect(lines[0]).toBe(
+        `Building Kubernetes v${v.kubernetes} (kube-proxy) with ${spawnSync("go", ["env", "GOVERSION"], { encoding: "utf8" }).stdout.trim()}`,
+      );
+      expect(spawnSync(path.join(bin, "kube-proxy"), ["--version"], { encoding: "utf8" }).stdout.trim()).toBe(
+        `Kubernetes v${v.kubernetes}`,
+      );
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  },
+  15 * 60_000,
+);

@@ -23,7 +23,8 @@ describe("a throwaway containerd (built here, installed from the mirror) imports
   let daemon: ChildProcess;
   let sock: string;
   let bin: string;
-  const ctr = (args: string[]) => spawnSync(path.join(bin, "ctr"), ["--address", sock, "-n", "k8s.io", ...args], { encoding: "utf8", timeout: 60_000 });
+  const ctr = (args: string[]) =>
+    spawnSync(path.join(bin, "ctr"), ["--address", sock, "-n", "k8s.io", ...args], { encoding: "utf8", timeout: 60_000 });
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "pka-containerd-"));
@@ -59,7 +60,11 @@ describe("a throwaway containerd (built here, installed from the mirror) imports
     expect(existsSync(sock)).toBe(true);
     for (const img of r.images) {
       const res = ctr(["images", "import", "--label=io.cri-containerd.pinned=pinned", img.file]);
-      expect({ file: path.basename(img.file), status: res.status, err: res.status === 0 ? "" : res.stderr }).toEqual({ file: path.basename(img.file), status: 0, err: "" });
+      expect({ file: path.basename(img.file), status: res.status, err: res.status === 0 ? "" : res.stderr }).toEqual({
+        file: path.basename(img.file),
+        status: 0,
+        err: "",
+      });
     }
     const listed = ctr(["images", "ls"]);
     expect(listed.status).toBe(0);
@@ -76,12 +81,16 @@ describe("a throwaway containerd (built here, installed from the mirror) imports
       return `${res.stdout}${res.stderr}`;
     };
     const busybox = r.images.find((i) => i.role === "busybox")!.ref;
-    expect(run(busybox, "t-seccomp", ["sh", "-c", "grep ^Seccomp: /proc/self/status; echo ok"], ["--seccomp"])).toMatch(/Seccomp:\s+2\s+ok/);
+    expect(run(busybox, "t-seccomp", ["sh", "-c", "grep ^Seccomp: /proc/self/status; echo ok"], ["--seccomp"])).toMatch(
+      /Seccomp:\s+2\s+ok/,
+    );
     const proxy = `registry.k8s.io/kube-proxy:v${r.versions.kubernetes}`;
     expect(run(proxy, "t-iptables", ["iptables", "--version"])).toContain("(nf_tables)");
     expect(run(proxy, "t-proxy", ["kube-proxy", "--version"])).toContain(`Kubernetes v${r.versions.kubernetes}`);
     expect(run(`registry.k8s.io/etcd:${r.versions.etcd}-0`, "t-etcd", ["etcd", "--version"])).toContain(`etcd Version: ${r.versions.etcd}`);
-    expect(run(`registry.k8s.io/coredns/coredns:v${r.versions.coredns}`, "t-coredns", ["/coredns", "-version"])).toContain(`CoreDNS-${r.versions.coredns}`);
+    expect(run(`registry.k8s.io/coredns/coredns:v${r.versions.coredns}`, "t-coredns", ["/coredns", "-version"])).toContain(
+      `CoreDNS-${r.versions.coredns}`,
+    );
   }, 120_000);
 
   test("the pause image's process runs until SIGTERM, then exits 0", async () => {

@@ -20,7 +20,13 @@ export interface MatrixCase {
 }
 
 /** One cluster config, with a general, a GPU and an ingress pool. Throws ConfigError if the config refuses it. */
-export function matrixSpec(tier: TierName, topology: EtcdTopology, runtime: EtcdRuntime, serving: "self-signed" | "cluster-ca", extra: Record<string, unknown> = {}): ClusterSpec {
+export function matrixSpec(
+  tier: TierName,
+  topology: EtcdTopology,
+  runtime: EtcdRuntime,
+  serving: "self-signed" | "cluster-ca",
+  extra: Record<string, unknown> = {},
+): ClusterSpec {
   const t = TIERS[tier];
   const name = `m-${tier.slice(0, 3)}-${topology.slice(0, 3)}-${runtime === "on-host" ? "oh" : "ct"}-${serving === "cluster-ca" ? "ca" : "ss"}`;
   return resolveClusterSpec({
@@ -44,10 +50,13 @@ export function matrixSpec(tier: TierName, topology: EtcdTopology, runtime: Etcd
 /** Every tier × etcd topology × runtime × kubelet serving certificates. */
 export function matrix(): MatrixCase[] {
   const out: MatrixCase[] = [];
-  for (const tier of TIER_LIST) for (const topology of TOPOLOGIES) for (const runtime of RUNTIMES) for (const serving of SERVING) {
-    const spec = matrixSpec(tier, topology, runtime, serving);
-    out.push({ label: `${tier} ${topology}/${runtime} ${serving}`, tier, topology, runtime, serving, spec });
-  }
+  for (const tier of TIER_LIST)
+    for (const topology of TOPOLOGIES)
+      for (const runtime of RUNTIMES)
+        for (const serving of SERVING) {
+          const spec = matrixSpec(tier, topology, runtime, serving);
+          out.push({ label: `${tier} ${topology}/${runtime} ${serving}`, tier, topology, runtime, serving, spec });
+        }
   return out;
 }
 

@@ -35,7 +35,9 @@ import { matrixSpec, stackSpecs } from "./fixtures";
 function otherEtcd(spec: ClusterSpec): string {
   const minor = minorOf(spec.versions.kubernetes)!;
   const ok = SUPPORTED_MINORS[minor]!.etcdMinors;
-  const candidates = Object.values(SUPPORTED_MINORS).map((s) => s.defaults.etcd).filter((v) => v !== spec.versions.etcd && ok.includes(v.split(".").slice(0, 2).join(".")));
+  const candidates = Object.values(SUPPORTED_MINORS)
+    .map((s) => s.defaults.etcd)
+    .filter((v) => v !== spec.versions.etcd && ok.includes(v.split(".").slice(0, 2).join(".")));
   if (candidates.length === 0) throw new Error(`no second etcd version for ${minor}`);
   return candidates[0]!;
 }
@@ -45,17 +47,22 @@ const CASES: { label: string; spec: ClusterSpec }[] = [
   ...stackSpecs().map(({ stack, spec }) => ({ label: `stack ${stack}`, spec })),
   { label: "colocated on-host etcd (external)", spec: matrixSpec("standard", "colocated", "on-host", "self-signed") },
   { label: "stacked etcd, cluster-ca serving certificates", spec: matrixSpec("standard", "colocated", "containerized", "cluster-ca") },
-  { label: "stacked etcd, etcd version pinned", spec: matrixSpec("dev", "colocated", "containerized", "self-signed", { versions: { etcd: otherEtcd(dev) } }) },
+  {
+    label: "stacked etcd, etcd version pinned",
+    spec: matrixSpec("dev", "colocated", "containerized", "self-signed", { versions: { etcd: otherEtcd(dev) } }),
+  },
 ];
 
 type Case = { label: string; spec: ClusterSpec; stacked: boolean; initYaml: string; run: DryRunResult };
 const runs: Case[] = [];
 beforeAll(async () => {
-  const results = await Promise.all(CASES.map(async ({ label, spec }) => {
-    const init = kubeadmDocuments(spec).find((d) => d.kind === "init")!;
-    const stacked = "local" in yamlDocuments(init.yaml).find((d) => d.kind === "ClusterConfiguration")!.etcd;
-    return { label, spec, stacked, initYaml: init.yaml, run: await initDryRun(init.yaml) };
-  }));
+  const results = await Promise.all(
+    CASES.map(async ({ label, spec }) => {
+      const init = kubeadmDocuments(spec).find((d) => d.kind === "init")!;
+      const stacked = "local" in yamlDocuments(init.yaml).find((d) => d.kind === "ClusterConfiguration")!.etcd;
+      return { label, spec, stacked, initYaml: init.yaml, run: await initDryRun(init.yaml) };
+    }),
+  );
   runs.push(...results);
 }, 170_000);
 afterAll(() => {
@@ -83,7 +90,15 @@ const labels = CASES.map((c) => c.label);
 describe.each(labels)("%s", (label) => {
   test("kubeadm init --dry-run succeeds and writes the static Pods (etcd.yaml only for stacked etcd)", () => {
     const c = ok(label);
-    expect(c.run.files).toEqual(expect.arrayContaining(["kube-apiserver.yaml", "kube-controller-manager.yaml", "kube-scheduler.yaml", "kubeadm-flags.env", "config.yaml"]));
+    expect(c.run.files).toEqual(
+      expect.arrayContaining([
+        "kube-apiserver.yaml",
+        "kube-controller-manager.yaml",
+        "kube-scheduler.yaml",
+        "kubeadm-flags.env",
+        "config.yaml",
+      ]),
+    );
     expect(c.run.files.includes("etcd.yaml")).toBe(c.stacked);
     expect(c.stacked).toBe(label.includes("stacked") || label === "stack dev" || label === "stack staging");
     for (const name of ["kube-apiserver", "kube-controller-manager", "kube-scheduler"] as const) {
@@ -119,7 +134,8 @@ describe.each(labels)("%s", (label) => {
       expect(Number(f.get("audit-log-maxsize"))).toBeGreaterThanOrEqual(100);
     });
     test("[ours] --encryption-provider-config", () => expect(flags().get("encryption-provider-config")).toBe(FILES.encryptionConfig));
-    test("[ours] --tls-min-version is TLS 1.2 or 1.3", () => expect(["VersionTLS12", "VersionTLS13"]).toContain(flags().get("tls-min-version")));
+    test("[ours] --tls-min-version is TLS 1.2 or 1.3", () =>
+      expect(["VersionTLS12", "VersionTLS13"]).toContain(flags().get("tls-min-version")));
     test("[kubeadm] --kubelet-client-certificate/key", () => {
       const f = flags();
       expect(f.get("kubelet-client-certificate")).toBe(`${PATHS.pki}/apiserver-kubelet-client.crt`);
@@ -147,14 +163,29 @@ describe.each(labels)("%s", (label) => {
     });
     test("[ours] --kubelet-certificate-authority exactly when kubelet serving certificates come from the cluster CA", () => {
       const c = ok(label);
-      expect(flags().get("kubelet-certificate-authority")).toBe(c.spec.kubeletServingCertificates === "cluster-ca" ? `${PATHS.pki}/ca.crt` : undefined);
+      expect(flags().get("kubelet-certificate-authority")).toBe(
+        c.spec.kubeletServingCertificates === "cluster-ca" ? `${PATHS.pki}/ca.crt` : undefined,
+      );
     });
     test("[ours] the config dir is mounted read-only and holds every config file; the audit dir is mounted writable", () => {
       const p = pod(ok(label), "kube-apiserver");
-      expect(mountOf(p, "kube-apiserver", PATHS.apiserverDir)).toEqual({ name: "apiserver-config", mountPath: PATHS.apiserverDir, readOnly: true, hostPath: PATHS.apiserverDir, type: "DirectoryOrCreate" });
-      expect(mountOf(p, "kube-apiserver", PATHS.auditLogDir)).toEqual({ name: "audit-log", mountPath: PATHS.auditLogDir, readOnly: false, hostPath: PATHS.auditLogDir, type: "DirectoryOrCreate" });
+      expect(mountOf(p, "kube-apiserver", PATHS.apiserverDir)).toEqual({
+        name: "apiserver-config",
+        mountPath: PATHS.apiserverDir,
+        readOnly: true,
+        hostPath: PATHS.apiserverDir,
+        type: "DirectoryOrCreate",
+      });
+      expect(mountOf(p, "kube-apiserver", PATHS.auditLogDir)).toEqual({
+        name: "audit-log",
+        mountPath: PATHS.auditLogDir,
+        readOnly: false,
+        hostPath: PATHS.auditLogDir,
+        type: "DirectoryOrCreate",
+      });
       const f = flagsOf(p, "kube-apiserver");
-      for (const k of ["authentication-config", "encryption-provider-config", "audit-policy-file"]) expect(path.dirname(f.get(k)!)).toBe(PATHS.apiserverDir);
+      for (const k of ["authentication-config", "encryption-provider-config", "audit-policy-file"])
+        expect(path.dirname(f.get(k)!)).toBe(PATHS.apiserverDir);
       expect(path.dirname(f.get("audit-log-path")!)).toBe(PATHS.auditLogDir);
       // certificates reach the pod read-only [kubeadm]
       expect(mountOf(p, "kube-apiserver", PATHS.pki)?.readOnly).toBe(true);
@@ -239,10 +270,35 @@ describe("what we set versus what kubeadm sets", () => {
     const cc = yamlDocuments(c.initYaml).find((d) => d.kind === "ClusterConfiguration")!;
     const names = (x: { extraArgs?: { name: string }[] }) => (x.extraArgs ?? []).map((a) => a.name);
     const api = names(cc.apiServer);
-    for (const f of ["authentication-config", "authorization-mode", "enable-admission-plugins", "profiling", "audit-policy-file", "audit-log-path", "audit-log-maxage", "audit-log-maxbackup", "audit-log-maxsize", "encryption-provider-config", "tls-min-version"]) expect(api).toContain(f);
-    for (const f of ["kubelet-client-certificate", "kubelet-client-key", "etcd-cafile", "etcd-certfile", "etcd-keyfile", "service-account-key-file", "client-ca-file", "service-account-lookup", "tls-cert-file"]) expect(api).not.toContain(f);
+    for (const f of [
+      "authentication-config",
+      "authorization-mode",
+      "enable-admission-plugins",
+      "profiling",
+      "audit-policy-file",
+      "audit-log-path",
+      "audit-log-maxage",
+      "audit-log-maxbackup",
+      "audit-log-maxsize",
+      "encryption-provider-config",
+      "tls-min-version",
+    ])
+      expect(api).toContain(f);
+    for (const f of [
+      "kubelet-client-certificate",
+      "kubelet-client-key",
+      "etcd-cafile",
+      "etcd-certfile",
+      "etcd-keyfile",
+      "service-account-key-file",
+      "client-ca-file",
+      "service-account-lookup",
+      "tls-cert-file",
+    ])
+      expect(api).not.toContain(f);
     expect(names(cc.controllerManager)).toEqual(expect.arrayContaining(["profiling", "cloud-provider", "terminated-pod-gc-threshold"]));
-    for (const f of ["use-service-account-credentials", "service-account-private-key-file", "root-ca-file", "bind-address"]) expect(names(cc.controllerManager)).not.toContain(f);
+    for (const f of ["use-service-account-credentials", "service-account-private-key-file", "root-ca-file", "bind-address"])
+      expect(names(cc.controllerManager)).not.toContain(f);
     expect(names(cc.scheduler)).toEqual(["profiling"]);
     expect(cc.etcd.local.extraArgs).toBeUndefined();
   });

@@ -42,7 +42,8 @@ afterAll(() => {
 
 function ok(c: Case): JoinDryRunResult {
   if (!c.run) throw new Error("dry-run did not run");
-  if (c.run.status !== 0) throw new Error(`kubeadm join --dry-run failed for ${c.stack} ${c.doc.role}:\n${outputOf(c.run)}\n--- config\n${c.run.config}`);
+  if (c.run.status !== 0)
+    throw new Error(`kubeadm join --dry-run failed for ${c.stack} ${c.doc.role}:\n${outputOf(c.run)}\n--- config\n${c.run.config}`);
   return c.run;
 }
 
@@ -85,25 +86,30 @@ describe.each(cases.map((c) => [`${c.stack} ${c.doc.role}`, c] as const))("%s", 
       return;
     }
     const pool = c.spec.nodePools.find((p) => `worker-${p.name}` === c.doc.role)!;
-    const labels = Object.keys(pool.labels).sort().map((k) => `${k}=${pool.labels[k]}`);
+    const labels = Object.keys(pool.labels)
+      .sort()
+      .map((k) => `${k}=${pool.labels[k]}`);
     expect(flags.get("node-labels")?.split(",") ?? []).toEqual(labels);
     const taints = pool.taints.map((t) => `${t.key}${t.value !== undefined ? `=${t.value}` : ""}:${t.effect}`);
     expect(flags.get("register-with-taints")?.split(",") ?? []).toEqual(taints);
   });
 
-  test(c.doc.controlPlane ? "control plane: joins with our CAs and writes the control-plane static Pods" : "worker: no control-plane files", () => {
-    const r = ok(c);
-    if (c.doc.controlPlane) {
-      expect(Object.keys(r.manifests).sort()).toEqual(["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]); // the fake cluster has stacked etcd
-      expect(r.stdout).toMatch(/Running pre-flight checks before initializing the new control plane instance/);
-      expect(r.stdout).toMatch(/a new control plane instance was created/);
-      // (a dry-run writes fresh CAs into its own folder; the shared ones were checked in the root's certificatesDir)
-      expect(readFileSync(path.join(r.root, "etc/kubernetes/pki/ca.crt"), "utf8")).toMatch(/^-----BEGIN CERTIFICATE-----/);
-    } else {
-      expect(r.manifests).toEqual({});
-      expect(r.files).not.toContain("admin.conf");
-    }
-  });
+  test(
+    c.doc.controlPlane ? "control plane: joins with our CAs and writes the control-plane static Pods" : "worker: no control-plane files",
+    () => {
+      const r = ok(c);
+      if (c.doc.controlPlane) {
+        expect(Object.keys(r.manifests).sort()).toEqual(["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]); // the fake cluster has stacked etcd
+        expect(r.stdout).toMatch(/Running pre-flight checks before initializing the new control plane instance/);
+        expect(r.stdout).toMatch(/a new control plane instance was created/);
+        // (a dry-run writes fresh CAs into its own folder; the shared ones were checked in the root's certificatesDir)
+        expect(readFileSync(path.join(r.root, "etc/kubernetes/pki/ca.crt"), "utf8")).toMatch(/^-----BEGIN CERTIFICATE-----/);
+      } else {
+        expect(r.manifests).toEqual({});
+        expect(r.files).not.toContain("admin.conf");
+      }
+    },
+  );
 });
 
 test("a control-plane join without the shared CAs on disk is refused (why the bundle ships them, and the helper places them)", async () => {

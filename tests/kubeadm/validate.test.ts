@@ -39,7 +39,9 @@ describe("the stacks' kubeadm documents", () => {
   test("three stacks, each with an init.yaml per control-plane node (any may win the init marker) and a join.yaml per control-plane node and per pool", () => {
     expect(stacks.map((s) => s.stack)).toEqual(["dev", "prod", "staging"]);
     for (const { spec, docs } of stacks) {
-      expect(docs.filter((d) => d.kind === "init").map((d) => d.role)).toEqual(Array.from({ length: spec.controlPlane.count }, (_, i) => `control-plane-${i}`));
+      expect(docs.filter((d) => d.kind === "init").map((d) => d.role)).toEqual(
+        Array.from({ length: spec.controlPlane.count }, (_, i) => `control-plane-${i}`),
+      );
       expect(docs.filter((d) => d.kind === "join").length).toBe(spec.controlPlane.count + spec.nodePools.length);
     }
   });
@@ -52,10 +54,14 @@ describe("the stacks' kubeadm documents", () => {
 describe("the matrix: tier × etcd topology/runtime × kubelet serving certificates, GPU and ingress pools", () => {
   test("covers 3 tiers × 4 etcd layouts × 2 serving modes, stacked and external etcd, cluster-ca, GPU and ingress joins", () => {
     expect(cases.length).toBe(24);
-    const clusters = cases.map((c) => yamlDocuments(c.docs.find((d) => d.kind === "init")!.yaml).find((x) => x.kind === "ClusterConfiguration")!);
+    const clusters = cases.map((c) =>
+      yamlDocuments(c.docs.find((d) => d.kind === "init")!.yaml).find((x) => x.kind === "ClusterConfiguration")!,
+    );
     expect(clusters.filter((c) => "local" in c.etcd).length).toBe(6); // colocated + containerized only
     expect(clusters.filter((c) => "external" in c.etcd).length).toBe(18);
-    const caArg = (c: Record<string, any>) => (c.apiServer.extraArgs as { name: string }[]).some((a) => a.name === "kubelet-certificate-authority"); // eslint-disable-line @typescript-eslint/no-explicit-any
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const caArg = (c: Record<string, any>) =>
+      (c.apiServer.extraArgs as { name: string }[]).some((a) => a.name === "kubelet-certificate-authority");
     expect(clusters.filter(caArg).length).toBe(12);
     const joins = cases.flatMap((c) => c.docs.filter((d) => d.kind === "join").map((d) => d.yaml));
     expect(joins.some((j) => j.includes("key: nvidia.com/gpu"))).toBe(true);
@@ -71,11 +77,13 @@ describe("the validator bites", () => {
   const init = stacks.find((s) => s.stack === "dev")!.docs.find((d) => d.kind === "init")!.yaml;
   const join = stacks.find((s) => s.stack === "dev")!.docs.find((d) => d.role === "worker-general")!.yaml;
   const edit = (text: string, kind: string, f: (d: Record<string, unknown>) => void) =>
-    parseAllDocuments(text).map((doc) => {
-      const js = doc.toJS() as Record<string, unknown>;
-      if (js.kind === kind) f(js);
-      return `---\n${JSON.stringify(js)}\n`;
-    }).join("");
+    parseAllDocuments(text)
+      .map((doc) => {
+        const js = doc.toJS() as Record<string, unknown>;
+        if (js.kind === kind) f(js);
+        return `---\n${JSON.stringify(js)}\n`;
+      })
+      .join("");
 
   test("an unknown field in ClusterConfiguration is rejected", async () => {
     const r = await validateYaml(edit(init, "ClusterConfiguration", (d) => (d.apiServerr = {})));
@@ -90,7 +98,9 @@ describe("the validator bites", () => {
   });
 
   test("an unknown field in a worker's JoinConfiguration is rejected", async () => {
-    const r = await validateYaml(edit(join, "JoinConfiguration", (d) => ((d.nodeRegistration as Record<string, unknown>).labels = { a: "b" })));
+    const r = await validateYaml(
+      edit(join, "JoinConfiguration", (d) => ((d.nodeRegistration as Record<string, unknown>).labels = { a: "b" })),
+    );
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/unknown field "nodeRegistration.labels"/);
   });

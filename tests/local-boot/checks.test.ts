@@ -11,7 +11,8 @@ test("the address after the Name line is the answer", () => {
 });
 
 test("the server's address is never taken for an answer", () => {
-  const noAnswer = "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\n** server can't find kubernetes.default.svc.cluster.local: NXDOMAIN\n";
+  const noAnswer =
+    "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\n** server can't find kubernetes.default.svc.cluster.local: NXDOMAIN\n";
   expect(resolvedTo(noAnswer, "kubernetes.default.svc.cluster.local")).toBeUndefined();
 });
 

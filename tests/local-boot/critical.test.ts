@@ -10,7 +10,9 @@ const run = bootLayout("critical");
 
 test("the three dedicated members form one etcd cluster and the control plane runs on it", () => {
   const r = run();
-  expect(r.facts.etcd).toMatch(/^3\/3 members answer, one cluster, leader [0-9a-f]+; each booted by the bootstrap unit \(node bootstrapped \(/);
+  expect(r.facts.etcd).toMatch(
+    /^3\/3 members answer, one cluster, leader [0-9a-f]+; each booted by the bootstrap unit \(node bootstrapped \(/,
+  );
   expect(r.facts.init).toMatch(/^control-plane-0-/);
   expect(r.ready).toBe(r.total);
   expect(r.total).toBe(2);
@@ -22,7 +24,9 @@ test("the three dedicated members form one etcd cluster and the control plane ru
 });
 
 test("with one member down the API answers; its replacement on the same volume is the same member and has every write", () => {
-  expect(run().facts["replace-etcd-member"]).toMatch(/answered 10\/10 .* mounted the volume etcd-\d-0 had formatted, is member [0-9a-f]+ again and serves both writes locally/);
+  expect(run().facts["replace-etcd-member"]).toMatch(
+    /answered 10\/10 .* mounted the volume etcd-\d-0 had formatted, is member [0-9a-f]+ again and serves both writes locally/,
+  );
 });
 
 test("nothing the run started is left", () => {

@@ -11,7 +11,9 @@ import { PROJECT, readStackConfig, stackConfigPath } from "../../tools/plan/run"
 import { bootLayout } from "./boot-layout";
 
 /** The pools of the stack this layout plans, as the Cluster deploys them (effectivePool: a preset's taint ensured). */
-const POOLS = resolveClusterSpec(readStackConfig(stackConfigPath(LAYOUTS.standard.plan.stack!)).raw[`${PROJECT}:cluster`]).nodePools.map(effectivePool);
+const POOLS = resolveClusterSpec(readStackConfig(stackConfigPath(LAYOUTS.standard.plan.stack!)).raw[`${PROJECT}:cluster`]).nodePools.map(
+  effectivePool,
+);
 
 /** Taints Kubernetes itself manages (not-ready, unreachable, the cloud provider's uninitialized): no pool's. */
 const KUBERNETES_TAINT = /^node(\.cloudprovider)?\.kubernetes\.io\//;
@@ -27,7 +29,9 @@ const POOL_TAINTS: Fault = {
     for (const m of c.machines.filter((x) => x.launch.kind === "pool" && x.machine.running)) {
       const node = c.kubectlJson<{ spec: { taints?: Taint[] } }>(["get", "node", m.identity.hostname]);
       if (!node) throw new Error(`${m.name}: no node ${m.identity.hostname}`);
-      out[m.launch.role] = (node.spec.taints ?? []).filter((t) => !KUBERNETES_TAINT.test(t.key)).map(({ key, value, effect }) => ({ key, ...(value ? { value } : {}), effect }));
+      out[m.launch.role] = (node.spec.taints ?? [])
+        .filter((t) => !KUBERNETES_TAINT.test(t.key))
+        .map(({ key, value, effect }) => ({ key, ...(value ? { value } : {}), effect }));
     }
     return JSON.stringify(out);
   },

@@ -7,8 +7,15 @@ import * as path from "path";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const OWN = ["components/network", "components/node-pools", "components/environment", "components/config"];
-const files = OWN.flatMap((d) => readdirSync(path.join(ROOT, d)).filter((f) => f.endsWith(".ts")).map((f) => `${d}/${f}`));
-const headings = readFileSync(path.join(ROOT, "docs", "design.md"), "utf8").split("\n").filter((l) => l.startsWith("#")).map((l) => l.replace(/^#+\s*/, ""));
+const files = OWN.flatMap((d) =>
+  readdirSync(path.join(ROOT, d))
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => `${d}/${f}`),
+);
+const headings = readFileSync(path.join(ROOT, "docs", "design.md"), "utf8")
+  .split("\n")
+  .filter((l) => l.startsWith("#"))
+  .map((l) => l.replace(/^#+\s*/, ""));
 
 /** `docs/design.md, "<title>"` citations of a file, with comment line breaks (` * `) joined. */
 function citations(file: string): string[] {
@@ -23,7 +30,7 @@ test("no numbered DESIGN references are left", () => {
 test.each([
   ["components/network/plan.ts", "Stable subnets: a pure per-AZ CIDR plan"],
   ["components/node-pools/node-pool.ts", "Node pools are a launch template and an Auto Scaling group"],
-])("%s cites docs/design.md, \"%s\", a section that exists", (file, title) => {
+])('%s cites docs/design.md, "%s", a section that exists', (file, title) => {
   expect(citations(file)).toContain(title);
   for (const t of citations(file)) expect(headings).toContain(t);
 });

@@ -35,8 +35,11 @@ describe("existingNetwork returns the Cluster's environment seam", () => {
     const rec = await recordProgram(() => {
       seam = existingNetwork(args());
       got = capture({
-        vpcId: seam.vpcId, publicSubnetIds: seam.publicSubnetIds, privateSubnetIds: seam.privateSubnetIds,
-        privateSubnetCidrs: seam.privateSubnetCidrs, natPublicIps: seam.natPublicIps,
+        vpcId: seam.vpcId,
+        publicSubnetIds: seam.publicSubnetIds,
+        privateSubnetIds: seam.privateSubnetIds,
+        privateSubnetCidrs: seam.privateSubnetCidrs,
+        natPublicIps: seam.natPublicIps,
       });
     });
     expect(rec.errors).toEqual([]);
@@ -51,31 +54,55 @@ describe("existingNetwork returns the Cluster's environment seam", () => {
       natPublicIps: [],
     });
     // Only the network side: zone, bastion and bucket are the caller's (or an Environment's).
-    expect(Object.keys(seam!).sort()).toEqual(["natPublicIps", "privateSubnetCidrs", "privateSubnetIds", "publicSubnetIds", "vpcCidr", "vpcId"]);
+    expect(Object.keys(seam!).sort()).toEqual([
+      "natPublicIps",
+      "privateSubnetCidrs",
+      "privateSubnetIds",
+      "publicSubnetIds",
+      "vpcCidr",
+      "vpcId",
+    ]);
   });
 
   test("given private ranges and NAT addresses are passed on (the ranges checked against AWS)", async () => {
     let got: { value?: unknown } = {};
     const rec = await recordProgram(() => {
-      const seam = existingNetwork(args({ privateSubnetCidrs: ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20"], natPublicIps: ["198.51.100.7"] }));
+      const seam = existingNetwork(
+        args({ privateSubnetCidrs: ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20"], natPublicIps: ["198.51.100.7"] }),
+      );
       got = capture({ cidrs: seam.privateSubnetCidrs, nat: seam.natPublicIps });
     });
     expect(rec.errors).toEqual([]);
     expect(got.value).toEqual({ cidrs: ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20"], nat: ["198.51.100.7"] });
-    const wrong = await recordProgram(() => existingNetwork(args({ privateSubnetCidrs: ["10.0.0.0/20", "10.0.64.0/20", "10.0.32.0/20"] })).privateSubnetIds[0]);
+    const wrong = await recordProgram(
+      () => existingNetwork(args({ privateSubnetCidrs: ["10.0.0.0/20", "10.0.64.0/20", "10.0.32.0/20"] })).privateSubnetIds[0],
+    );
     expect(wrong.errors.join("\n")).toContain(`privateSubnetCidrs[1] 10.0.64.0/20 is not the range of ${sub("b", 1)} (10.0.16.0/20)`);
   });
 });
 
 describe("bad arguments are refused at once, naming the argument and what is allowed", () => {
   test.each([
-    ["a missing private subnet", { privateSubnetIds: [sub("b", 0), sub("b", 1)] },
-      `existingNetwork: privateSubnetIds has 2 subnet(s); the cluster spans 3 AZs (${AZS3.join(", ")}): give one per AZ, in that order`],
-    ["no private subnets at all", { privateSubnetIds: undefined },
-      `existingNetwork: privateSubnetIds is required: the private subnets (every node), one subnet id per AZ in availabilityZones order (${AZS3.join(", ")})`],
-    ["no public subnets at all", { publicSubnetIds: undefined },
-      `existingNetwork: publicSubnetIds is required: the public subnets (an internet-facing API load balancer, the bastion), one subnet id per AZ in availabilityZones order (${AZS3.join(", ")})`],
-    ["a malformed subnet id", { publicSubnetIds: [sub("a", 0), "sn-1", sub("a", 2)] }, `existingNetwork: publicSubnetIds[1] "sn-1" is not a subnet id (subnet-...)`],
+    [
+      "a missing private subnet",
+      { privateSubnetIds: [sub("b", 0), sub("b", 1)] },
+      `existingNetwork: privateSubnetIds has 2 subnet(s); the cluster spans 3 AZs (${AZS3.join(", ")}): give one per AZ, in that order`,
+    ],
+    [
+      "no private subnets at all",
+      { privateSubnetIds: undefined },
+      `existingNetwork: privateSubnetIds is required: the private subnets (every node), one subnet id per AZ in availabilityZones order (${AZS3.join(", ")})`,
+    ],
+    [
+      "no public subnets at all",
+      { publicSubnetIds: undefined },
+      `existingNetwork: publicSubnetIds is required: the public subnets (an internet-facing API load balancer, the bastion), one subnet id per AZ in availabilityZones order (${AZS3.join(", ")})`,
+    ],
+    [
+      "a malformed subnet id",
+      { publicSubnetIds: [sub("a", 0), "sn-1", sub("a", 2)] },
+      `existingNetwork: publicSubnetIds[1] "sn-1" is not a subnet id (subnet-...)`,
+    ],
     ["a malformed VPC id", { vpcId: "vpc_1" }, `existingNetwork: vpcId "vpc_1" is not a VPC id (vpc-...)`],
     ["a missing VPC range", { vpcCidr: undefined }, "existingNetwork: vpcCidr is required: the existing VPC's range (a.b.c.d/n)"],
     ["no AZs", { availabilityZones: [] }, "existingNetwork: availabilityZones is required: the AZs the cluster spans, in order"],
@@ -90,12 +117,16 @@ describe("bad arguments are refused at once, naming the argument and what is all
   });
 
   test("the messages say where the arguments came from", () => {
-    expect(() => existingNetwork(args({ privateSubnetIds: [sub("b", 0)], argsPath: "cluster.network.existing" })))
-      .toThrow(/^cluster\.network\.existing: privateSubnetIds has 1 subnet\(s\); the cluster spans 3 AZs/);
+    expect(() => existingNetwork(args({ privateSubnetIds: [sub("b", 0)], argsPath: "cluster.network.existing" }))).toThrow(
+      /^cluster\.network\.existing: privateSubnetIds has 1 subnet\(s\); the cluster spans 3 AZs/,
+    );
   });
 
   test("every problem at once, the same subnet twice included", () => {
-    const p = existingNetworkProblems(args({ publicSubnetIds: [sub("a", 0), sub("a", 1)], privateSubnetIds: [sub("b", 0), "sn-1", sub("b", 0)] }), AZS3);
+    const p = existingNetworkProblems(
+      args({ publicSubnetIds: [sub("a", 0), sub("a", 1)], privateSubnetIds: [sub("b", 0), "sn-1", sub("b", 0)] }),
+      AZS3,
+    );
     expect(p).toEqual([
       `publicSubnetIds has 2 subnet(s); the cluster spans 3 AZs (${AZS3.join(", ")}): give one per AZ, in that order`,
       `privateSubnetIds[1] "sn-1" is not a subnet id (subnet-...)`,
@@ -125,17 +156,32 @@ describe("the layout is checked with AWS, once", () => {
   test("a subnet outside vpcCidr is named with the argument to fix", async () => {
     const rec = await recordProgram(() => existingNetwork(args({ vpcCidr: "10.0.0.0/20" })).vpcId);
     expect(rec.errors).toHaveLength(1);
-    expect(rec.errors[0]).toContain(`privateSubnetIds[1] ${sub("b", 1)} (10.0.16.0/20) is outside vpcCidr 10.0.0.0/20; set vpcCidr (network.vpcCidr) to the VPC's range`);
+    expect(rec.errors[0]).toContain(
+      `privateSubnetIds[1] ${sub("b", 1)} (10.0.16.0/20) is outside vpcCidr 10.0.0.0/20; set vpcCidr (network.vpcCidr) to the VPC's range`,
+    );
   });
 
   test("a stack with network.existing: a subnet in the wrong AZ or another VPC fails its plan, naming it by its config path", () => {
     // Run as the plan command does (its own process): the failed check rejects every resource that uses the ids.
     const existing = args();
-    const config = (vpcId: string, priv: readonly string[]) => [
-      "config:", "  aws:region: eu-west-1", "  pulumi-kubeadm-aws:cluster:", "    name: byo", "    tier: standard", "    region: eu-west-1",
-      `    availabilityZones: [${AZS3.join(", ")}]`, "    api:", "      allowedCidrs: [203.0.113.0/24]", "    network:", "      existing:",
-      `        vpcId: ${vpcId}`, `        publicSubnetIds: [${existing.publicSubnetIds.join(", ")}]`, `        privateSubnetIds: [${priv.join(", ")}]`, "",
-    ].join("\n");
+    const config = (vpcId: string, priv: readonly string[]) =>
+      [
+        "config:",
+        "  aws:region: eu-west-1",
+        "  pulumi-kubeadm-aws:cluster:",
+        "    name: byo",
+        "    tier: standard",
+        "    region: eu-west-1",
+        `    availabilityZones: [${AZS3.join(", ")}]`,
+        "    api:",
+        "      allowedCidrs: [203.0.113.0/24]",
+        "    network:",
+        "      existing:",
+        `        vpcId: ${vpcId}`,
+        `        publicSubnetIds: [${existing.publicSubnetIds.join(", ")}]`,
+        `        privateSubnetIds: [${priv.join(", ")}]`,
+        "",
+      ].join("\n");
     const plan = (text: string) => {
       const file = path.join(mkdtempSync(path.join(tmpdir(), "byo-")), "Pulumi.byo.yaml");
       writeFileSync(file, text);
@@ -145,9 +191,9 @@ describe("the layout is checked with AWS, once", () => {
     const swapped = plan(config(MOCK_EXISTING_VPC_ID, [sub("b", 1), sub("b", 0), sub("b", 2)]));
     expect(swapped.status).toBe(1);
     expect(failures(swapped.stdout)).toEqual([
-      `  - cluster.network.existing: the subnets do not match the cluster's layout: privateSubnetIds[0] ${sub("b", 1)} is in eu-west-1b; expected eu-west-1a`
-      + ` (one subnet per AZ, in availabilityZones order); privateSubnetIds[1] ${sub("b", 0)} is in eu-west-1a; expected eu-west-1b`
-      + ` (one subnet per AZ, in availabilityZones order) (thrown in an apply at components/network/existing.ts:${swapped.stdout.match(/existing\.ts:(\d+)/)?.[1]})`,
+      `  - cluster.network.existing: the subnets do not match the cluster's layout: privateSubnetIds[0] ${sub("b", 1)} is in eu-west-1b; expected eu-west-1a` +
+        ` (one subnet per AZ, in availabilityZones order); privateSubnetIds[1] ${sub("b", 0)} is in eu-west-1a; expected eu-west-1b` +
+        ` (one subnet per AZ, in availabilityZones order) (thrown in an apply at components/network/existing.ts:${swapped.stdout.match(/existing\.ts:(\d+)/)?.[1]})`,
     ]);
     const other = plan(config("vpc-0fedcba9876543210", existing.privateSubnetIds));
     expect(other.status).toBe(1);

@@ -31,7 +31,12 @@ export function capture<T>(o: T): { value?: pulumi.Unwrap<T> } {
 /** A Vpc's narrow args, read from a ClusterSpec exactly as the Environment reads them. */
 export function vpcArgsOf(spec: ClusterSpec, extra: Partial<VpcArgs> = {}): VpcArgs {
   return {
-    clusterName: spec.name, region: spec.region, availabilityZones: spec.availabilityZones, network: spec.network,
-    tags: spec.tags, retainFlowLogsOnDelete: spec.deletionProtection, ...extra,
+    clusterName: spec.name,
+    region: spec.region,
+    availabilityZones: spec.availabilityZones,
+    network: spec.network,
+    tags: spec.tags,
+    retainFlowLogsOnDelete: spec.deletionProtection,
+    ...extra,
   };
 }

@@ -9,7 +9,11 @@ const vpcArb = fc.tuple(fc.integer({ min: 16, max: 22 }), fc.integer({ min: 0, m
 });
 const azCountArb = fc.integer({ min: 1, max: 3 });
 
-const byKind = (plan: SubnetPlan) => ({ public: plan.public.map((s) => s.cidr), private: plan.private.map((s) => s.cidr), isolated: plan.isolated.map((s) => s.cidr) });
+const byKind = (plan: SubnetPlan) => ({
+  public: plan.public.map((s) => s.cidr),
+  private: plan.private.map((s) => s.cidr),
+  isolated: plan.isolated.map((s) => s.cidr),
+});
 
 describe("planSubnets (pure)", () => {
   test("10.0.0.0/16 over three AZs: /19 private blocks from the bottom, /21 public and isolated blocks above the half", () => {
@@ -43,53 +47,75 @@ describe("planSubnets (pure)", () => {
   });
 
   test("property: subnets never overlap, stay inside the VPC and are valid AWS sizes", () => {
-    fc.assert(fc.property(vpcArb, fc.integer({ min: 1, max: MAX_AZS }), fc.boolean(), (vpcCidr, azs, isolated) => {
-      const plan = planSubnets({ vpcCidr, availabilityZones: azs, isolated });
-      const vpc = parseCidr(vpcCidr)!;
-      const cidrs = allSubnets(plan).map((s) => parseCidr(s.cidr)!);
-      expect(cidrs).toHaveLength(azs * (isolated ? 3 : 2));
-      for (const [i, c] of cidrs.entries()) {
-        expect(contains(vpc, c)).toBe(true);
-        expect(c.prefix).toBeLessThanOrEqual(28);
-        for (const d of cidrs.slice(i + 1)) expect(overlaps(c, d)).toBe(false);
-      }
-      expect(planProblems(plan)).toEqual([]);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(vpcArb, fc.integer({ min: 1, max: MAX_AZS }), fc.boolean(), (vpcCidr, azs, isolated) => {
+        const plan = planSubnets({ vpcCidr, availabilityZones: azs, isolated });
+        const vpc = parseCidr(vpcCidr)!;
+        const cidrs = allSubnets(plan).map((s) => parseCidr(s.cidr)!);
+        expect(cidrs).toHaveLength(azs * (isolated ? 3 : 2));
+        for (const [i, c] of cidrs.entries()) {
+          expect(contains(vpc, c)).toBe(true);
+          expect(c.prefix).toBeLessThanOrEqual(28);
+          for (const d of cidrs.slice(i + 1)) expect(overlaps(c, d)).toBe(false);
+        }
+        expect(planProblems(plan)).toEqual([]);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   test("property: adding an AZ never moves an existing subnet", () => {
-    fc.assert(fc.property(vpcArb, azCountArb, fc.boolean(), (vpcCidr, n, isolated) => {
-      const before = byKind(planSubnets({ vpcCidr, availabilityZones: n, isolated }));
-      const after = byKind(planSubnets({ vpcCidr, availabilityZones: n + 1, isolated }));
-      for (const kind of ["public", "private", "isolated"] as const) {
-        expect(after[kind].slice(0, before[kind].length)).toEqual(before[kind]);
-        expect(after[kind].length).toBe(isolated || kind !== "isolated" ? n + 1 : 0);
-      }
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(vpcArb, azCountArb, fc.boolean(), (vpcCidr, n, isolated) => {
+        const before = byKind(planSubnets({ vpcCidr, availabilityZones: n, isolated }));
+        const after = byKind(planSubnets({ vpcCidr, availabilityZones: n + 1, isolated }));
+        for (const kind of ["public", "private", "isolated"] as const) {
+          expect(after[kind].slice(0, before[kind].length)).toEqual(before[kind]);
+          expect(after[kind].length).toBe(isolated || kind !== "isolated" ? n + 1 : 0);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   test("property: adding the isolated kind never moves a public or private subnet", () => {
-    fc.assert(fc.property(vpcArb, azCountArb, (vpcCidr, n) => {
-      const without = planSubnets({ vpcCidr, availabilityZones: n, isolated: false });
-      const withIso = planSubnets({ vpcCidr, availabilityZones: n, isolated: true });
-      expect(withIso.public).toEqual(without.public);
-      expect(withIso.private).toEqual(without.private);
-      expect(withIso.isolated).toHaveLength(n);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(vpcArb, azCountArb, (vpcCidr, n) => {
+        const without = planSubnets({ vpcCidr, availabilityZones: n, isolated: false });
+        const withIso = planSubnets({ vpcCidr, availabilityZones: n, isolated: true });
+        expect(withIso.public).toEqual(without.public);
+        expect(withIso.private).toEqual(without.private);
+        expect(withIso.isolated).toHaveLength(n);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   test("property: deterministic, and a subnet's range depends on the AZ's index, not its name", () => {
-    fc.assert(fc.property(vpcArb, fc.uniqueArray(fc.stringMatching(/^[a-z]{2}-[a-z]+-\d[a-f]$/), { minLength: 1, maxLength: 3 }), (vpcCidr, azs) => {
-      const a = planSubnets({ vpcCidr, availabilityZones: azs, isolated: true });
-      expect(planSubnets({ vpcCidr, availabilityZones: azs, isolated: true })).toEqual(a);
-      expect(byKind(planSubnets({ vpcCidr, availabilityZones: azs.length, isolated: true }))).toEqual(byKind(a));
-      expect(a.private.map((s) => s.availabilityZone)).toEqual(azs);
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(
+        vpcArb,
+        fc.uniqueArray(fc.stringMatching(/^[a-z]{2}-[a-z]+-\d[a-f]$/), { minLength: 1, maxLength: 3 }),
+        (vpcCidr, azs) => {
+          const a = planSubnets({ vpcCidr, availabilityZones: azs, isolated: true });
+          expect(planSubnets({ vpcCidr, availabilityZones: azs, isolated: true })).toEqual(a);
+          expect(byKind(planSubnets({ vpcCidr, availabilityZones: azs.length, isolated: true }))).toEqual(byKind(a));
+          expect(a.private.map((s) => s.availabilityZone)).toEqual(azs);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   test("planProblems catches overlapping and outside subnets (the property above relies on it)", () => {
     const plan = planSubnets({ vpcCidr: "10.0.0.0/16", availabilityZones: 2 });
-    const broken: SubnetPlan = { ...plan, public: [{ ...plan.public[0]!, cidr: "10.0.16.0/21" }, { ...plan.public[1]!, cidr: "10.1.0.0/21" }] };
+    const broken: SubnetPlan = {
+      ...plan,
+      public: [
+        { ...plan.public[0]!, cidr: "10.0.16.0/21" },
+        { ...plan.public[1]!, cidr: "10.1.0.0/21" },
+      ],
+    };
     expect(planProblems(broken)).toEqual([
       "public[0] 10.0.16.0/21 overlaps private[0] 10.0.0.0/19",
       "public[1] 10.1.0.0/21 is outside 10.0.0.0/16",

@@ -23,14 +23,25 @@ describe("Vpc: dev tier (2 AZs, single NAT, no interface endpoints, no flow logs
   test("records cleanly", () => expect(rec.errors).toEqual([]));
 
   test("the VPC and subnets follow the plan: CIDR, AZ, no public IPs on launch", () => {
-    expect(inputs(named(rec, "aws:ec2/vpc:Vpc", "t-vpc"))).toMatchObject({ cidrBlock: "10.0.0.0/16", enableDnsSupport: true, enableDnsHostnames: true });
-    const subnets = ofType(rec, SUBNET).map((s) => [s.name, inputs(s).cidrBlock, inputs(s).availabilityZone, inputs(s).mapPublicIpOnLaunch]);
-    expect(subnets).toEqual(expect.arrayContaining([
-      ["t-public-0", "10.0.128.0/21", "eu-west-1a", false],
-      ["t-public-1", "10.0.136.0/21", "eu-west-1b", false],
-      ["t-private-0", "10.0.0.0/19", "eu-west-1a", false],
-      ["t-private-1", "10.0.32.0/19", "eu-west-1b", false],
-    ]));
+    expect(inputs(named(rec, "aws:ec2/vpc:Vpc", "t-vpc"))).toMatchObject({
+      cidrBlock: "10.0.0.0/16",
+      enableDnsSupport: true,
+      enableDnsHostnames: true,
+    });
+    const subnets = ofType(rec, SUBNET).map((s) => [
+      s.name,
+      inputs(s).cidrBlock,
+      inputs(s).availabilityZone,
+      inputs(s).mapPublicIpOnLaunch,
+    ]);
+    expect(subnets).toEqual(
+      expect.arrayContaining([
+        ["t-public-0", "10.0.128.0/21", "eu-west-1a", false],
+        ["t-public-1", "10.0.136.0/21", "eu-west-1b", false],
+        ["t-private-0", "10.0.0.0/19", "eu-west-1a", false],
+        ["t-private-1", "10.0.32.0/19", "eu-west-1b", false],
+      ]),
+    );
     expect(subnets).toHaveLength(4);
     expect(inputs(named(rec, SUBNET, "t-public-0")).tags["kubernetes.io/role/elb"]).toBe("1");
     expect(inputs(named(rec, SUBNET, "t-private-1")).tags["kubernetes.io/role/internal-elb"]).toBe("1");
@@ -41,10 +52,16 @@ describe("Vpc: dev tier (2 AZs, single NAT, no interface endpoints, no flow logs
   test("one NAT, in the first public subnet, and both private route tables use it", () => {
     const nats = ofType(rec, NAT);
     expect(nats.map((n) => n.name)).toEqual(["t-nat-0"]);
-    expect(inputs(nats[0]!)).toMatchObject({ subnetId: named(rec, SUBNET, "t-public-0").id, allocationId: named(rec, "aws:ec2/eip:Eip", "t-nat-0").id, connectivityType: "public" });
+    expect(inputs(nats[0]!)).toMatchObject({
+      subnetId: named(rec, SUBNET, "t-public-0").id,
+      allocationId: named(rec, "aws:ec2/eip:Eip", "t-nat-0").id,
+      connectivityType: "public",
+    });
     for (const i of [0, 1]) {
       expect(inputs(named(rec, ROUTE, `t-private-${i}-default`))).toEqual({
-        routeTableId: named(rec, RT, `t-private-${i}`).id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nats[0]!.id,
+        routeTableId: named(rec, RT, `t-private-${i}`).id,
+        destinationCidrBlock: "0.0.0.0/0",
+        natGatewayId: nats[0]!.id,
       });
     }
     expect(out.nat.value).toEqual(["198.51.100.1"]);
@@ -52,20 +69,28 @@ describe("Vpc: dev tier (2 AZs, single NAT, no interface endpoints, no flow logs
 
   test("public subnets route to the internet gateway", () => {
     expect(inputs(named(rec, ROUTE, "t-public-default"))).toMatchObject({
-      routeTableId: named(rec, RT, "t-public").id, destinationCidrBlock: "0.0.0.0/0", gatewayId: named(rec, "aws:ec2/internetGateway:InternetGateway", "t-igw").id,
+      routeTableId: named(rec, RT, "t-public").id,
+      destinationCidrBlock: "0.0.0.0/0",
+      gatewayId: named(rec, "aws:ec2/internetGateway:InternetGateway", "t-igw").id,
     });
-    const assoc = ofType(rec, "aws:ec2/routeTableAssociation:RouteTableAssociation").map((a) => [inputs(a).subnetId, inputs(a).routeTableId]);
-    expect(assoc).toEqual(expect.arrayContaining([
-      [named(rec, SUBNET, "t-public-0").id, named(rec, RT, "t-public").id],
-      [named(rec, SUBNET, "t-private-1").id, named(rec, RT, "t-private-1").id],
-    ]));
+    const assoc = ofType(rec, "aws:ec2/routeTableAssociation:RouteTableAssociation").map((a) => [
+      inputs(a).subnetId,
+      inputs(a).routeTableId,
+    ]);
+    expect(assoc).toEqual(
+      expect.arrayContaining([
+        [named(rec, SUBNET, "t-public-0").id, named(rec, RT, "t-public").id],
+        [named(rec, SUBNET, "t-private-1").id, named(rec, RT, "t-private-1").id],
+      ]),
+    );
   });
 
   test("the S3 gateway endpoint is always there, on every route table; nothing else", () => {
     const eps = ofType(rec, ENDPOINT);
     expect(eps.map((e) => e.name)).toEqual(["t-vpce-s3"]);
     expect(inputs(eps[0]!)).toMatchObject({
-      serviceName: "com.amazonaws.eu-west-1.s3", vpcEndpointType: "Gateway",
+      serviceName: "com.amazonaws.eu-west-1.s3",
+      vpcEndpointType: "Gateway",
       routeTableIds: ["t-public", "t-private-0", "t-private-1"].map((n) => named(rec, RT, n).id),
     });
     expect(ofType(rec, "aws:ec2/flowLog:FlowLog")).toEqual([]);
@@ -100,13 +125,21 @@ describe("Vpc: standard tier (3 AZs, NAT per AZ, interface endpoints, flow logs)
   test("interface endpoints: private DNS, in the private subnets, behind their own group that admits 443 from the VPC", () => {
     const sg = named(rec, "aws:ec2/securityGroup:SecurityGroup", "t-endpoints");
     const iface = ofType(rec, ENDPOINT).filter((e) => inputs(e).vpcEndpointType === "Interface");
-    expect(iface.map((e) => inputs(e).serviceName).sort()).toEqual(spec.network.interfaceEndpoints.map((s) => `com.amazonaws.eu-west-1.${s}`).sort());
+    expect(iface.map((e) => inputs(e).serviceName).sort()).toEqual(
+      spec.network.interfaceEndpoints.map((s) => `com.amazonaws.eu-west-1.${s}`).sort(),
+    );
     expect(spec.network.interfaceEndpoints.length).toBeGreaterThanOrEqual(8);
     for (const e of iface) {
-      expect(inputs(e)).toMatchObject({ privateDnsEnabled: true, securityGroupIds: [sg.id], subnetIds: [0, 1, 2].map((i) => named(rec, SUBNET, `t-private-${i}`).id) });
+      expect(inputs(e)).toMatchObject({
+        privateDnsEnabled: true,
+        securityGroupIds: [sg.id],
+        subnetIds: [0, 1, 2].map((i) => named(rec, SUBNET, `t-private-${i}`).id),
+      });
     }
     const rules = ofType(rec, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
-    expect(rules.map((r) => [inputs(r).securityGroupId, inputs(r).cidrIpv4, inputs(r).ipProtocol, inputs(r).fromPort, inputs(r).toPort])).toEqual([[sg.id, "10.0.0.0/16", "tcp", 443, 443]]);
+    expect(
+      rules.map((r) => [inputs(r).securityGroupId, inputs(r).cidrIpv4, inputs(r).ipProtocol, inputs(r).fromPort, inputs(r).toPort]),
+    ).toEqual([[sg.id, "10.0.0.0/16", "tcp", 443, 443]]);
     expect(INTERFACE_ENDPOINT_SERVICES).toEqual(expect.arrayContaining(spec.network.interfaceEndpoints));
   });
 
@@ -119,7 +152,12 @@ describe("Vpc: standard tier (3 AZs, NAT per AZ, interface endpoints, flow logs)
     expect(trust.Statement[0].Principal).toEqual({ Service: "vpc-flow-logs.amazonaws.com" });
     expect(trust.Statement[0].Condition.StringEquals).toEqual({ "aws:SourceAccount": "123456789012" });
     const fl = inputs(named(rec, "aws:ec2/flowLog:FlowLog", "t-flow-logs"));
-    expect(fl).toMatchObject({ vpcId: named(rec, "aws:ec2/vpc:Vpc", "t-vpc").id, trafficType: "ALL", logDestinationType: "cloud-watch-logs", maxAggregationInterval: 60 });
+    expect(fl).toMatchObject({
+      vpcId: named(rec, "aws:ec2/vpc:Vpc", "t-vpc").id,
+      trafficType: "ALL",
+      logDestinationType: "cloud-watch-logs",
+      maxAggregationInterval: 60,
+    });
     expect(fl.logDestination).toMatch(/^arn:aws:logs:eu-west-1:123456789012:log-group:\/aws\/vpc-flow-logs\/t-standard$/);
     const policy = JSON.parse(inputs(named(rec, "aws:iam/rolePolicy:RolePolicy", "t-flow-logs")).policy);
     expect(policy.Statement[0].Resource).toEqual([fl.logDestination, `${fl.logDestination}:*`]);
@@ -135,8 +173,16 @@ describe("Vpc: critical tier with isolated subnets and its own range", () => {
 
   test("isolated subnets share one route table with no route out; the others are where the plan puts them", () => {
     expect(rec.errors).toEqual([]);
-    expect([0, 1, 2].map((i) => inputs(named(rec, SUBNET, `t-isolated-${i}`)).cidrBlock)).toEqual(["10.30.160.0/21", "10.30.168.0/21", "10.30.176.0/21"]);
-    expect([0, 1, 2].map((i) => inputs(named(rec, SUBNET, `t-private-${i}`)).cidrBlock)).toEqual(["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"]);
+    expect([0, 1, 2].map((i) => inputs(named(rec, SUBNET, `t-isolated-${i}`)).cidrBlock)).toEqual([
+      "10.30.160.0/21",
+      "10.30.168.0/21",
+      "10.30.176.0/21",
+    ]);
+    expect([0, 1, 2].map((i) => inputs(named(rec, SUBNET, `t-private-${i}`)).cidrBlock)).toEqual([
+      "10.30.0.0/19",
+      "10.30.32.0/19",
+      "10.30.64.0/19",
+    ]);
     const iso = named(rec, RT, "t-isolated");
     expect(ofType(rec, ROUTE).filter((r) => inputs(r).routeTableId === iso.id)).toEqual([]);
     expect(inputs(named(rec, ENDPOINT, "t-vpce-s3")).routeTableIds).toContain(iso.id);
@@ -147,14 +193,29 @@ describe("Vpc: narrow arguments (a network, the AZs, a region, a name and tags; 
   test("built from plain args with the documented defaults: NAT per AZ, no interface endpoints, no flow logs", async () => {
     let v: Vpc | undefined;
     const rec = await recordProgram(() => {
-      v = new Vpc("n", { clusterName: "plain", region: "eu-west-1", availabilityZones: AZS3.slice(0, 2), network: { vpcCidr: "10.8.0.0/16" }, tags: { team: "net" } });
+      v = new Vpc("n", {
+        clusterName: "plain",
+        region: "eu-west-1",
+        availabilityZones: AZS3.slice(0, 2),
+        network: { vpcCidr: "10.8.0.0/16" },
+        tags: { team: "net" },
+      });
     });
     expect(rec.errors).toEqual([]);
     expect(ofType(rec, NAT).map((n) => n.name)).toEqual(["n-nat-0", "n-nat-1"]);
     expect(ofType(rec, ENDPOINT).map((e) => e.name)).toEqual(["n-vpce-s3"]);
     expect(ofType(rec, "aws:ec2/flowLog:FlowLog")).toEqual([]);
-    expect(ofType(rec, SUBNET).map((s) => s.name).sort()).toEqual(["n-private-0", "n-private-1", "n-public-0", "n-public-1"]);
-    expect(inputs(named(rec, "aws:ec2/vpc:Vpc", "n-vpc")).tags).toEqual({ team: "net", "pulumi-kubeadm-aws:cluster": "plain", "kubernetes.io/cluster/plain": "owned", Name: "plain-vpc" });
+    expect(
+      ofType(rec, SUBNET)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["n-private-0", "n-private-1", "n-public-0", "n-public-1"]);
+    expect(inputs(named(rec, "aws:ec2/vpc:Vpc", "n-vpc")).tags).toEqual({
+      team: "net",
+      "pulumi-kubeadm-aws:cluster": "plain",
+      "kubernetes.io/cluster/plain": "owned",
+      Name: "plain-vpc",
+    });
     // Every field is the built network's: no mode in which plan or NAT addresses are missing.
     expect(v!.plan.private.map((s) => s.cidr)).toEqual(["10.8.0.0/19", "10.8.32.0/19"]);
     expect(v!.natPublicIps).toHaveLength(2);
@@ -163,12 +224,28 @@ describe("Vpc: narrow arguments (a network, the AZs, a region, a name and tags; 
   });
 
   test("flow logs: retention and keep-on-delete are arguments (default 30 days, not kept)", async () => {
-    const rec = await recordProgram(() => new Vpc("n", { clusterName: "plain", region: "eu-west-1", availabilityZones: AZS3, network: { vpcCidr: "10.8.0.0/16", flowLogs: true } }));
+    const rec = await recordProgram(
+      () =>
+        new Vpc("n", {
+          clusterName: "plain",
+          region: "eu-west-1",
+          availabilityZones: AZS3,
+          network: { vpcCidr: "10.8.0.0/16", flowLogs: true },
+        }),
+    );
     const group = named(rec, "aws:cloudwatch/logGroup:LogGroup", "n-flow-logs");
     expect([inputs(group).retentionInDays, group.retainOnDelete]).toEqual([30, false]);
-    const kept = await recordProgram(() => new Vpc("n", {
-      clusterName: "plain", region: "eu-west-1", availabilityZones: AZS3, network: { vpcCidr: "10.8.0.0/16", flowLogs: true }, retainFlowLogsOnDelete: true, flowLogRetentionDays: 7,
-    }));
+    const kept = await recordProgram(
+      () =>
+        new Vpc("n", {
+          clusterName: "plain",
+          region: "eu-west-1",
+          availabilityZones: AZS3,
+          network: { vpcCidr: "10.8.0.0/16", flowLogs: true },
+          retainFlowLogsOnDelete: true,
+          flowLogRetentionDays: 7,
+        }),
+    );
     const g = named(kept, "aws:cloudwatch/logGroup:LogGroup", "n-flow-logs");
     expect([inputs(g).retentionInDays, g.retainOnDelete]).toEqual([7, true]);
   });

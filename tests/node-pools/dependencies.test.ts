@@ -25,25 +25,37 @@ interface Import {
 function importsOf(file: string): Import[] {
   const text = readFileSync(file, "utf8");
   const out: Import[] = [];
-  const statement = /^\s*(import|export)\s+(type\s+)?([^;]*?)\s*from\s*["']([^"']+)["']|^\s*import\s+["']([^"']+)["']|(?:import|require)\(\s*["']([^"']+)["']\s*\)/gm;
+  const statement =
+    /^\s*(import|export)\s+(type\s+)?([^;]*?)\s*from\s*["']([^"']+)["']|^\s*import\s+["']([^"']+)["']|(?:import|require)\(\s*["']([^"']+)["']\s*\)/gm;
   for (const m of text.matchAll(statement)) {
     const spec = m[4] ?? m[5] ?? m[6]!;
     const target = spec.startsWith(".") ? path.relative(ROOT, path.resolve(path.dirname(file), spec)).replace(/\.(ts|js)$/, "") : spec;
-    const namedTypesOnly = m[3] !== undefined && /^\{[^}]*\}$/.test(m[3].trim()) && m[3].replace(/[{}]/g, "").split(",").every((s) => s.trim() === "" || s.trim().startsWith("type "));
+    const namedTypesOnly =
+      m[3] !== undefined &&
+      /^\{[^}]*\}$/.test(m[3].trim()) &&
+      m[3]
+        .replace(/[{}]/g, "")
+        .split(",")
+        .every((s) => s.trim() === "" || s.trim().startsWith("type "));
     out.push({ file: path.relative(ROOT, file), target, typeOnly: m[2] !== undefined || namedTypesOnly, line: m[0].trim() });
   }
   return out;
 }
 
-const tsFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith(".ts")).map((f) => path.join(dir, f));
+const tsFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => path.join(dir, f));
 const nodePools = tsFiles(path.join(COMPONENTS, "node-pools")).flatMap(importsOf);
 const config = tsFiles(path.join(COMPONENTS, "config")).flatMap(importsOf);
 
 test("the import reader sees what it must (a self-check on known lines)", () => {
-  expect(importsOf(path.join(COMPONENTS, "node-pools", "presets.ts"))).toEqual(expect.arrayContaining([
-    expect.objectContaining({ target: "components/config/spec", typeOnly: true }),
-    expect.objectContaining({ target: "components/core/labels", typeOnly: false }),
-  ]));
+  expect(importsOf(path.join(COMPONENTS, "node-pools", "presets.ts"))).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ target: "components/config/spec", typeOnly: true }),
+      expect.objectContaining({ target: "components/core/labels", typeOnly: false }),
+    ]),
+  );
   expect(config.map((i) => i.target)).toContain("components/node-pools/presets");
 });
 
@@ -61,14 +73,23 @@ test("components/config uses only the pure part of node-pools (presets: no Pulum
   const used = [...new Set(config.filter((i) => i.target.startsWith("components/node-pools")).map((i) => i.target))];
   expect(used).toEqual(["components/node-pools/presets"]);
   for (const target of used) {
-    expect(importsOf(path.join(ROOT, `${target}.ts`)).filter((i) => i.target.startsWith("@pulumi/")).map((i) => i.line)).toEqual([]);
+    expect(
+      importsOf(path.join(ROOT, `${target}.ts`))
+        .filter((i) => i.target.startsWith("@pulumi/"))
+        .map((i) => i.line),
+    ).toEqual([]);
   }
 });
 
 test("the label rule is a leaf every user imports: config, node-pools and the renderer, and it imports nothing", () => {
   expect(importsOf(path.join(COMPONENTS, "core", "labels.ts"))).toEqual([]);
-  const users = [
-    ...config, ...nodePools, ...importsOf(path.join(COMPONENTS, "bootstrap", "kubeadm.ts")),
-  ].filter((i) => i.target === "components/core/labels").map((i) => i.file);
-  expect([...new Set(users)].sort()).toEqual(["components/bootstrap/kubeadm.ts", "components/config/index.ts", "components/config/rules.ts", "components/node-pools/presets.ts"]);
+  const users = [...config, ...nodePools, ...importsOf(path.join(COMPONENTS, "bootstrap", "kubeadm.ts"))]
+    .filter((i) => i.target === "components/core/labels")
+    .map((i) => i.file);
+  expect([...new Set(users)].sort()).toEqual([
+    "components/bootstrap/kubeadm.ts",
+    "components/config/index.ts",
+    "components/config/rules.ts",
+    "components/node-pools/presets.ts",
+  ]);
 });

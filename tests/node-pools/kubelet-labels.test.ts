@@ -28,7 +28,9 @@ interface Verdict {
 
 function askKubelet(labels: Record<string, string>): Verdict {
   expect(existsSync(MISSING_CONFIG)).toBe(false);
-  const flag = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",");
+  const flag = Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
   const r = spawnSync(k8sBin("kubelet"), [`--node-labels=${flag}`, `--config=${MISSING_CONFIG}`], { encoding: "utf8", timeout: 60_000 });
   const stderr = `${r.stderr}`;
   expect(r.status).not.toBe(0);

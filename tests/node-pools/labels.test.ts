@@ -17,7 +17,11 @@ const HASH = `sha256:${"ab".repeat(32)}`;
 /** Problems stack config validation reports for one pool label (none: the label is accepted). */
 function configProblems(key: string, value = "v"): string[] {
   const config = {
-    name: "demo", tier: "dev", region: "eu-west-1", availabilityZones: ["eu-west-1a", "eu-west-1b"], api: { allowedCidrs: ["203.0.113.0/24"] },
+    name: "demo",
+    tier: "dev",
+    region: "eu-west-1",
+    availabilityZones: ["eu-west-1a", "eu-west-1b"],
+    api: { allowedCidrs: ["203.0.113.0/24"] },
     nodePools: [{ name: "general", preset: "general", minSize: 1, maxSize: 3, labels: { [key]: value } }],
   };
   const issues = validateClusterConfig(config);
@@ -39,7 +43,12 @@ function helperError(key: string, value = "v"): string | undefined {
 /** The error the kubeadm renderer throws for one join label, or undefined. */
 function rendererError(key: string, value = "v"): string | undefined {
   try {
-    renderJoinConfiguration({ apiServerEndpoint: "api.demo.example.internal:6443", token: "abc123.0123456789abcdef", caCertHash: HASH, labels: { [key]: value } });
+    renderJoinConfiguration({
+      apiServerEndpoint: "api.demo.example.internal:6443",
+      token: "abc123.0123456789abcdef",
+      caCertHash: HASH,
+      labels: { [key]: value },
+    });
     return undefined;
   } catch (e) {
     return (e as Error).message;
@@ -47,7 +56,11 @@ function rendererError(key: string, value = "v"): string | undefined {
 }
 
 /** The three paths' verdicts: true where the label is refused. */
-const verdicts = (key: string, value = "v") => ({ config: configProblems(key, value).length > 0, nodePool: helperError(key, value) !== undefined, renderer: rendererError(key, value) !== undefined });
+const verdicts = (key: string, value = "v") => ({
+  config: configProblems(key, value).length > 0,
+  nodePool: helperError(key, value) !== undefined,
+  renderer: rendererError(key, value) !== undefined,
+});
 
 describe("named cases: all three paths give the kubelet's answer", () => {
   test.each([
@@ -77,9 +90,12 @@ describe("named cases: all three paths give the kubelet's answer", () => {
   test("the messages name the config path and what is allowed", () => {
     const [message] = configProblems("node-role.kubernetes.io/x");
     expect(message).toContain(`"node-role.kubernetes.io/x" is in the kubelet-restricted namespaces (*.kubernetes.io, *.k8s.io)`);
-    for (const allowed of [...KUBELET_LABEL_RULE.allowedNamespaces.map((n) => `${n}/`), ...KUBELET_LABEL_RULE.allowedKeys]) expect(message).toContain(allowed);
+    for (const allowed of [...KUBELET_LABEL_RULE.allowedNamespaces.map((n) => `${n}/`), ...KUBELET_LABEL_RULE.allowedKeys])
+      expect(message).toContain(allowed);
     expect(message).toContain("for a role use node.kubeadm-aws.io/role");
-    expect(helperError("node-role.kubernetes.io/x")).toBe(`nodePool("general", "general", ...): node pool general: labels["node-role.kubernetes.io/x"]: ${message}`);
+    expect(helperError("node-role.kubernetes.io/x")).toBe(
+      `nodePool("general", "general", ...): node pool general: labels["node-role.kubernetes.io/x"]: ${message}`,
+    );
     expect(rendererError("node-role.kubernetes.io/x")).toBe(`node labels: ${message}`);
     expect(configProblems("team.kubernetes.io/x")[0]).toContain("use a prefix of your own (e.g. node.kubeadm-aws.io/x)");
   });
@@ -102,17 +118,29 @@ function kubeletRefuses(key: string): boolean {
   const ns = parts.length >= 2 ? parts[0]! : "";
   const isKubernetesLabel = ns === "kubernetes.io" || ns.endsWith(".kubernetes.io") || ns === "k8s.io" || ns.endsWith(".k8s.io");
   const kubeletLabels = new Set([
-    "kubernetes.io/hostname", "topology.kubernetes.io/zone", "topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/zone",
-    "failure-domain.beta.kubernetes.io/region", "beta.kubernetes.io/instance-type", "node.kubernetes.io/instance-type", "kubernetes.io/os",
-    "kubernetes.io/arch", "beta.kubernetes.io/os", "beta.kubernetes.io/arch",
+    "kubernetes.io/hostname",
+    "topology.kubernetes.io/zone",
+    "topology.kubernetes.io/region",
+    "failure-domain.beta.kubernetes.io/zone",
+    "failure-domain.beta.kubernetes.io/region",
+    "beta.kubernetes.io/instance-type",
+    "node.kubernetes.io/instance-type",
+    "kubernetes.io/os",
+    "kubernetes.io/arch",
+    "beta.kubernetes.io/os",
+    "beta.kubernetes.io/arch",
   ]);
-  const isKubeletLabel = kubeletLabels.has(key) || ["kubelet.kubernetes.io", "node.kubernetes.io"].some((a) => ns === a || ns.endsWith(`.${a}`));
+  const isKubeletLabel =
+    kubeletLabels.has(key) || ["kubelet.kubernetes.io", "node.kubernetes.io"].some((a) => ns === a || ns.endsWith(`.${a}`));
   return isKubernetesLabel && !isKubeletLabel;
 }
 
 test("property: for random keys, config validation, nodePool() and the renderer agree, and agree with the kubelet's Go rule", () => {
-  fc.assert(fc.property(labelKeys, (key) => {
-    const refused = labelKeyProblem(key) !== undefined || kubeletRefuses(key);
-    expect(verdicts(key)).toEqual({ config: refused, nodePool: refused, renderer: refused });
-  }), { numRuns: 400 });
+  fc.assert(
+    fc.property(labelKeys, (key) => {
+      const refused = labelKeyProblem(key) !== undefined || kubeletRefuses(key);
+      expect(verdicts(key)).toEqual({ config: refused, nodePool: refused, renderer: refused });
+    }),
+    { numRuns: 400 },
+  );
 });

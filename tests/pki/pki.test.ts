@@ -24,9 +24,16 @@ async function record(args: Partial<ClusterPkiArgs> = {}) {
     pki.adminKubeconfig.apply((k) => (seen.kubeconfig = k));
     pki.caCertPem.apply((c) => (seen.caCert = c));
     const outs: Record<string, pulumi.Output<string>> = {
-      bootstrapToken: pki.bootstrapToken, caKeyPem: pki.caKeyPem, frontProxyCaKeyPem: pki.frontProxyCaKeyPem, etcdCaKeyPem: pki.etcdCaKeyPem,
-      serviceAccountKeyPem: pki.serviceAccountKeyPem, encryptionKey: pki.encryptionKey, adminKubeconfig: pki.adminKubeconfig,
-      caCertPem: pki.caCertPem, discoveryHash: pki.discoveryHash, bootstrapTokenId: pki.bootstrapTokenId,
+      bootstrapToken: pki.bootstrapToken,
+      caKeyPem: pki.caKeyPem,
+      frontProxyCaKeyPem: pki.frontProxyCaKeyPem,
+      etcdCaKeyPem: pki.etcdCaKeyPem,
+      serviceAccountKeyPem: pki.serviceAccountKeyPem,
+      encryptionKey: pki.encryptionKey,
+      adminKubeconfig: pki.adminKubeconfig,
+      caCertPem: pki.caCertPem,
+      discoveryHash: pki.discoveryHash,
+      bootstrapTokenId: pki.bootstrapTokenId,
     };
     for (const [k, o] of Object.entries(outs)) void pulumi.isSecret(o).then((s) => (seen.secret[k] = s));
   });
@@ -37,7 +44,11 @@ describe("ClusterPki", () => {
   test("three CAs and a service-account key, with kubeadm's names, as exact inputs", async () => {
     const { rec } = await record();
     expect(rec.errors).toEqual([]);
-    expect(ofType(rec, "tls:index/selfSignedCert:SelfSignedCert").map((r) => r.name).sort()).toEqual(["c1-pki-ca-cert", "c1-pki-etcd-ca-cert", "c1-pki-front-proxy-ca-cert"]);
+    expect(
+      ofType(rec, "tls:index/selfSignedCert:SelfSignedCert")
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["c1-pki-ca-cert", "c1-pki-etcd-ca-cert", "c1-pki-front-proxy-ca-cert"]);
     expect(inputs(named(rec, "tls:index/selfSignedCert:SelfSignedCert", "c1-pki-ca-cert"))).toMatchObject({
       isCaCertificate: true,
       validityPeriodHours: 87600,
@@ -45,7 +56,9 @@ describe("ClusterPki", () => {
       subject: { commonName: "kubernetes", organization: "c1" },
       privateKeyPem: "[secret]",
     });
-    expect(inputs(named(rec, "tls:index/selfSignedCert:SelfSignedCert", "c1-pki-front-proxy-ca-cert")).subject.commonName).toBe("front-proxy-ca");
+    expect(inputs(named(rec, "tls:index/selfSignedCert:SelfSignedCert", "c1-pki-front-proxy-ca-cert")).subject.commonName).toBe(
+      "front-proxy-ca",
+    );
     expect(inputs(named(rec, "tls:index/selfSignedCert:SelfSignedCert", "c1-pki-etcd-ca-cert")).subject.commonName).toBe("etcd-ca");
     expect(inputs(named(rec, "tls:index/privateKey:PrivateKey", "c1-pki-sa-key"))).toEqual({ algorithm: "RSA", rsaBits: 2048 });
     expect(ofType(rec, "tls:index/locallySignedCert:LocallySignedCert").map((r) => r.name)).toEqual(["c1-pki-admin-cert"]);
@@ -53,15 +66,35 @@ describe("ClusterPki", () => {
 
   test("every key, the token, the encryption key and the kubeconfig are secrets; certificates and the hash are not", async () => {
     const { seen } = await record();
-    for (const k of ["bootstrapToken", "caKeyPem", "frontProxyCaKeyPem", "etcdCaKeyPem", "serviceAccountKeyPem", "encryptionKey", "adminKubeconfig"]) expect([k, seen.secret[k]]).toEqual([k, true]);
+    for (const k of [
+      "bootstrapToken",
+      "caKeyPem",
+      "frontProxyCaKeyPem",
+      "etcdCaKeyPem",
+      "serviceAccountKeyPem",
+      "encryptionKey",
+      "adminKubeconfig",
+    ])
+      expect([k, seen.secret[k]]).toEqual([k, true]);
     for (const k of ["caCertPem", "discoveryHash", "bootstrapTokenId"]) expect([k, seen.secret[k]]).toEqual([k, false]);
   });
 
   test("the token has kubeadm's format and is generated from lowercase letters and digits only", async () => {
     const { rec, seen } = await record();
     expect(seen.token).toMatch(BOOTSTRAP_TOKEN_RE);
-    expect(inputs(named(rec, "random:index/randomString:RandomString", "c1-pki-token-id"))).toEqual({ length: 6, lower: true, upper: false, numeric: true, special: false, keepers: { rotation: "initial" } });
-    expect(inputs(named(rec, "random:index/randomString:RandomString", "c1-pki-token-secret"))).toMatchObject({ length: 16, upper: false, special: false });
+    expect(inputs(named(rec, "random:index/randomString:RandomString", "c1-pki-token-id"))).toEqual({
+      length: 6,
+      lower: true,
+      upper: false,
+      numeric: true,
+      special: false,
+      keepers: { rotation: "initial" },
+    });
+    expect(inputs(named(rec, "random:index/randomString:RandomString", "c1-pki-token-secret"))).toMatchObject({
+      length: 16,
+      upper: false,
+      special: false,
+    });
   });
 
   test("the discovery hash is the CA public key's SPKI hash", async () => {
@@ -78,12 +111,17 @@ describe("ClusterPki", () => {
       expect(inputs(named(b.rec, "random:index/randomString:RandomString", part)).keepers).toEqual({ rotation: "2026-01-31" });
     }
     // The CAs do not depend on the rotation.
-    expect(inputs(named(a.rec, "tls:index/selfSignedCert:SelfSignedCert", "c1-pki-ca-cert"))).toEqual(inputs(named(b.rec, "tls:index/selfSignedCert:SelfSignedCert", "c1-pki-ca-cert")));
+    expect(inputs(named(a.rec, "tls:index/selfSignedCert:SelfSignedCert", "c1-pki-ca-cert"))).toEqual(
+      inputs(named(b.rec, "tls:index/selfSignedCert:SelfSignedCert", "c1-pki-ca-cert")),
+    );
   });
 
   test("the admin kubeconfig: cluster CA signed client of the admin group, stable API name as server", async () => {
     const { rec, seen } = await record();
-    expect(inputs(named(rec, "tls:index/certRequest:CertRequest", "c1-pki-admin-csr")).subject).toEqual({ commonName: "kubeadm-aws-admin", organization: ADMIN_GROUP });
+    expect(inputs(named(rec, "tls:index/certRequest:CertRequest", "c1-pki-admin-csr")).subject).toEqual({
+      commonName: "kubeadm-aws-admin",
+      organization: ADMIN_GROUP,
+    });
     expect(ADMIN_GROUP).toBe("kubeadm:cluster-admins");
     expect(inputs(named(rec, "tls:index/locallySignedCert:LocallySignedCert", "c1-pki-admin-cert"))).toMatchObject({
       allowedUses: ["digital_signature", "key_encipherment", "client_auth"],
@@ -102,7 +140,9 @@ describe("ClusterPki", () => {
   test("external etcd: an API server client certificate signed by the etcd CA", async () => {
     const { rec } = await record({ externalEtcdClient: true });
     expect(rec.errors).toEqual([]);
-    expect(inputs(named(rec, "tls:index/certRequest:CertRequest", "c1-pki-apiserver-etcd-client-csr")).subject).toEqual({ commonName: "kube-apiserver-etcd-client" });
+    expect(inputs(named(rec, "tls:index/certRequest:CertRequest", "c1-pki-apiserver-etcd-client-csr")).subject).toEqual({
+      commonName: "kube-apiserver-etcd-client",
+    });
     const cert = named(rec, "tls:index/locallySignedCert:LocallySignedCert", "c1-pki-apiserver-etcd-client-cert");
     const etcdCa = named(rec, "tls:index/selfSignedCert:SelfSignedCert", "c1-pki-etcd-ca-cert");
     expect(cert.dependencies).toContain(etcdCa.urn);
@@ -110,7 +150,8 @@ describe("ClusterPki", () => {
 
   test("protect: the CA keys and certificates are protected", async () => {
     const { rec } = await record({ protect: true });
-    for (const n of ["c1-pki-ca-key", "c1-pki-etcd-ca-key", "c1-pki-front-proxy-ca-key", "c1-pki-sa-key"]) expect(named(rec, "tls:index/privateKey:PrivateKey", n).protect).toBe(true);
+    for (const n of ["c1-pki-ca-key", "c1-pki-etcd-ca-key", "c1-pki-front-proxy-ca-key", "c1-pki-sa-key"])
+      expect(named(rec, "tls:index/privateKey:PrivateKey", n).protect).toBe(true);
     expect(named(rec, "tls:index/privateKey:PrivateKey", "c1-pki-admin-key").protect).toBe(false);
   });
 });

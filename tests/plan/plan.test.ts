@@ -56,11 +56,18 @@ describe("the offline plan", () => {
     const urns = r.resources.map((x) => x.urn);
     expect(new Set(urns).size).toBe(urns.length);
     const components = r.resources.filter((x) => !x.custom).map((x) => x.type);
-    expect(components).toEqual(expect.arrayContaining([
-      "pulumi-kubeadm-aws:environment:Environment", "pulumi-kubeadm-aws:network:Vpc", "pulumi-kubeadm-aws:bastion:Bastion",
-      "pulumi-kubeadm-aws:cluster:Cluster", "pulumi-kubeadm-aws:security:ClusterSecurityGroups", "pulumi-kubeadm-aws:api-endpoint:ApiEndpoint",
-      "pulumi-kubeadm-aws:pki:ClusterPki", "pulumi-kubeadm-aws:control-plane:ControlPlane",
-    ]));
+    expect(components).toEqual(
+      expect.arrayContaining([
+        "pulumi-kubeadm-aws:environment:Environment",
+        "pulumi-kubeadm-aws:network:Vpc",
+        "pulumi-kubeadm-aws:bastion:Bastion",
+        "pulumi-kubeadm-aws:cluster:Cluster",
+        "pulumi-kubeadm-aws:security:ClusterSecurityGroups",
+        "pulumi-kubeadm-aws:api-endpoint:ApiEndpoint",
+        "pulumi-kubeadm-aws:pki:ClusterPki",
+        "pulumi-kubeadm-aws:control-plane:ControlPlane",
+      ]),
+    );
     expect(components.filter((t) => t === "pulumi-kubeadm-aws:node-pools:NodePool")).toHaveLength(r.spec!.nodePools.length);
     expect(components.includes("pulumi-kubeadm-aws:etcd:EtcdCluster")).toBe(r.spec!.etcd.topology === "dedicated");
     // Every pool's group has the sizes its spec says.
@@ -78,7 +85,10 @@ describe("the offline plan", () => {
   });
 
   test("aws:region must agree with cluster.region", async () => {
-    const text = readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.dev.yaml"), "utf8").replace("aws:region: eu-west-1", "aws:region: us-east-1");
+    const text = readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.dev.yaml"), "utf8").replace(
+      "aws:region: eu-west-1",
+      "aws:region: us-east-1",
+    );
     const r = await runPlan({ configFile: tempFile("Pulumi.region.yaml", text) });
     expect(r.issues).toEqual([{ path: "aws:region", message: "is us-east-1 but cluster.region is eu-west-1; they must be equal" }]);
   });
@@ -92,44 +102,49 @@ describe("the offline plan", () => {
 });
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)],
+  );
 }
 
 describe("plan --out", () => {
-  test.each(stacks)("stack %s: every machine role's boot files are written, and no secret value reaches plan.json or the artifacts", async (stack) => {
-    const r = await runPlan({ stack });
-    expect(r.ok).toBe(true);
-    const out = mkdtempSync(path.join(tmpdir(), `plan-out-${stack}-`));
-    writeOut(r, out);
+  test.each(stacks)(
+    "stack %s: every machine role's boot files are written, and no secret value reaches plan.json or the artifacts",
+    async (stack) => {
+      const r = await runPlan({ stack });
+      expect(r.ok).toBe(true);
+      const out = mkdtempSync(path.join(tmpdir(), `plan-out-${stack}-`));
+      writeOut(r, out);
 
-    // Roles: every control-plane node, every pool, every dedicated etcd member.
-    const roles = readdirSync(path.join(out, "artifacts")).sort();
-    const expected = [
-      ...Array.from({ length: r.spec!.controlPlane.count }, (_, i) => `control-plane-${i}`),
-      ...r.spec!.nodePools.map((p) => `worker-${p.name}`),
-      ...(r.spec!.etcd.topology === "dedicated" ? Array.from({ length: r.spec!.etcd.members }, (_, i) => `etcd-${i}`) : []),
-    ];
-    expect(roles).toEqual(expect.arrayContaining(expected));
-    for (const role of expected) expect(readdirSync(path.join(out, "artifacts", role))).toContain("cloud-init.yaml");
+      // Roles: every control-plane node, every pool, every dedicated etcd member.
+      const roles = readdirSync(path.join(out, "artifacts")).sort();
+      const expected = [
+        ...Array.from({ length: r.spec!.controlPlane.count }, (_, i) => `control-plane-${i}`),
+        ...r.spec!.nodePools.map((p) => `worker-${p.name}`),
+        ...(r.spec!.etcd.topology === "dedicated" ? Array.from({ length: r.spec!.etcd.members }, (_, i) => `etcd-${i}`) : []),
+      ];
+      expect(roles).toEqual(expect.arrayContaining(expected));
+      for (const role of expected) expect(readdirSync(path.join(out, "artifacts", role))).toContain("cloud-init.yaml");
 
-    // The secret values themselves, as the program handed them to the provider (bundles, keys, tokens).
-    const bundles = r.resources.filter((x) => x.type === "aws:secretsmanager/secretVersion:SecretVersion");
-    expect(bundles.length).toBeGreaterThanOrEqual(expected.length);
-    const secrets = new Set<string>();
-    for (const b of bundles) {
-      expect(b.inputs.secretString).toBe("[secret]");
-      const raw = String(b.rawInputs.secretString);
-      for (const m of raw.matchAll(/[a-z0-9]{6}\.[a-z0-9]{16}/g)) secrets.add(m[0]);
-      for (const m of raw.matchAll(/-----BEGIN [A-Z ]*PRIVATE KEY-----[^-]+/g)) secrets.add(m[0].slice(0, 120));
-    }
-    expect([...secrets].some((x) => /^[a-z0-9]{6}\.[a-z0-9]{16}$/.test(x))).toBe(true); // the bootstrap token is in a bundle
-    expect([...secrets].some((x) => x.includes("PRIVATE KEY"))).toBe(true); // and so are private keys
-    const written = [path.join(out, "plan.json"), ...filesUnder(path.join(out, "artifacts"))].map((f) => readFileSync(f, "utf8"));
-    for (const text of written) {
-      expect(text).not.toMatch(/PRIVATE KEY-----/);
-      for (const s of secrets) expect(text.includes(s)).toBe(false);
-    }
-  });
+      // The secret values themselves, as the program handed them to the provider (bundles, keys, tokens).
+      const bundles = r.resources.filter((x) => x.type === "aws:secretsmanager/secretVersion:SecretVersion");
+      expect(bundles.length).toBeGreaterThanOrEqual(expected.length);
+      const secrets = new Set<string>();
+      for (const b of bundles) {
+        expect(b.inputs.secretString).toBe("[secret]");
+        const raw = String(b.rawInputs.secretString);
+        for (const m of raw.matchAll(/[a-z0-9]{6}\.[a-z0-9]{16}/g)) secrets.add(m[0]);
+        for (const m of raw.matchAll(/-----BEGIN [A-Z ]*PRIVATE KEY-----[^-]+/g)) secrets.add(m[0].slice(0, 120));
+      }
+      expect([...secrets].some((x) => /^[a-z0-9]{6}\.[a-z0-9]{16}$/.test(x))).toBe(true); // the bootstrap token is in a bundle
+      expect([...secrets].some((x) => x.includes("PRIVATE KEY"))).toBe(true); // and so are private keys
+      const written = [path.join(out, "plan.json"), ...filesUnder(path.join(out, "artifacts"))].map((f) => readFileSync(f, "utf8"));
+      for (const text of written) {
+        expect(text).not.toMatch(/PRIVATE KEY-----/);
+        for (const s of secrets) expect(text.includes(s)).toBe(false);
+      }
+    },
+  );
 });
 
 describe("the plan command", () => {

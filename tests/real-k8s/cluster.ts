@@ -20,7 +20,15 @@ import { fileOf, roleFiles, type NodeFile } from "./role-files";
  * ports, ip_forward, certificates, runs as on a node). `SystemVerification` fails on this host's
  * cgroup v1 only; EC2 nodes run cgroup v2.
  */
-export const NO_RUNTIME_PREFLIGHT = ["CRI", "ContainerRuntimeVersion", "ImagePull", "KubeletVersion", "SystemVerification", "FileExisting-crictl", "Service-kubelet"];
+export const NO_RUNTIME_PREFLIGHT = [
+  "CRI",
+  "ContainerRuntimeVersion",
+  "ImagePull",
+  "KubeletVersion",
+  "SystemVerification",
+  "FileExisting-crictl",
+  "Service-kubelet",
+];
 
 /**
  * Phases that need a registered Node, i.e. a kubelet with a container runtime: marking the node as
@@ -42,7 +50,12 @@ export async function planWithRealCerts(o: PlanOptions): Promise<Planned> {
   const pki = plan.resources.find((r) => r.type === "pulumi-kubeadm-aws:pki:ClusterPki");
   const cp0 = roleFiles(plan.resources, "control-plane-0");
   const apiName = /KUBEADM_AWS_API_ENDPOINT=([^:\n]+):/.exec(fileOf(cp0, FILES.env))![1]!;
-  return { resources: plan.resources, apiName, adminKubeconfig: String(pki!.rawOutputs!.adminKubeconfig), files: (role) => roleFiles(plan.resources, role) };
+  return {
+    resources: plan.resources,
+    apiName,
+    adminKubeconfig: String(pki!.rawOutputs!.adminKubeconfig),
+    files: (role) => roleFiles(plan.resources, role),
+  };
 }
 
 /** Writes a role's files that live in machine folders (units and sysctl files are systemd's, not needed here). */
@@ -60,10 +73,19 @@ export function machinePath(): string {
 /** Starts the kubelet stand-in and runs `kubeadm init` with the node's init config, as the boot does. */
 export async function kubeadmInit(m: Machine): Promise<{ status: number; output: string }> {
   m.start("static-pods", process.execPath, [RUNNER, "/etc/kubernetes/manifests", k8sBinDir(), "/var/log/kubernetes/pods"]);
-  const r = await m.runAsync("kubeadm", [
-    "init", "--config", FILES.initConfig, "--skip-token-print", "--skip-certificate-key-print",
-    `--skip-phases=${NEEDS_A_NODE.join(",")}`, `--ignore-preflight-errors=${NO_RUNTIME_PREFLIGHT.join(",")}`,
-  ], { env: { PATH: machinePath() }, timeout: 300_000 });
+  const r = await m.runAsync(
+    "kubeadm",
+    [
+      "init",
+      "--config",
+      FILES.initConfig,
+      "--skip-token-print",
+      "--skip-certificate-key-print",
+      `--skip-phases=${NEEDS_A_NODE.join(",")}`,
+      `--ignore-preflight-errors=${NO_RUNTIME_PREFLIGHT.join(",")}`,
+    ],
+    { env: { PATH: machinePath() }, timeout: 300_000 },
+  );
   return { status: r.status, output: `${r.stdout}\n${r.stderr}` };
 }
 

@@ -69,8 +69,11 @@ function member(i: number): Member {
 
 function etcdctl(args: string[]) {
   return cp.run(k8sBin("etcdctl"), [
-    `--endpoints=${endpoints.join(",")}`, "--cacert=/etc/kubernetes/pki/etcd/ca.crt",
-    "--cert=/etc/kubernetes/pki/apiserver-etcd-client.crt", "--key=/etc/kubernetes/pki/apiserver-etcd-client.key", ...args,
+    `--endpoints=${endpoints.join(",")}`,
+    "--cacert=/etc/kubernetes/pki/etcd/ca.crt",
+    "--cert=/etc/kubernetes/pki/apiserver-etcd-client.crt",
+    "--key=/etc/kubernetes/pki/apiserver-etcd-client.key",
+    ...args,
   ]);
 }
 
@@ -82,7 +85,11 @@ beforeAll(async () => {
   members = [0, 1, 2].map(member);
   const cpFiles = plan.files("control-plane-0");
   const initYaml = fileOf(cpFiles, "/etc/kubernetes/kubeadm/init.yaml");
-  endpoints = (/endpoints:\n((?:\s+- .+\n)+)/.exec(initYaml)![1]!).split("\n").map((l) => l.replace(/^\s*-\s*/, "").trim()).filter(Boolean);
+  endpoints = /endpoints:\n((?:\s+- .+\n)+)/
+    .exec(initYaml)![1]!
+    .split("\n")
+    .map((l) => l.replace(/^\s*-\s*/, "").trim())
+    .filter(Boolean);
   // The private zone: each endpoint's name resolves to its member's address.
   const hosts = endpoints.map((e, i) => `${members[i]!.ip} ${new URL(e).hostname}`);
   for (const m of members) {
@@ -92,7 +99,10 @@ beforeAll(async () => {
     machine.start("etcd", path.join(k8sBinDir(), path.basename(m.execStart[0]!)), m.execStart.slice(1));
     machines.push(machine);
   }
-  cp = await Machine.create(vpc, `ip-${CP_IP.replace(/\./g, "-")}.eu-west-1.compute.internal`, { ips: [CP_IP], hosts: [`${CP_IP} ${plan.apiName}`, ...hosts] });
+  cp = await Machine.create(vpc, `ip-${CP_IP.replace(/\./g, "-")}.eu-west-1.compute.internal`, {
+    ips: [CP_IP],
+    hosts: [`${CP_IP} ${plan.apiName}`, ...hosts],
+  });
   install(cp, cpFiles);
   cp.write("/etc/kubernetes/pulumi-admin.conf", plan.adminKubeconfig, 0o600);
   const healthy = Date.now() + 60_000;
@@ -122,17 +132,31 @@ describe("a 3-member dedicated etcd from the rendered member configs, and kubead
 
   test("/readyz answers and the program's admin kubeconfig works", () => {
     expect(cp.run("curl", ["-s", "--cacert", "/etc/kubernetes/pki/ca.crt", `https://${plan.apiName}:6443/readyz`]).stdout).toBe("ok");
-    const r = cp.run("kubectl", ["--kubeconfig", "/etc/kubernetes/pulumi-admin.conf", "get", "--raw", "/readyz/etcd"], { env: { PATH: machinePath() } });
+    const r = cp.run("kubectl", ["--kubeconfig", "/etc/kubernetes/pulumi-admin.conf", "get", "--raw", "/readyz/etcd"], {
+      env: { PATH: machinePath() },
+    });
     expect(r.stdout).toBe("ok");
   });
 
   test("a Secret written through the API is encrypted in every member", () => {
     const canary = "external-etcd-canary-in-plain-text";
-    const created = cp.run("kubectl", ["--kubeconfig", "/etc/kubernetes/pulumi-admin.conf", "create", "secret", "generic", "probe", `--from-literal=v=${canary}`], { env: { PATH: machinePath() } });
+    const created = cp.run(
+      "kubectl",
+      ["--kubeconfig", "/etc/kubernetes/pulumi-admin.conf", "create", "secret", "generic", "probe", `--from-literal=v=${canary}`],
+      { env: { PATH: machinePath() } },
+    );
     expect(created.stderr).toBe("");
     for (const e of endpoints) {
-      const raw = cp.run(k8sBin("etcdctl"), [`--endpoints=${e}`, "--cacert=/etc/kubernetes/pki/etcd/ca.crt", "--cert=/etc/kubernetes/pki/apiserver-etcd-client.crt",
-        "--key=/etc/kubernetes/pki/apiserver-etcd-client.key", "--consistency=s", "get", "/registry/secrets/default/probe", "--print-value-only"]);
+      const raw = cp.run(k8sBin("etcdctl"), [
+        `--endpoints=${e}`,
+        "--cacert=/etc/kubernetes/pki/etcd/ca.crt",
+        "--cert=/etc/kubernetes/pki/apiserver-etcd-client.crt",
+        "--key=/etc/kubernetes/pki/apiserver-etcd-client.key",
+        "--consistency=s",
+        "get",
+        "/registry/secrets/default/probe",
+        "--print-value-only",
+      ]);
       expect(raw.stdout.startsWith("k8s:enc:secretbox:v1:key1:")).toBe(true);
       expect(raw.stdout).not.toContain(canary);
     }

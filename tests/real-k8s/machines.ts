@@ -68,7 +68,8 @@ async function waitFor(check: () => boolean, what: string, ms = 5000): Promise<v
 
 /** Whether this host can run machines (root, unshare, nsenter, ip), with the reason when not. */
 export function machineSupport(): string | undefined {
-  if (process.getuid?.() !== 0) return "the real control-plane tests need root (network and mount namespaces); run the test command as root or with sudo";
+  if (process.getuid?.() !== 0)
+    return "the real control-plane tests need root (network and mount namespaces); run the test command as root or with sudo";
   for (const c of ["unshare", "nsenter", "ip", "mount"]) {
     if (sh("sh", ["-c", `command -v ${c}`]).status !== 0) return `${c} is missing (util-linux / iproute2; scripts/test.sh installs them)`;
   }
@@ -102,15 +103,27 @@ export class Vpc {
   /** Plugs machine `pid` into the bridge as its `eth0`, with its addresses and a default route. */
   plug(pid: number, ips: string[]): void {
     const n = this.ports++;
-    this.net(["sh", "-c", `ip link add p${n} type veth peer name m${n} && ip link set m${n} netns ${pid} && ip link set p${n} master vpc0 && ip link set p${n} up`]);
-    must("nsenter", ["-t", String(pid), "-n", "--", "sh", "-c", [
-      "ip link set lo up",
-      `ip link set m${n} name eth0`,
-      ...ips.map((ip) => `ip addr add ${ip}/32 dev eth0`),
-      "ip link set eth0 up",
-      "ip route add default dev eth0",
-      "sysctl -qw net.ipv4.ip_forward=1",
-    ].join(" && ")]);
+    this.net([
+      "sh",
+      "-c",
+      `ip link add p${n} type veth peer name m${n} && ip link set m${n} netns ${pid} && ip link set p${n} master vpc0 && ip link set p${n} up`,
+    ]);
+    must("nsenter", [
+      "-t",
+      String(pid),
+      "-n",
+      "--",
+      "sh",
+      "-c",
+      [
+        "ip link set lo up",
+        `ip link set m${n} name eth0`,
+        ...ips.map((ip) => `ip addr add ${ip}/32 dev eth0`),
+        "ip link set eth0 up",
+        "ip route add default dev eth0",
+        "sysctl -qw net.ipv4.ip_forward=1",
+      ].join(" && "),
+    ]);
   }
 }
 
@@ -144,7 +157,10 @@ export class Machine {
     const p = holder(["unshare", "--net", "--mount", "--uts", "--propagation", "private", "--", "sleep", "infinity"]);
     const m = new Machine(name, root, p.pid!, o.ips[0]!);
     machines.push(m.pid);
-    await waitFor(() => nsOf(m.pid, "mnt") !== nsOf(process.pid, "mnt") && nsOf(m.pid, "net") !== nsOf(process.pid, "net"), `machine ${name}'s namespaces`);
+    await waitFor(
+      () => nsOf(m.pid, "mnt") !== nsOf(process.pid, "mnt") && nsOf(m.pid, "net") !== nsOf(process.pid, "net"),
+      `machine ${name}'s namespaces`,
+    );
     vpc.plug(m.pid, o.ips);
     const mounts: string[] = [];
     for (const d of MACHINE_DIRS) {
@@ -162,7 +178,8 @@ export class Machine {
 
   /** The host path of a file inside this machine (under one of MACHINE_DIRS). */
   file(p: string): string {
-    if (!MACHINE_DIRS.some((d) => p === d || p.startsWith(`${d}/`))) throw new Error(`${p} is not in a machine folder (${MACHINE_DIRS.join(", ")})`);
+    if (!MACHINE_DIRS.some((d) => p === d || p.startsWith(`${d}/`)))
+      throw new Error(`${p} is not in a machine folder (${MACHINE_DIRS.join(", ")})`);
     return path.join(this.root, p);
   }
 
@@ -190,7 +207,12 @@ export class Machine {
 
   /** Runs a command to completion inside the machine. */
   run(cmd: string, args: string[], o: { env?: NodeJS.ProcessEnv; timeout?: number; input?: string } = {}): RunResult {
-    const r = spawnSync("nsenter", [...this.nsArgs(), cmd, ...args], { encoding: "utf8", env: { ...process.env, ...o.env }, timeout: o.timeout ?? 60_000, input: o.input });
+    const r = spawnSync("nsenter", [...this.nsArgs(), cmd, ...args], {
+      encoding: "utf8",
+      env: { ...process.env, ...o.env },
+      timeout: o.timeout ?? 60_000,
+      input: o.input,
+    });
     if (r.error) throw new Error(`${cmd} could not run in ${this.name}: ${r.error.message}`);
     return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   }
@@ -198,7 +220,10 @@ export class Machine {
   /** Same, asynchronously (for commands that wait on something the test must do meanwhile). */
   runAsync(cmd: string, args: string[], o: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<RunResult> {
     return new Promise((resolve) => {
-      const p = spawn("nsenter", [...this.nsArgs(), cmd, ...args], { env: { ...process.env, ...o.env }, stdio: ["ignore", "pipe", "pipe"] });
+      const p = spawn("nsenter", [...this.nsArgs(), cmd, ...args], {
+        env: { ...process.env, ...o.env },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       this.procs.push(p);
       let stdout = "";
       let stderr = "";

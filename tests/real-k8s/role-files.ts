@@ -14,12 +14,15 @@ export interface NodeFile {
 }
 
 function byRole(resources: RecordedResource[], type: string, role: string): RecordedResource[] {
-  return resources.filter((r) => r.type === type && (String(r.rawInputs.secretString ?? "").includes(`"role":"${role}"`)));
+  return resources.filter((r) => r.type === type && String(r.rawInputs.secretString ?? "").includes(`"role":"${role}"`));
 }
 
 /** Every file of `role` (e.g. `control-plane-0`, `worker-general`): user data files, then bundle files. */
 export function roleFiles(resources: RecordedResource[], role: string): NodeFile[] {
-  const boots = resources.filter((r) => r.type === "pulumi-kubeadm-aws:bootstrap:RoleBootstrap" && String(r.rawOutputs?.userData ?? "").includes(`# kubeadm-aws ${role}:`));
+  const boots = resources.filter(
+    (r) =>
+      r.type === "pulumi-kubeadm-aws:bootstrap:RoleBootstrap" && String(r.rawOutputs?.userData ?? "").includes(`# kubeadm-aws ${role}:`),
+  );
   if (boots.length !== 1) throw new Error(`expected one RoleBootstrap for ${role}, found ${boots.length}`);
   const cloud = parse(String(boots[0]!.rawOutputs!.userData)) as { write_files: NodeFile[] };
   const versions = byRole(resources, "aws:secretsmanager/secretVersion:SecretVersion", role);

@@ -13,7 +13,17 @@ import { ANONYMOUS_PATHS } from "../../components/bootstrap/apiserver-files";
 import { CERT_RENEWAL, certRenewScript } from "../../components/bootstrap/cert-renewal";
 import { FILES } from "../../components/bootstrap/paths";
 import { stopAll } from "./machines";
-import { fakeSystemctl, install, kubeadmInit, machinePath, Machine, planWithRealCerts, Vpc, NO_RUNTIME_PREFLIGHT, type Planned } from "./cluster";
+import {
+  fakeSystemctl,
+  install,
+  kubeadmInit,
+  machinePath,
+  Machine,
+  planWithRealCerts,
+  Vpc,
+  NO_RUNTIME_PREFLIGHT,
+  type Planned,
+} from "./cluster";
 import { fileOf } from "./role-files";
 import { envWithOverrides } from "../helpers/node-env";
 
@@ -35,7 +45,16 @@ function kubectl(args: string[], input?: string) {
 
 /** An anonymous HTTPS request from the control-plane machine: the HTTP status code. */
 function anonymous(p: string): number {
-  const r = cp.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", "/etc/kubernetes/pki/ca.crt", `https://${plan.apiName}:6443${p}`]);
+  const r = cp.run("curl", [
+    "-s",
+    "-o",
+    "/dev/null",
+    "-w",
+    "%{http_code}",
+    "--cacert",
+    "/etc/kubernetes/pki/ca.crt",
+    `https://${plan.apiName}:6443${p}`,
+  ]);
   return Number(r.stdout);
 }
 
@@ -64,7 +83,22 @@ describe("kubeadm init of the dev stack's control-plane-0, on a real control pla
   });
 
   test("the API certificate kubeadm issued from the Pulumi CA verifies for the stable API name", () => {
-    const r = cp.run("openssl", ["s_client", "-connect", `${CP_IP}:6443`, "-servername", plan.apiName, "-verify_hostname", plan.apiName, "-CAfile", "/etc/kubernetes/pki/ca.crt", "-verify_return_error"], { input: "" });
+    const r = cp.run(
+      "openssl",
+      [
+        "s_client",
+        "-connect",
+        `${CP_IP}:6443`,
+        "-servername",
+        plan.apiName,
+        "-verify_hostname",
+        plan.apiName,
+        "-CAfile",
+        "/etc/kubernetes/pki/ca.crt",
+        "-verify_return_error",
+      ],
+      { input: "" },
+    );
     expect(r.stdout).toContain("Verify return code: 0 (ok)");
   });
 
@@ -79,10 +113,22 @@ describe("kubeadm init of the dev stack's control-plane-0, on a real control pla
   test("anonymous requests reach the health endpoints and cluster-info, and nothing else", () => {
     // Named on its own, not only through ANONYMOUS_PATHS: without it every join fails at discovery with 401.
     const clusterInfo = "/api/v1/namespaces/kube-public/configmaps/cluster-info";
-    expect({ path: clusterInfo, why: "kubeadm token discovery reads cluster-info with no credentials", status: anonymous(clusterInfo) })
-      .toEqual({ path: clusterInfo, why: "kubeadm token discovery reads cluster-info with no credentials", status: 200 });
+    expect({
+      path: clusterInfo,
+      why: "kubeadm token discovery reads cluster-info with no credentials",
+      status: anonymous(clusterInfo),
+    }).toEqual({ path: clusterInfo, why: "kubeadm token discovery reads cluster-info with no credentials", status: 200 });
     for (const p of ANONYMOUS_PATHS) expect([p, anonymous(p)]).toEqual([p, 200]);
-    for (const p of ["/api", "/apis", "/version", "/metrics", "/openapi/v2", "/api/v1/namespaces/kube-public/configmaps", "/api/v1/namespaces/kube-system/secrets", "/api/v1/namespaces/kube-system/configmaps/kubeadm-config"]) {
+    for (const p of [
+      "/api",
+      "/apis",
+      "/version",
+      "/metrics",
+      "/openapi/v2",
+      "/api/v1/namespaces/kube-public/configmaps",
+      "/api/v1/namespaces/kube-system/secrets",
+      "/api/v1/namespaces/kube-system/configmaps/kubeadm-config",
+    ]) {
       expect([p, anonymous(p)]).toEqual([p, 401]);
     }
   });
@@ -92,14 +138,20 @@ describe("kubeadm init of the dev stack's control-plane-0, on a real control pla
     const created = kubectl(["create", "secret", "generic", "encryption-probe", "-n", "default", `--from-literal=probe=${canary}`]);
     expect(created.stderr).toBe("");
     const raw = cp.run(k8sBin("etcdctl"), [
-      "--endpoints=https://127.0.0.1:2379", "--cacert=/etc/kubernetes/pki/etcd/ca.crt",
-      "--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt", "--key=/etc/kubernetes/pki/etcd/healthcheck-client.key",
-      "get", "/registry/secrets/default/encryption-probe", "--print-value-only",
+      "--endpoints=https://127.0.0.1:2379",
+      "--cacert=/etc/kubernetes/pki/etcd/ca.crt",
+      "--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt",
+      "--key=/etc/kubernetes/pki/etcd/healthcheck-client.key",
+      "get",
+      "/registry/secrets/default/encryption-probe",
+      "--print-value-only",
     ]);
     expect(raw.status).toBe(0);
     expect(raw.stdout.startsWith("k8s:enc:secretbox:v1:key1:")).toBe(true);
     expect(raw.stdout).not.toContain(canary);
-    expect(kubectl(["get", "secret", "encryption-probe", "-n", "default", "-o", "jsonpath={.data.probe}"]).stdout).toBe(Buffer.from(canary).toString("base64"));
+    expect(kubectl(["get", "secret", "encryption-probe", "-n", "default", "-o", "jsonpath={.data.probe}"]).stdout).toBe(
+      Buffer.from(canary).toString("base64"),
+    );
   });
 });
 
@@ -118,7 +170,10 @@ function scriptEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
 describe("the token-sync script against the real API server", () => {
   const env = () => scriptEnv({ KUBEADM_AWS_FETCH: "/bin/true" });
   const tokenId = () => cp.read(FILES.token).trim().split(".")[0]!;
-  const listed = () => cp.run("kubeadm", ["token", "list", "--kubeconfig", "/etc/kubernetes/admin.conf", "-o", "jsonpath={.token}{\" \"}{.expires}{\"\\n\"}"], { env: env() }).stdout;
+  const listed = () =>
+    cp.run("kubeadm", ["token", "list", "--kubeconfig", "/etc/kubernetes/admin.conf", "-o", 'jsonpath={.token}{" "}{.expires}{"\\n"}'], {
+      env: env(),
+    }).stdout;
 
   test("the join token kubeadm init created is the program's, and the script leaves a fresh one alone", () => {
     expect(listed()).toContain(tokenId());
@@ -136,16 +191,26 @@ describe("the token-sync script against the real API server", () => {
     expect(listed()).toContain(tokenId());
     // About to expire: re-created with an hour left, then renewed to the full TTL.
     cp.must("kubeadm", ["token", "delete", "--kubeconfig", "/etc/kubernetes/admin.conf", tokenId()], { env: env() });
-    cp.must("kubeadm", ["token", "create", "--kubeconfig", "/etc/kubernetes/admin.conf", cp.read(FILES.token).trim(), "--ttl", "1h"], { env: env() });
+    cp.must("kubeadm", ["token", "create", "--kubeconfig", "/etc/kubernetes/admin.conf", cp.read(FILES.token).trim(), "--ttl", "1h"], {
+      env: env(),
+    });
     const renewed = cp.run(FILES.tokenSyncScript, [], { env: env() });
     expect(renewed.stdout + renewed.stderr).toContain("(re)created");
-    const expires = listed().split("\n").find((l) => l.startsWith(tokenId()))!.split(" ")[1]!;
+    const expires = listed()
+      .split("\n")
+      .find((l) => l.startsWith(tokenId()))!
+      .split(" ")[1]!;
     expect((Date.parse(expires) - Date.now()) / 3600_000).toBeGreaterThan(23);
   });
 });
 
 describe("certificate renewal against the real control plane", () => {
-  const env = (days: number) => scriptEnv({ KUBEADM_AWS_CERT_RENEW_DAYS: String(days), KUBEADM_AWS_MANIFEST_PAUSE: "2", KUBEADM_AWS_CERT_METRICS: "/var/lib/kubelet/certs.prom" });
+  const env = (days: number) =>
+    scriptEnv({
+      KUBEADM_AWS_CERT_RENEW_DAYS: String(days),
+      KUBEADM_AWS_MANIFEST_PAUSE: "2",
+      KUBEADM_AWS_CERT_METRICS: "/var/lib/kubelet/certs.prom",
+    });
   const serial = (f: string) => cp.run("openssl", ["x509", "-in", f, "-noout", "-serial", "-enddate"]).stdout;
 
   test("the node carries the renewal script and enables its timer after kubeadm", () => {
@@ -169,13 +234,19 @@ describe("certificate renewal against the real control plane", () => {
     const r = cp.run(CERT_RENEWAL.script, [], { env: env(400), timeout: 600_000 });
     expect({ status: r.status, out: r.status === 0 ? "" : `${r.stdout}\n${r.stderr}` }).toEqual({ status: 0, out: "" });
     expect(r.stdout + r.stderr).toContain("renewing every kubeadm certificate");
-    for (const pod of ["etcd", "kube-scheduler", "kube-controller-manager", "kube-apiserver"]) expect(r.stdout + r.stderr).toContain(`${pod} restarted and healthy`);
+    for (const pod of ["etcd", "kube-scheduler", "kube-controller-manager", "kube-apiserver"])
+      expect(r.stdout + r.stderr).toContain(`${pod} restarted and healthy`);
     const after = serial("/etc/kubernetes/pki/apiserver.crt");
     expect(after).not.toBe(before);
-    const served = cp.run("sh", ["-c", `openssl s_client -connect ${CP_IP}:6443 -servername ${plan.apiName} </dev/null 2>/dev/null | openssl x509 -noout -serial -enddate`]);
+    const served = cp.run("sh", [
+      "-c",
+      `openssl s_client -connect ${CP_IP}:6443 -servername ${plan.apiName} </dev/null 2>/dev/null | openssl x509 -noout -serial -enddate`,
+    ]);
     expect(served.stdout).toBe(after);
     // Renewal keeps the stable API name (kubeadm renews from the existing certificate).
-    expect(cp.run("openssl", ["x509", "-in", "/etc/kubernetes/pki/apiserver.crt", "-noout", "-ext", "subjectAltName"]).stdout).toContain(`DNS:${plan.apiName}`);
+    expect(cp.run("openssl", ["x509", "-in", "/etc/kubernetes/pki/apiserver.crt", "-noout", "-ext", "subjectAltName"]).stdout).toContain(
+      `DNS:${plan.apiName}`,
+    );
     expect(kubectl(["get", "--raw", "/readyz"]).stdout).toBe("ok");
     expect(cp.run("test", ["-e", CERT_RENEWAL.pendingRestart]).status).not.toBe(0);
   });
@@ -206,8 +277,13 @@ describe("a worker of the general pool joins with the real kubeadm join and kube
     // The image runs containerd before the boot (Debian's here: the kubelet validates the CRI before it bootstraps).
     worker.start("containerd", "containerd", []);
     const up = Date.now() + 20_000;
-    while (worker.run("test", ["-S", "/run/containerd/containerd.sock"]).status !== 0 && Date.now() < up) await new Promise((r) => setTimeout(r, 200));
-    join = worker.runAsync("kubeadm", ["join", "--config", FILES.joinConfig, `--ignore-preflight-errors=${NO_RUNTIME_PREFLIGHT.join(",")}`], { env: { PATH: machinePath() }, timeout: 420_000 });
+    while (worker.run("test", ["-S", "/run/containerd/containerd.sock"]).status !== 0 && Date.now() < up)
+      await new Promise((r) => setTimeout(r, 200));
+    join = worker.runAsync(
+      "kubeadm",
+      ["join", "--config", FILES.joinConfig, `--ignore-preflight-errors=${NO_RUNTIME_PREFLIGHT.join(",")}`],
+      { env: { PATH: machinePath() }, timeout: 420_000 },
+    );
   });
 
   afterAll(async () => {
@@ -218,8 +294,17 @@ describe("a worker of the general pool joins with the real kubeadm join and kube
     const deadline = Date.now() + 180_000;
     let csr = "";
     while (Date.now() < deadline) {
-      csr = kubectl(["get", "csr", "-o", "jsonpath={range .items[*]}{.spec.username}|{.spec.signerName}|{.status.conditions[0].type}|{.status.certificate}{\"\\n\"}{end}"]).stdout;
-      if (/\|kubernetes\.io\/kube-apiserver-client-kubelet\|Approved\|\S+/.test(csr) && worker.run("test", ["-s", "/etc/kubernetes/kubelet.conf"]).status === 0) break;
+      csr = kubectl([
+        "get",
+        "csr",
+        "-o",
+        'jsonpath={range .items[*]}{.spec.username}|{.spec.signerName}|{.status.conditions[0].type}|{.status.certificate}{"\\n"}{end}',
+      ]).stdout;
+      if (
+        /\|kubernetes\.io\/kube-apiserver-client-kubelet\|Approved\|\S+/.test(csr) &&
+        worker.run("test", ["-s", "/etc/kubernetes/kubelet.conf"]).status === 0
+      )
+        break;
       await new Promise((r) => setTimeout(r, 2000));
     }
     const tokenId = cp.read(FILES.token).trim().split(".")[0]!;
@@ -227,13 +312,20 @@ describe("a worker of the general pool joins with the real kubeadm join and kube
       await worker.stop();
       const r = await join;
       // Only what explains the failure: kubeadm's output and the kubelet's log.
-      throw new Error(`no approved CSR; kubeadm join:\n${r.stdout.slice(-2500)}\n${r.stderr.slice(-2500)}\nkubelet:\n${worker.read("/var/log/kubernetes/kubelet.log").slice(-4000)}`);
+      throw new Error(
+        `no approved CSR; kubeadm join:\n${r.stdout.slice(-2500)}\n${r.stderr.slice(-2500)}\nkubelet:\n${worker.read("/var/log/kubernetes/kubelet.log").slice(-4000)}`,
+      );
     }
     expect(csr).toMatch(new RegExp(`^system:bootstrap:${tokenId}\\|kubernetes\\.io/kube-apiserver-client-kubelet\\|Approved\\|\\S+`, "m"));
     const cert = worker.run("openssl", ["x509", "-in", "/var/lib/kubelet/pki/kubelet-client-current.pem", "-noout", "-subject", "-issuer"]);
-    expect(cert.stdout).toMatch(new RegExp(`subject=O\\s*=\\s*system:nodes, CN\\s*=\\s*system:node:${nodeName(WORKER_IP).replace(/\./g, "\\.")}\n`));
+    expect(cert.stdout).toMatch(
+      new RegExp(`subject=O\\s*=\\s*system:nodes, CN\\s*=\\s*system:node:${nodeName(WORKER_IP).replace(/\./g, "\\.")}\n`),
+    );
     expect(cert.stdout).toMatch(/issuer=O\s*=\s*dev, CN\s*=\s*kubernetes\n/);
-    const verify = worker.run("sh", ["-c", "openssl verify -CAfile /etc/kubernetes/pki/ca.crt /var/lib/kubelet/pki/kubelet-client-current.pem"]);
+    const verify = worker.run("sh", [
+      "-c",
+      "openssl verify -CAfile /etc/kubernetes/pki/ca.crt /var/lib/kubelet/pki/kubelet-client-current.pem",
+    ]);
     expect(verify.stdout).toContain(": OK");
   });
 

@@ -28,11 +28,18 @@ async function world(spec: ClusterSpec): Promise<World> {
     const env = new Environment(spec.name, { spec, bastionImageId: "ami-0123456789abcdef0" });
     // Wired as the Cluster component wires them.
     const groups = new ClusterSecurityGroups(`${spec.name}-sg`, {
-      spec, vpcId: env.vpc.vpcId, bastionSecurityGroupId: env.bastion?.securityGroupId, natPublicIps: env.vpc.natPublicIps,
+      spec,
+      vpcId: env.vpc.vpcId,
+      bastionSecurityGroupId: env.bastion?.securityGroupId,
+      natPublicIps: env.vpc.natPublicIps,
     });
     new ApiEndpoint(`${spec.name}-api`, {
-      spec, vpcId: env.vpc.vpcId, publicSubnetIds: env.vpc.publicSubnetIds, privateSubnetIds: env.vpc.privateSubnetIds,
-      securityGroupId: groups.groupIds.apiLb, privateZoneId: env.zoneId,
+      spec,
+      vpcId: env.vpc.vpcId,
+      publicSubnetIds: env.vpc.publicSubnetIds,
+      privateSubnetIds: env.vpc.privateSubnetIds,
+      securityGroupId: groups.groupIds.apiLb,
+      privateZoneId: env.zoneId,
     });
     nat = capture(pulumi.all(env.vpc.natPublicIps));
   });
@@ -42,17 +49,34 @@ async function world(spec: ClusterSpec): Promise<World> {
     if (role) groupRoles[sg.id!] = role;
   }
   const endpointsSg = ofType(rec, "aws:ec2/securityGroup:SecurityGroup").find((s) => s.name.endsWith("-endpoints"))?.id;
-  const pick = (type: string) => ofType(rec, type).map((r) => inputs(r) as ProviderRuleInputs).filter((r) => r.securityGroupId !== endpointsSg);
-  const recorded = rulesFromProvider(groupRoles, pick("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"), pick("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"));
+  const pick = (type: string) =>
+    ofType(rec, type)
+      .map((r) => inputs(r) as ProviderRuleInputs)
+      .filter((r) => r.securityGroupId !== endpointsSg);
+  const recorded = rulesFromProvider(
+    groupRoles,
+    pick("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"),
+    pick("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"),
+  );
   const natIps = nat.value ?? [];
   const pure = [
     ...bastionRules({ sshAllowlist: spec.bastion.sshAllowlist, vpcCidr: spec.network.vpcCidr, apiExposure: spec.api.exposure }),
     ...clusterRules({
-      bastion: true, sshAllowlist: spec.bastion.sshAllowlist, apiExposure: spec.api.exposure, apiAllowedCidrs: spec.api.allowedCidrs,
-      vpcCidr: spec.network.vpcCidr, natEgress: spec.api.exposure === "public",
+      bastion: true,
+      sshAllowlist: spec.bastion.sshAllowlist,
+      apiExposure: spec.api.exposure,
+      apiAllowedCidrs: spec.api.allowedCidrs,
+      vpcCidr: spec.network.vpcCidr,
+      natEgress: spec.api.exposure === "public",
     }),
   ];
-  return { spec, recorded, pure, opts: { vpcCidr: spec.network.vpcCidr, natIps, membership: instanceGroups(spec.etcd.topology) }, errors: rec.errors };
+  return {
+    spec,
+    recorded,
+    pure,
+    opts: { vpcCidr: spec.network.vpcCidr, natIps, membership: instanceGroups(spec.etcd.topology) },
+    errors: rec.errors,
+  };
 }
 
 type Row = [from: Role | string, to: Role, protocol: "tcp" | "udp", port: number, allowed: boolean, why: string];
@@ -63,8 +87,12 @@ function check(w: World, rows: Row[]): void {
   const bad: string[] = [];
   for (const [from, to, protocol, port, allowed, why] of rows) {
     const flow: Flow = { from, to, protocol, port };
-    for (const [src, rules] of [["recorded", w.recorded], ["pure", w.pure]] as const) {
-      if (isAllowed(rules, flow, w.opts) !== allowed) bad.push(`${src}: ${from} -> ${to} ${protocol}/${port} should be ${allowed ? "allowed" : "DENIED"} (${why})`);
+    for (const [src, rules] of [
+      ["recorded", w.recorded],
+      ["pure", w.pure],
+    ] as const) {
+      if (isAllowed(rules, flow, w.opts) !== allowed)
+        bad.push(`${src}: ${from} -> ${to} ${protocol}/${port} should be ${allowed ? "allowed" : "DENIED"} (${why})`);
     }
   }
   expect(bad).toEqual([]);
@@ -189,8 +217,17 @@ function expectedMatrix(spec: ClusterSpec): Set<string> {
   add("etcd", "etcd", "tcp", 2380);
   if (spec.etcd.topology === "colocated") {
     // Control-plane instances are etcd members too (they carry the etcd group).
-    for (const [a, b] of [["controlPlane", "controlPlane"], ["etcd", "controlPlane"]]) add(a!, b!, "tcp", 2379);
-    for (const [a, b] of [["controlPlane", "controlPlane"], ["controlPlane", "etcd"], ["etcd", "controlPlane"]]) add(a!, b!, "tcp", 2380);
+    for (const [a, b] of [
+      ["controlPlane", "controlPlane"],
+      ["etcd", "controlPlane"],
+    ])
+      add(a!, b!, "tcp", 2379);
+    for (const [a, b] of [
+      ["controlPlane", "controlPlane"],
+      ["controlPlane", "etcd"],
+      ["etcd", "controlPlane"],
+    ])
+      add(a!, b!, "tcp", 2380);
   }
   return s;
 }
@@ -202,11 +239,14 @@ describe("nothing else: an exhaustive scan of sources, roles and ports", () => {
     expect(w.errors).toEqual([]);
     const sources = [...ROLES, ADMIN, CLIENT, INTERNET, "10.0.5.5"];
     const got: string[] = [];
-    for (const from of sources) for (const to of ROLES) for (const protocol of ["tcp", "udp"] as const) for (const port of PORTS) {
-      const r = isAllowed(w.recorded, { from, to, protocol, port }, w.opts);
-      expect(isAllowed(w.pure, { from, to, protocol, port }, w.opts)).toBe(r);
-      if (r) got.push(`${from}>${to}:${protocol}/${port}`);
-    }
+    for (const from of sources)
+      for (const to of ROLES)
+        for (const protocol of ["tcp", "udp"] as const)
+          for (const port of PORTS) {
+            const r = isAllowed(w.recorded, { from, to, protocol, port }, w.opts);
+            expect(isAllowed(w.pure, { from, to, protocol, port }, w.opts)).toBe(r);
+            if (r) got.push(`${from}>${to}:${protocol}/${port}`);
+          }
     expect(got.sort()).toEqual([...expectedMatrix(w.spec)].sort());
   });
 });

@@ -34,7 +34,15 @@ import { DEFAULT_VERSIONS } from "../../components/versions/manifest";
 import { BuildError, goEnv, isExecutable, lock } from "../build-util";
 
 /** The binaries a bin folder holds once the build is complete. */
-export const KUBERNETES_BINARIES = ["kubeadm", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "kubectl", "kubelet"] as const;
+export const KUBERNETES_BINARIES = [
+  "kubeadm",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kube-proxy",
+  "kubectl",
+  "kubelet",
+] as const;
 export const ETCD_BINARIES = ["etcd", "etcdctl", "etcdutl"] as const;
 
 /** Options of a build; both versions are full `X.Y.Z` without the `v`. */
@@ -71,7 +79,10 @@ export function ensureBinaries(opts: BuildOptions = {}): string {
   const kubernetes = opts.kubernetes ?? DEFAULT_VERSIONS.kubernetes;
   const etcd = opts.etcd ?? DEFAULT_VERSIONS.etcd;
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  for (const [name, v] of [["kubernetes", kubernetes], ["etcd", etcd]] as const) {
+  for (const [name, v] of [
+    ["kubernetes", kubernetes],
+    ["etcd", etcd],
+  ] as const) {
     if (!FULL.test(v)) throw new BuildError(`--${name} must be a full version X.Y.Z (got "${v}")`);
   }
   const root = cacheRoot(opts.cacheDir);
@@ -90,7 +101,15 @@ export function ensureBinaries(opts: BuildOptions = {}): string {
   }
 }
 
-function buildLocked(kubernetes: string, etcd: string, root: string, bin: string, go: string, env: NodeJS.ProcessEnv, log: (l: string) => void): string {
+function buildLocked(
+  kubernetes: string,
+  etcd: string,
+  root: string,
+  bin: string,
+  go: string,
+  env: NodeJS.ProcessEnv,
+  log: (l: string) => void,
+): string {
   const started = Date.now();
   const k8sOut = path.join(root, "kubernetes", kubernetes);
   const etcdOut = path.join(root, "etcd", etcd);
@@ -99,7 +118,9 @@ function buildLocked(kubernetes: string, etcd: string, root: string, bin: string
   const missing = KUBERNETES_BINARIES.filter((b) => !isExecutable(path.join(k8sOut, "bin", b)));
   if (missing.length > 0) {
     const cold = missing.length === KUBERNETES_BINARIES.length;
-    log(`Building Kubernetes v${kubernetes} (${missing.join(", ")}) with ${go}${cold ? "; a cold build takes tens of minutes on 2 cores" : ""}`);
+    log(
+      `Building Kubernetes v${kubernetes} (${missing.join(", ")}) with ${go}${cold ? "; a cold build takes tens of minutes on 2 cores" : ""}`,
+    );
     buildKubernetes(kubernetes, k8sOut, missing, env, log);
   }
   if (!ETCD_BINARIES.every((b) => isExecutable(path.join(etcdOut, "bin", b)))) {
@@ -112,10 +133,6 @@ function buildLocked(kubernetes: string, etcd: string, root: string, bin: string
   log(`Built in ${Math.round((Date.now() - started) / 1000)} s: ${bin}`);
   return bin;
 }
-
-
-
-
 
 function linkInto(from: string, to: string): void {
   fs.rmSync(to, { force: true });
@@ -132,11 +149,11 @@ function goToolchain(): string {
   return r.stdout.trim();
 }
 
-
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, what: string): string {
   const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
   if (r.error) throw new BuildError(`${what}: ${r.error.message}`);
-  if (r.status !== 0) throw new BuildError(`${what} failed (exit ${r.status}):\n${(r.stderr || r.stdout).trim().split("\n").slice(-30).join("\n")}`);
+  if (r.status !== 0)
+    throw new BuildError(`${what} failed (exit ${r.status}):\n${(r.stderr || r.stdout).trim().split("\n").slice(-30).join("\n")}`);
   return r.stdout;
 }
 
@@ -185,9 +202,13 @@ export function goVersionAtLeast(have: string, need: string): boolean {
 /** Stops with advice when the local Go is older than the module's `go` directive (GOTOOLCHAIN may fetch a newer one). */
 function requireGo(goMod: string, what: string, env: NodeJS.ProcessEnv): void {
   const need = /^go\s+(\S+)/m.exec(goMod)?.[1];
-  const have = spawnSync("go", ["env", "GOVERSION"], { env: { ...env, GOTOOLCHAIN: "local" }, encoding: "utf8" }).stdout.trim().replace(/^go/, "");
+  const have = spawnSync("go", ["env", "GOVERSION"], { env: { ...env, GOTOOLCHAIN: "local" }, encoding: "utf8" })
+    .stdout.trim()
+    .replace(/^go/, "");
   if (need && have && !goVersionAtLeast(have, need) && (env.GOTOOLCHAIN ?? "auto").startsWith("local")) {
-    throw new BuildError(`${what} needs Go >= ${need}; this machine has Go ${have}. Install a newer Go, or export GOTOOLCHAIN=go${need} to let the go command fetch that toolchain from the module proxy.`);
+    throw new BuildError(
+      `${what} needs Go >= ${need}; this machine has Go ${have}. Install a newer Go, or export GOTOOLCHAIN=go${need} to let the go command fetch that toolchain from the module proxy.`,
+    );
   }
 }
 
@@ -215,7 +236,10 @@ export function stagingModules(goMod: string): string[] {
 export function kubernetesWrapperGoMod(version: string, upstreamGoMod: string): string {
   const [, minor, patch] = version.split(".");
   const staging = stagingModules(upstreamGoMod);
-  if (staging.length === 0) throw new BuildError(`k8s.io/kubernetes@v${version}'s go.mod lists no staging replacements; this build expects the ./staging/src layout`);
+  if (staging.length === 0)
+    throw new BuildError(
+      `k8s.io/kubernetes@v${version}'s go.mod lists no staging replacements; this build expects the ./staging/src layout`,
+    );
   return [
     "// Generated by tools/k8s/build.ts: builds k8s.io/kubernetes from the module proxy.",
     "module pulumi-kubeadm-aws.local/kubernetes-build",
@@ -248,7 +272,13 @@ export function versionLdflags(version: string, commit: string, buildDate: strin
   return flags;
 }
 
-function buildKubernetes(version: string, out: string, binaries: readonly string[], env: NodeJS.ProcessEnv, log: (l: string) => void): void {
+function buildKubernetes(
+  version: string,
+  out: string,
+  binaries: readonly string[],
+  env: NodeJS.ProcessEnv,
+  log: (l: string) => void,
+): void {
   const src = path.join(out, "src");
   fs.mkdirSync(src, { recursive: true });
   const k8s = download("k8s.io/kubernetes", version, src, env);
@@ -268,13 +298,23 @@ function buildKubernetes(version: string, out: string, binaries: readonly string
   log(`  modules ready in ${Math.round((Date.now() - started) / 1000)} s; compiling`);
   run(
     "go",
-    ["build", "-mod=mod", "-trimpath", "-tags=selinux,notest", `-ldflags=${ldflags}`, "-o", binDir + path.sep, ...binaries.map((b) => `k8s.io/kubernetes/cmd/${b}`)],
+    [
+      "build",
+      "-mod=mod",
+      "-trimpath",
+      "-tags=selinux,notest",
+      `-ldflags=${ldflags}`,
+      "-o",
+      binDir + path.sep,
+      ...binaries.map((b) => `k8s.io/kubernetes/cmd/${b}`),
+    ],
     src,
     env,
     `go build k8s.io/kubernetes@v${version}`,
   );
   const printed = run(path.join(binDir, "kubeadm"), ["version", "-o", "short"], src, env, "kubeadm version").trim();
-  if (printed !== `v${version}`) throw new BuildError(`the built kubeadm reports ${printed}, expected v${version}: the version ldflags did not apply`);
+  if (printed !== `v${version}`)
+    throw new BuildError(`the built kubeadm reports ${printed}, expected v${version}: the version ldflags did not apply`);
 }
 
 function buildEtcd(version: string, out: string, env: NodeJS.ProcessEnv, log: (l: string) => void): void {
@@ -305,11 +345,30 @@ function buildEtcd(version: string, out: string, env: NodeJS.ProcessEnv, log: (l
   const sha = (server.hash ?? "").slice(0, 7) || "unknown";
   const ldflags = `-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=${sha}`;
   run("go", ["mod", "download"], src, env, "go mod download (etcd dependencies)");
-  run("go", ["build", "-mod=mod", "-trimpath", `-ldflags=${ldflags}`, "-o", path.join(binDir, "etcd"), "go.etcd.io/etcd/server/v3"], src, env, `go build etcd v${version}`);
-  run("go", ["build", "-mod=mod", "-trimpath", `-ldflags=${ldflags}`, "-o", path.join(binDir, "etcdctl"), "go.etcd.io/etcd/etcdctl/v3"], src, env, `go build etcdctl v${version}`);
-  run("go", ["build", "-mod=mod", "-trimpath", `-ldflags=${ldflags}`, "-o", path.join(binDir, "etcdutl"), "go.etcd.io/etcd/etcdutl/v3"], src, env, `go build etcdutl v${version}`);
+  run(
+    "go",
+    ["build", "-mod=mod", "-trimpath", `-ldflags=${ldflags}`, "-o", path.join(binDir, "etcd"), "go.etcd.io/etcd/server/v3"],
+    src,
+    env,
+    `go build etcd v${version}`,
+  );
+  run(
+    "go",
+    ["build", "-mod=mod", "-trimpath", `-ldflags=${ldflags}`, "-o", path.join(binDir, "etcdctl"), "go.etcd.io/etcd/etcdctl/v3"],
+    src,
+    env,
+    `go build etcdctl v${version}`,
+  );
+  run(
+    "go",
+    ["build", "-mod=mod", "-trimpath", `-ldflags=${ldflags}`, "-o", path.join(binDir, "etcdutl"), "go.etcd.io/etcd/etcdutl/v3"],
+    src,
+    env,
+    `go build etcdutl v${version}`,
+  );
   const printed = run(path.join(binDir, "etcd"), ["--version"], src, env, "etcd --version");
-  if (!printed.includes(`etcd Version: ${version}`)) throw new BuildError(`the built etcd reports ${printed.split("\n")[0]}, expected ${version}`);
+  if (!printed.includes(`etcd Version: ${version}`))
+    throw new BuildError(`the built etcd reports ${printed.split("\n")[0]}, expected ${version}`);
   log(`  etcd ${version} built`);
 }
 

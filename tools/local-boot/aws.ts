@@ -35,7 +35,11 @@ export class AwsStandIns {
   private readonly identities = new Map<string, MachineIdentity>();
   readonly endpoint: string;
 
-  constructor(readonly vpc: LocalVpc, readonly plan: LocalPlan, readonly dir: string) {
+  constructor(
+    readonly vpc: LocalVpc,
+    readonly plan: LocalPlan,
+    readonly dir: string,
+  ) {
     this.endpoint = `http://${vpc.addresses.aws}:${MOTO_PORT}`;
   }
 
@@ -49,13 +53,18 @@ export class AwsStandIns {
 
   /** The AWS CLI against moto, from the VPC (the harness's own calls: it plays the Pulumi deployment). */
   aws(args: string[], allowFail = false): string {
-    const r = spawnSync("ip", this.vpc.execArgs(["aws", "--endpoint-url", this.endpoint, "--region", this.plan.region, "--output", "json", ...args]), {
-      encoding: "utf8",
-      env: { ...process.env, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_PAGER: "" },
-      timeout: 60_000,
-      maxBuffer: 64 << 20,
-    });
-    if (r.status !== 0 && !allowFail) throw new Error(`aws ${args.slice(0, 2).join(" ")}: ${r.stderr || r.error?.message || `exit ${r.status}`}`);
+    const r = spawnSync(
+      "ip",
+      this.vpc.execArgs(["aws", "--endpoint-url", this.endpoint, "--region", this.plan.region, "--output", "json", ...args]),
+      {
+        encoding: "utf8",
+        env: { ...process.env, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_PAGER: "" },
+        timeout: 60_000,
+        maxBuffer: 64 << 20,
+      },
+    );
+    if (r.status !== 0 && !allowFail)
+      throw new Error(`aws ${args.slice(0, 2).join(" ")}: ${r.stderr || r.error?.message || `exit ${r.status}`}`);
     return r.stdout;
   }
 
@@ -66,42 +75,85 @@ export class AwsStandIns {
     this.start("imds", [process.execPath, path.join(__dirname, "imds-server.js"), path.join(this.dir, "imds.json"), IMDS_ADDRESS, "80"]);
     this.writeHosts();
     this.start("dnsmasq", [
-      "dnsmasq", "--keep-in-foreground", "--user=root", "--no-resolv", "--no-hosts", "--bind-interfaces", `--listen-address=${a.dns}`,
-      `--addn-hosts=${path.join(this.dir, "hosts")}`, "--log-facility=-", `--pid-file=${path.join(this.dir, "dnsmasq.pid")}`,
+      "dnsmasq",
+      "--keep-in-foreground",
+      "--user=root",
+      "--no-resolv",
+      "--no-hosts",
+      "--bind-interfaces",
+      `--listen-address=${a.dns}`,
+      `--addn-hosts=${path.join(this.dir, "hosts")}`,
+      "--log-facility=-",
+      `--pid-file=${path.join(this.dir, "dnsmasq.pid")}`,
     ]);
-    await this.waitFor(() => spawnSync("ip", this.vpc.execArgs(["curl", "-sf", `${this.endpoint}/moto-api/`]), { encoding: "utf8" }).status === 0, "moto", 60_000);
+    await this.waitFor(
+      () => spawnSync("ip", this.vpc.execArgs(["curl", "-sf", `${this.endpoint}/moto-api/`]), { encoding: "utf8" }).status === 0,
+      "moto",
+      60_000,
+    );
     this.seed();
   }
 
   /** Creates what the plan's resources declare and the boot reads: the bundles, the init marker table. */
   private seed(): void {
     for (const [name, value] of Object.entries(this.plan.secrets)) {
-      this.withSecretFile(value, (file) => this.aws(["secretsmanager", "create-secret", "--name", name, "--secret-string", `file://${file}`]));
+      this.withSecretFile(value, (file) =>
+        this.aws(["secretsmanager", "create-secret", "--name", name, "--secret-string", `file://${file}`]),
+      );
     }
-    for (const b of this.plan.buckets) this.aws(["s3api", "create-bucket", "--bucket", b, "--create-bucket-configuration", `LocationConstraint=${this.plan.region}`]);
+    for (const b of this.plan.buckets)
+      this.aws(["s3api", "create-bucket", "--bucket", b, "--create-bucket-configuration", `LocationConstraint=${this.plan.region}`]);
     for (const t of this.plan.tables) {
-      this.aws(["dynamodb", "create-table", "--table-name", t.name, "--billing-mode", "PAY_PER_REQUEST",
-        "--attribute-definitions", ...t.attributes.map((x) => `AttributeName=${x.name},AttributeType=${x.type}`),
-        "--key-schema", `AttributeName=${t.hashKey},KeyType=HASH`]);
+      this.aws([
+        "dynamodb",
+        "create-table",
+        "--table-name",
+        t.name,
+        "--billing-mode",
+        "PAY_PER_REQUEST",
+        "--attribute-definitions",
+        ...t.attributes.map((x) => `AttributeName=${x.name},AttributeType=${x.type}`),
+        "--key-schema",
+        `AttributeName=${t.hashKey},KeyType=HASH`,
+      ]);
     }
   }
 
   /** Replaces a secret's value (Pulumi rotating the token: a new secret version). */
   putSecret(name: string, value: string): void {
-    this.withSecretFile(value, (file) => this.aws(["secretsmanager", "put-secret-value", "--secret-id", name, "--secret-string", `file://${file}`]));
+    this.withSecretFile(value, (file) =>
+      this.aws(["secretsmanager", "put-secret-value", "--secret-id", name, "--secret-string", `file://${file}`]),
+    );
   }
 
   /** A secret value in a 0600 file for the CLI (never on its command line), removed whatever happens. */
   private withSecretFile<T>(value: string, use: (file: string) => T): T {
     const file = path.join(this.dir, "secret.json");
     fs.writeFileSync(file, value, { mode: 0o600 });
-    try { return use(file); } finally { fs.rmSync(file, { force: true }); }
+    try {
+      return use(file);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   }
 
   /** A new "instance": launched in moto's EC2 (so the init marker can ask whether it is alive). */
   launchInstance(zone: string): string {
-    const image = (JSON.parse(this.aws(["ec2", "describe-images", "--owners", "amazon", "--query", "Images[0].ImageId"])) as string);
-    const out = JSON.parse(this.aws(["ec2", "run-instances", "--image-id", image, "--count", "1", "--instance-type", "m5.large", "--placement", `AvailabilityZone=${zone}`])) as { Instances: { InstanceId: string }[] };
+    const image = JSON.parse(this.aws(["ec2", "describe-images", "--owners", "amazon", "--query", "Images[0].ImageId"])) as string;
+    const out = JSON.parse(
+      this.aws([
+        "ec2",
+        "run-instances",
+        "--image-id",
+        image,
+        "--count",
+        "1",
+        "--instance-type",
+        "m5.large",
+        "--placement",
+        `AvailabilityZone=${zone}`,
+      ]),
+    ) as { Instances: { InstanceId: string }[] };
     return out.Instances[0]!.InstanceId;
   }
 
@@ -114,7 +166,12 @@ export class AwsStandIns {
     this.writeMachines();
     this.writeHosts();
     const pid = this.pidOf("dnsmasq.pid");
-    if (pid) try { process.kill(pid, "SIGHUP"); } catch { /* not yet up */ }
+    if (pid)
+      try {
+        process.kill(pid, "SIGHUP");
+      } catch {
+        /* not yet up */
+      }
   }
 
   private pidOf(file: string): number | undefined {

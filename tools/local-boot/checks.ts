@@ -14,7 +14,8 @@ export const TEST_IMAGE_PREFIX = "pka.local/busybox:";
 /** Exactly one machine ran `kubeadm init` in this cluster's life; returns its name. */
 export function exactlyOneInit(c: LocalCluster): string {
   const inits = c.machines.filter((m) => c.bootstrapped(m).some((l) => l.includes("(init)")));
-  if (inits.length !== 1) throw new Error(`expected exactly one kubeadm init, found ${inits.length}: ${inits.map((m) => m.name).join(", ") || "none"}`);
+  if (inits.length !== 1)
+    throw new Error(`expected exactly one kubeadm init, found ${inits.length}: ${inits.map((m) => m.name).join(", ") || "none"}`);
   return inits[0]!.name;
 }
 
@@ -23,7 +24,17 @@ export function initMarker(c: LocalCluster): { owner?: string; initializedAt?: s
   const table = c.plan.tables.find((t) => t.name.endsWith("-init"));
   if (!table) return {};
   // The CLI prints nothing when there is no item yet.
-  const out = JSON.parse(c.aws.aws(["dynamodb", "get-item", "--table-name", table.name, "--key", JSON.stringify({ [table.hashKey]: { S: "init" } }), "--consistent-read"]) || "{}") as { Item?: Record<string, { S?: string }> };
+  const out = JSON.parse(
+    c.aws.aws([
+      "dynamodb",
+      "get-item",
+      "--table-name",
+      table.name,
+      "--key",
+      JSON.stringify({ [table.hashKey]: { S: "init" } }),
+      "--consistent-read",
+    ]) || "{}",
+  ) as { Item?: Record<string, { S?: string }> };
   return { owner: out.Item?.owner?.S, initializedAt: out.Item?.initializedAt?.S };
 }
 
@@ -34,7 +45,10 @@ export async function coreDnsRuns(c: LocalCluster, ms = 180_000): Promise<void> 
     type Pods = { items: { status: { phase: string; conditions?: { type: string; status: string }[] } }[] };
     const pods = c.kubectlJson<Pods>(["-n", "kube-system", "get", "pods", "-l", "k8s-app=kube-dns"])?.items ?? [];
     if (pods.some((p) => (p.status.conditions ?? []).some((x) => x.type === "Ready" && x.status === "True"))) return;
-    if (Date.now() > end) throw new Error(`CoreDNS has no Ready pod after ${ms / 1000} s:\n${c.kubectl(["-n", "kube-system", "get", "pods", "-o", "wide"]).stdout}\n${c.kubectl(["-n", "kube-system", "describe", "pods", "-l", "k8s-app=kube-dns"]).stdout.slice(-3000)}`);
+    if (Date.now() > end)
+      throw new Error(
+        `CoreDNS has no Ready pod after ${ms / 1000} s:\n${c.kubectl(["-n", "kube-system", "get", "pods", "-o", "wide"]).stdout}\n${c.kubectl(["-n", "kube-system", "describe", "pods", "-l", "k8s-app=kube-dns"]).stdout.slice(-3000)}`,
+      );
     await new Promise((r) => setTimeout(r, 3000));
   }
 }
@@ -53,10 +67,13 @@ export async function podResolvesService(c: LocalCluster, worker: LocalMachine, 
   for (let attempt = 1; ; attempt++) {
     const name = `dns-check-${attempt}-${Date.now() % 100000}`;
     const pod = {
-      apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default" },
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, namespace: "default" },
       spec: {
         // Through the scheduler, to the worker.
-        nodeSelector: { "kubernetes.io/hostname": worker.identity.hostname }, restartPolicy: "Never",
+        nodeSelector: { "kubernetes.io/hostname": worker.identity.hostname },
+        restartPolicy: "Never",
         containers: [{ name: "lookup", image, imagePullPolicy: "Never", command: ["nslookup", "kubernetes.default.svc.cluster.local"] }],
       },
     };
@@ -67,14 +84,21 @@ export async function podResolvesService(c: LocalCluster, worker: LocalMachine, 
       if (p && (p.status.phase === "Succeeded" || p.status.phase === "Failed")) {
         const logs = c.kubectl(["-n", "default", "logs", name]).stdout;
         c.kubectl(["-n", "default", "delete", "pod", name, "--wait=false"]);
-        if (p.status.phase === "Succeeded" && resolvedTo(logs, "kubernetes.default.svc.cluster.local") === svc.spec.clusterIP) return `${logs.trim().split("\n").slice(-2).join(" ")} (attempt ${attempt})`;
+        if (p.status.phase === "Succeeded" && resolvedTo(logs, "kubernetes.default.svc.cluster.local") === svc.spec.clusterIP)
+          return `${logs.trim().split("\n").slice(-2).join(" ")} (attempt ${attempt})`;
         failures.push(`attempt ${attempt}: ${p.status.phase}: ${logs.trim()}`);
         break;
       }
-      if (Date.now() > end) throw new Error(`the DNS check pod did not finish in ${ms / 1000} s:\n${c.kubectl(["-n", "default", "describe", "pod", name]).stdout.slice(-3000)}`);
+      if (Date.now() > end)
+        throw new Error(
+          `the DNS check pod did not finish in ${ms / 1000} s:\n${c.kubectl(["-n", "default", "describe", "pod", name]).stdout.slice(-3000)}`,
+        );
       await new Promise((r2) => setTimeout(r2, 2000));
     }
-    if (Date.now() > end) throw new Error(`no Pod on ${worker.name} resolved the kubernetes Service (${svc.spec.clusterIP}) in ${ms / 1000} s:\n${failures.join("\n")}`);
+    if (Date.now() > end)
+      throw new Error(
+        `no Pod on ${worker.name} resolved the kubernetes Service (${svc.spec.clusterIP}) in ${ms / 1000} s:\n${failures.join("\n")}`,
+      );
     await new Promise((r2) => setTimeout(r2, 5000));
   }
 }
@@ -104,14 +128,31 @@ export function etcdHealthy(c: LocalCluster, members: LocalMachine[]): string {
   const out: string[] = [];
   for (const m of members) {
     const done = c.bootstrapped(m);
-    if (done.length === 0) throw new Error(`etcd member ${m.name}'s boot never said "node bootstrapped"; its log ends:\n${c.bootLog(m).split("\n").slice(-20).join("\n")}`);
+    if (done.length === 0)
+      throw new Error(
+        `etcd member ${m.name}'s boot never said "node bootstrapped"; its log ends:\n${c.bootLog(m).split("\n").slice(-20).join("\n")}`,
+      );
     // The member's server certificate is also a client certificate (server_auth + client_auth).
-    const r = m.machine.exec(["/usr/local/bin/etcdctl", `--endpoints=https://${m.identity.ip}:${DEFAULT_ETCD_PORTS.client}`, `--cacert=${pki(PKI_FILES.ca)}`,
-      `--cert=${pki(PKI_FILES.serverCert)}`, `--key=${pki(PKI_FILES.serverKey)}`, "endpoint", "status", "-w", "json"], 30_000);
+    const r = m.machine.exec(
+      [
+        "/usr/local/bin/etcdctl",
+        `--endpoints=https://${m.identity.ip}:${DEFAULT_ETCD_PORTS.client}`,
+        `--cacert=${pki(PKI_FILES.ca)}`,
+        `--cert=${pki(PKI_FILES.serverCert)}`,
+        `--key=${pki(PKI_FILES.serverKey)}`,
+        "endpoint",
+        "status",
+        "-w",
+        "json",
+      ],
+      30_000,
+    );
     if (r.status !== 0) throw new Error(`etcd member ${m.name} does not answer: ${r.stderr}`);
     out.push(r.stdout);
   }
-  const statuses = out.map((o) => (JSON.parse(o) as { Status: { header: { cluster_id: number }; leader: number; isLearner?: boolean } }[])[0]!.Status);
+  const statuses = out.map(
+    (o) => (JSON.parse(o) as { Status: { header: { cluster_id: number }; leader: number; isLearner?: boolean } }[])[0]!.Status,
+  );
   const clusters = new Set(statuses.map((x) => String(x.header.cluster_id)));
   if (clusters.size !== 1) throw new Error(`the members report ${clusters.size} clusters`);
   if (statuses.some((x) => x.isLearner)) throw new Error("a member is still a learner");

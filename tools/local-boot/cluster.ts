@@ -39,7 +39,11 @@ export class BootFailure extends Error {}
 /** Loop devices of local runs' volumes (of one run folder when given). */
 export function attachedVolumes(runDir = "/pka-boot-"): string[] {
   const list = spawnSync("losetup", ["-l", "-n", "-O", "NAME,BACK-FILE"], { encoding: "utf8" }).stdout ?? "";
-  return list.split("\n").map((l) => l.trim().split(/\s+/)).filter(([dev, file]) => dev && file?.includes(runDir)).map(([dev]) => dev!);
+  return list
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([dev, file]) => dev && file?.includes(runDir))
+    .map(([dev]) => dev!);
 }
 
 /** Detaches the loop devices of a run's volumes (all local runs' when no folder is given). */
@@ -72,7 +76,12 @@ export class LocalCluster {
   readonly kubeconfig: string;
   private next = 0;
 
-  constructor(readonly plan: LocalPlan, readonly image: string, readonly runDir: string, readonly log: (l: string) => void) {
+  constructor(
+    readonly plan: LocalPlan,
+    readonly image: string,
+    readonly runDir: string,
+    readonly log: (l: string) => void,
+  ) {
     fs.mkdirSync(runDir, { recursive: true });
     this.vpc = new LocalVpc(plan.clusterName.slice(0, 8), plan.vpcCidr);
     this.aws = new AwsStandIns(this.vpc, plan, runDir);
@@ -101,7 +110,12 @@ export class LocalCluster {
     const name = opts.name ?? `${launch.role}-${this.machines.filter((m) => m.launch === launch).length}`;
     const zone = opts.zone ?? launch.availabilityZone ?? `${this.plan.region}a`;
     const identity: MachineIdentity = {
-      name, ip, hostname: hostnameOf(ip, this.plan.region), instanceId: this.aws.launchInstance(zone), zone, region: this.plan.region,
+      name,
+      ip,
+      hostname: hostnameOf(ip, this.plan.region),
+      instanceId: this.aws.launchInstance(zone),
+      zone,
+      region: this.plan.region,
       role: `${this.plan.clusterName}-${launch.role}`,
     };
     const dir = path.join(this.runDir, "machines", name);
@@ -114,7 +128,13 @@ export class LocalCluster {
     const netns = this.vpc.addMachine(name, ip);
     this.aws.addMachine(identity);
     const binds = launch.volume ? this.attachVolume(launch.volume) : [];
-    const m: LocalMachine = { name, launch, identity, machine: new Machine({ root, machine: name, netns, binds }, path.join(dir, "console.log")), netns };
+    const m: LocalMachine = {
+      name,
+      launch,
+      identity,
+      machine: new Machine({ root, machine: name, netns, binds }, path.join(dir, "console.log")),
+      netns,
+    };
     this.machines.push(m);
     return m;
   }
@@ -138,7 +158,13 @@ export class LocalCluster {
     // the first boot's presets enable, would wait for a udev that containers do not run.
     // chrony: the machines share the host's clock (and Amazon's time service is not here); it would hold
     // multi-user.target, and with it cloud-final, waiting for a source.
-    for (const unit of ["systemd-networkd.service", "systemd-networkd.socket", "systemd-networkd-wait-online.service", "chrony.service", "chrony-wait.service"]) {
+    for (const unit of [
+      "systemd-networkd.service",
+      "systemd-networkd.socket",
+      "systemd-networkd-wait-online.service",
+      "chrony.service",
+      "chrony-wait.service",
+    ]) {
       fs.rmSync(path.join(root, "etc/systemd/system", unit), { force: true });
       fs.symlinkSync("/dev/null", path.join(root, "etc/systemd/system", unit));
     }
@@ -150,7 +176,10 @@ export class LocalCluster {
     // This host's capability bounding set lacks CAP_SYS_RESOURCE, so no process here may lower an OOM score
     // (the kubelet asks -998 for pod sandboxes): containerd keeps scores at or above its own, through the
     // image's conf.d drop-in folder (packer/scripts/20-containerd.sh imports it).
-    w("etc/containerd/conf.d/90-local-boot.toml", "version = 3\n\n[plugins.'io.containerd.cri.v1.runtime']\n  restrict_oom_score_adj = true\n");
+    w(
+      "etc/containerd/conf.d/90-local-boot.toml",
+      "version = 3\n\n[plugins.'io.containerd.cri.v1.runtime']\n  restrict_oom_score_adj = true\n",
+    );
   }
 
   /**
@@ -175,7 +204,10 @@ export class LocalCluster {
   private attachVolume(v: { volumeId: string; deviceName: string }): string[] {
     const file = path.join(this.runDir, "volumes", `${v.volumeId}.img`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    if (!fs.existsSync(file)) { fs.writeFileSync(file, ""); fs.truncateSync(file, 2 * 1024 ** 3); }
+    if (!fs.existsSync(file)) {
+      fs.writeFileSync(file, "");
+      fs.truncateSync(file, 2 * 1024 ** 3);
+    }
     const attached = spawnSync("losetup", ["-j", file, "-O", "NAME", "-n"], { encoding: "utf8" }).stdout.trim().split("\n")[0];
     const dev = attached || spawnSync("losetup", ["--find", "--show", file], { encoding: "utf8" }).stdout.trim();
     if (!dev.startsWith("/dev/loop")) throw new Error(`cannot attach a loop device for ${v.volumeId}`);
@@ -204,9 +236,15 @@ export class LocalCluster {
     for (;;) {
       const waiting = machines.filter((m) => !/kubeadm-aws\[/.test(this.bootLog(m)));
       if (waiting.length === 0) return;
-      for (const m of waiting) if (!m.machine.running) throw new BootFailure(`${m.name} stopped while booting; its console:\n${fs.readFileSync(m.machine.consoleLog, "utf8").slice(-4000)}`);
+      for (const m of waiting)
+        if (!m.machine.running)
+          throw new BootFailure(
+            `${m.name} stopped while booting; its console:\n${fs.readFileSync(m.machine.consoleLog, "utf8").slice(-4000)}`,
+          );
       if (Date.now() > end) {
-        throw new BootFailure(`the boot script did not start within ${ms / 1000} s on ${waiting.map((m) => m.name).join(", ")}; cloud-init says:\n${waiting.map((m) => m.machine.journal(["-u", "cloud-init*", "-o", "cat"]).split("\n").slice(-30).join("\n")).join("\n")}`);
+        throw new BootFailure(
+          `the boot script did not start within ${ms / 1000} s on ${waiting.map((m) => m.name).join(", ")}; cloud-init says:\n${waiting.map((m) => m.machine.journal(["-u", "cloud-init*", "-o", "cat"]).split("\n").slice(-30).join("\n")).join("\n")}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -216,17 +254,28 @@ export class LocalCluster {
   async waitForApi(ms: number): Promise<void> {
     const end = Date.now() + ms;
     for (;;) {
-      const r = spawnSync("ip", this.vpc.execArgs(["curl", "-sfk", "--max-time", "5", `https://${this.plan.apiName}:${this.plan.apiPort}/readyz`]), { encoding: "utf8" });
+      const r = spawnSync(
+        "ip",
+        this.vpc.execArgs(["curl", "-sfk", "--max-time", "5", `https://${this.plan.apiName}:${this.plan.apiPort}/readyz`]),
+        { encoding: "utf8" },
+      );
       if (r.status === 0) return;
       this.checkBoots();
-      if (Date.now() > end) throw new BootFailure(`the API did not answer through the load balancer within ${ms / 1000} s; boot logs:\n${this.machines.map((m) => `--- ${m.name}\n${this.bootLog(m).split("\n").slice(-25).join("\n")}`).join("\n")}`);
+      if (Date.now() > end)
+        throw new BootFailure(
+          `the API did not answer through the load balancer within ${ms / 1000} s; boot logs:\n${this.machines.map((m) => `--- ${m.name}\n${this.bootLog(m).split("\n").slice(-25).join("\n")}`).join("\n")}`,
+        );
       await new Promise((r2) => setTimeout(r2, 2000));
     }
   }
 
   /** kubectl with the admin kubeconfig, from inside the VPC (the API name resolves there). */
   kubectl(args: string[], timeout = 60_000): { status: number; stdout: string; stderr: string } {
-    const r = spawnSync("ip", this.vpc.execArgs([path.join(k8sBinDir(), "kubectl"), "--kubeconfig", this.kubeconfig, "--request-timeout=20s", ...args]), { encoding: "utf8", timeout, maxBuffer: 64 << 20 });
+    const r = spawnSync(
+      "ip",
+      this.vpc.execArgs([path.join(k8sBinDir(), "kubectl"), "--kubeconfig", this.kubeconfig, "--request-timeout=20s", ...args]),
+      { encoding: "utf8", timeout, maxBuffer: 64 << 20 },
+    );
     return { status: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
   }
 
@@ -250,16 +299,24 @@ export class LocalCluster {
 
   /** Every `kubeadm-aws[...]` line the machines' boots wrote saying how they bootstrapped (`init`, `join`, or a role's action). */
   bootstrapped(m: LocalMachine): string[] {
-    return this.bootLog(m).split("\n").filter((l) => /node bootstrapped \(/.test(l));
+    return this.bootLog(m)
+      .split("\n")
+      .filter((l) => /node bootstrapped \(/.test(l));
   }
 
   /** Fails fast, with the machine's own log, when a boot gave up or one attempt failed. */
   checkBoots(machines: LocalMachine[] = this.machines, failOnAttempt = false): void {
     for (const m of machines) {
       if (this.removed.has(m)) continue;
-      if (!m.machine.running) throw new BootFailure(`${m.name} (${m.launch.role}) stopped; its console ends:\n${fs.readFileSync(m.machine.consoleLog, "utf8").slice(-3000)}\nits boot log ends:\n${this.bootLog(m).split("\n").slice(-20).join("\n")}`);
+      if (!m.machine.running)
+        throw new BootFailure(
+          `${m.name} (${m.launch.role}) stopped; its console ends:\n${fs.readFileSync(m.machine.consoleLog, "utf8").slice(-3000)}\nits boot log ends:\n${this.bootLog(m).split("\n").slice(-20).join("\n")}`,
+        );
       const log = this.bootLog(m);
-      const gaveUp = /giving up|boot failed|no reset; replace the node|cloud-final.service: Failed with result|kubeadm-aws-bootstrap.service: Failed with result/.test(log);
+      const gaveUp =
+        /giving up|boot failed|no reset; replace the node|cloud-final.service: Failed with result|kubeadm-aws-bootstrap.service: Failed with result/.test(
+          log,
+        );
       const attemptFailed = /failed \(attempt \d+\)/.test(log);
       if (gaveUp || (failOnAttempt && attemptFailed)) {
         throw new BootFailure(`${m.name} (${m.launch.role}) failed to boot; its log ends:\n${log.split("\n").slice(-40).join("\n")}`);
@@ -273,7 +330,11 @@ export class LocalCluster {
    * node initialisation.
    */
   networkAndInitialise(): void {
-    type Node = { metadata: { name: string }; spec: { podCIDR?: string; providerID?: string; taints?: { key: string }[] }; status: { addresses?: { type: string; address: string }[] } };
+    type Node = {
+      metadata: { name: string };
+      spec: { podCIDR?: string; providerID?: string; taints?: { key: string }[] };
+      status: { addresses?: { type: string; address: string }[] };
+    };
     const nodes = this.kubectlJson<{ items: Node[] }>(["get", "nodes"])?.items ?? [];
     for (const n of nodes) {
       // The running machine of that name (a replacement takes its predecessor's address, so its name too).
@@ -282,23 +343,58 @@ export class LocalCluster {
       const conf = path.join(m.machine.opts.root, "etc/cni/net.d/10-local-bridge.conflist");
       if (!fs.existsSync(conf)) {
         fs.mkdirSync(path.dirname(conf), { recursive: true });
-        fs.writeFileSync(conf, JSON.stringify({
-          cniVersion: "1.0.0", name: "local-bridge",
-          plugins: [
-            { type: "bridge", bridge: "cni0", isGateway: true, ipMasq: true, hairpinMode: true, ipam: { type: "host-local", ranges: [[{ subnet: n.spec.podCIDR }]], routes: [{ dst: "0.0.0.0/0" }] } },
-            { type: "portmap", capabilities: { portMappings: true } },
-          ],
-        }, null, 2));
+        fs.writeFileSync(
+          conf,
+          JSON.stringify(
+            {
+              cniVersion: "1.0.0",
+              name: "local-bridge",
+              plugins: [
+                {
+                  type: "bridge",
+                  bridge: "cni0",
+                  isGateway: true,
+                  ipMasq: true,
+                  hairpinMode: true,
+                  ipam: { type: "host-local", ranges: [[{ subnet: n.spec.podCIDR }]], routes: [{ dst: "0.0.0.0/0" }] },
+                },
+                { type: "portmap", capabilities: { portMappings: true } },
+              ],
+            },
+            null,
+            2,
+          ),
+        );
         this.log(`cni: ${n.metadata.name} bridge on ${n.spec.podCIDR}`);
       }
-      for (const other of this.machines) if (other !== m && other.machine.running) this.vpc.route(other.netns, n.spec.podCIDR, m.identity.ip);
+      for (const other of this.machines)
+        if (other !== m && other.machine.running) this.vpc.route(other.netns, n.spec.podCIDR, m.identity.ip);
       if ((n.status.addresses ?? []).length === 0) {
         // With an external cloud provider the kubelet leaves the addresses to the cloud controller.
-        const addresses = [{ type: "InternalIP", address: m.identity.ip }, { type: "InternalDNS", address: m.identity.hostname }, { type: "Hostname", address: m.identity.hostname }];
-        this.kubectl(["patch", "node", n.metadata.name, "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { addresses } })]);
+        const addresses = [
+          { type: "InternalIP", address: m.identity.ip },
+          { type: "InternalDNS", address: m.identity.hostname },
+          { type: "Hostname", address: m.identity.hostname },
+        ];
+        this.kubectl([
+          "patch",
+          "node",
+          n.metadata.name,
+          "--subresource=status",
+          "--type=merge",
+          "-p",
+          JSON.stringify({ status: { addresses } }),
+        ]);
       }
       if (!n.spec.providerID) {
-        this.kubectl(["patch", "node", n.metadata.name, "--type=merge", "-p", JSON.stringify({ spec: { providerID: `aws:///${m.identity.zone}/${m.identity.instanceId}` } })]);
+        this.kubectl([
+          "patch",
+          "node",
+          n.metadata.name,
+          "--type=merge",
+          "-p",
+          JSON.stringify({ spec: { providerID: `aws:///${m.identity.zone}/${m.identity.instanceId}` } }),
+        ]);
       }
       if ((n.spec.taints ?? []).some((t) => t.key === UNINITIALIZED_TAINT)) {
         this.kubectl(["taint", "node", n.metadata.name, `${UNINITIALIZED_TAINT}-`]);
@@ -324,7 +420,9 @@ export class LocalCluster {
       const n = machines.filter((m) => ready.get(m.identity.hostname)).length;
       if (n === machines.length) return n;
       if (Date.now() > end) {
-        const logs = machines.filter((m) => !ready.get(m.identity.hostname)).map((m) => `--- ${m.name}:\n${this.bootLog(m).split("\n").slice(-25).join("\n")}`);
+        const logs = machines
+          .filter((m) => !ready.get(m.identity.hostname))
+          .map((m) => `--- ${m.name}:\n${this.bootLog(m).split("\n").slice(-25).join("\n")}`);
         throw new BootFailure(`${n}/${machines.length} nodes Ready after ${Math.round(ms / 1000)} s; not Ready:\n${logs.join("\n")}`);
       }
       await new Promise((r) => setTimeout(r, 3000));

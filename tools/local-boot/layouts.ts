@@ -56,7 +56,12 @@ export const restartJoinedNode: Fault = {
     // This boot's own lines: its boot script took the restart path, and the kubelet reports Ready again.
     const end = Date.now() + 300_000;
     let line: string | undefined;
-    while (!(line = c.bootLog(w, true).split("\n").find((l) => l.includes("already bootstrapped")))) {
+    while (
+      !(line = c
+        .bootLog(w, true)
+        .split("\n")
+        .find((l) => l.includes("already bootstrapped")))
+    ) {
       if (Date.now() > end) throw new Error(`${w.name} did not take the restart path; this boot's log:\n${c.bootLog(w, true)}`);
       await new Promise((r) => setTimeout(r, 2000));
     }
@@ -94,11 +99,24 @@ export const rotateTokenNewWorker: Fault = {
     c.plan.bootstrapToken = token;
     const cp = c.machines.find((m) => m.launch.kind === "control-plane" && m.machine.running)!;
     const sync = cp.machine.exec(["systemctl", "start", "kubeadm-aws-token-sync.service"], 120_000);
-    if (sync.status !== 0) throw new Error(`token sync failed on ${cp.name}: ${sync.stderr}\n${cp.machine.journal(["-u", "kubeadm-aws-token-sync.service", "-o", "cat"])}`);
+    if (sync.status !== 0)
+      throw new Error(
+        `token sync failed on ${cp.name}: ${sync.stderr}\n${cp.machine.journal(["-u", "kubeadm-aws-token-sync.service", "-o", "cat"])}`,
+      );
     const oldId = old.split(".")[0]!;
     c.kubectl(["-n", "kube-system", "delete", "secret", `bootstrap-token-${oldId}`, "--ignore-not-found"]);
-    const listed = c.kubectl(["-n", "kube-system", "get", "secrets", "--field-selector", "type=bootstrap.kubernetes.io/token", "-o", "name"]).stdout;
-    if (!listed.includes(`bootstrap-token-${token.split(".")[0]}`)) throw new Error(`the token sync did not create the new token; tokens: ${listed}`);
+    const listed = c.kubectl([
+      "-n",
+      "kube-system",
+      "get",
+      "secrets",
+      "--field-selector",
+      "type=bootstrap.kubernetes.io/token",
+      "-o",
+      "name",
+    ]).stdout;
+    if (!listed.includes(`bootstrap-token-${token.split(".")[0]}`))
+      throw new Error(`the token sync did not create the new token; tokens: ${listed}`);
     if (listed.includes(`bootstrap-token-${oldId}`)) throw new Error("the old token is still in the cluster");
     const launch = worker(c).launch;
     const fresh = c.prepare(launch);
@@ -130,7 +148,8 @@ export const brokenDiscovery: Fault = {
       } catch (e) {
         if (!(e instanceof BootFailure)) throw e;
         const msg = e.message;
-        if (!/kubeadm-aws\[worker-/.test(msg) || !/pinned|cluster-info|discovery/i.test(msg)) throw new Error(`the broken boot failed, but not with the node's own discovery lines:\n${msg}`);
+        if (!/kubeadm-aws\[worker-/.test(msg) || !/pinned|cluster-info|discovery/i.test(msg))
+          throw new Error(`the broken boot failed, but not with the node's own discovery lines:\n${msg}`, { cause: e });
         const line = msg.split("\n").find((l) => /pinned|cluster-info/i.test(l)) ?? "";
         return `failed as it must: ${line.trim().slice(0, 200)}`;
       }
@@ -200,15 +219,30 @@ export const stopEtcdMember: Fault = {
       if (c.kubectl(["get", "--raw", "/readyz"]).status === 0) answered++;
       await sleep(500);
     }
-    if (answered < 10) throw new Error(`with one etcd member of three down, the API answered ${answered}/10 probes after the health check's ${window / 1000} s`);
+    if (answered < 10)
+      throw new Error(
+        `with one etcd member of three down, the API answered ${answered}/10 probes after the health check's ${window / 1000} s`,
+      );
     const cm = c.kubectl(["-n", "default", "create", "configmap", name, "--from-literal=k=v"]);
     if (cm.status !== 0) throw new Error(`no write with one etcd member down: ${cm.stderr}`);
     m.machine.boot();
     const end = Date.now() + 300_000;
     const pki = "/etc/kubernetes/pki/etcd";
     for (;;) {
-      const r = m.machine.exec(["/usr/local/bin/etcdctl", "--endpoints=https://127.0.0.1:2379", `--cacert=${pki}/ca.crt`, `--cert=${pki}/healthcheck-client.crt`, `--key=${pki}/healthcheck-client.key`,
-        "get", `/registry/configmaps/default/${name}`, "--consistency=s", "--keys-only"], 20_000);
+      const r = m.machine.exec(
+        [
+          "/usr/local/bin/etcdctl",
+          "--endpoints=https://127.0.0.1:2379",
+          `--cacert=${pki}/ca.crt`,
+          `--cert=${pki}/healthcheck-client.crt`,
+          `--key=${pki}/healthcheck-client.key`,
+          "get",
+          `/registry/configmaps/default/${name}`,
+          "--consistency=s",
+          "--keys-only",
+        ],
+        20_000,
+      );
       if (r.status === 0 && r.stdout.includes(name)) break;
       if (Date.now() > end) throw new Error(`${m.name}'s etcd member did not serve the object written while it was down: ${r.stderr}`);
       await sleep(3000);
@@ -221,8 +255,17 @@ export const stopEtcdMember: Fault = {
 /** A serializable (local) read of one key from a dedicated member, with the member's own certificate. */
 function memberGet(m: LocalMachine, key: string): { status: number; stdout: string; stderr: string } {
   const pki = (f: string) => `${DEFAULT_ETCD_PATHS.pkiDir}/${f}`;
-  return m.machine.exec(["/usr/local/bin/etcdctl", `--endpoints=https://${m.identity.ip}:${DEFAULT_ETCD_PORTS.client}`, `--cacert=${pki(PKI_FILES.ca)}`,
-    `--cert=${pki(PKI_FILES.serverCert)}`, `--key=${pki(PKI_FILES.serverKey)}`, ...key.split(" ")], 20_000);
+  return m.machine.exec(
+    [
+      "/usr/local/bin/etcdctl",
+      `--endpoints=https://${m.identity.ip}:${DEFAULT_ETCD_PORTS.client}`,
+      `--cacert=${pki(PKI_FILES.ca)}`,
+      `--cert=${pki(PKI_FILES.serverCert)}`,
+      `--key=${pki(PKI_FILES.serverKey)}`,
+      ...key.split(" "),
+    ],
+    20_000,
+  );
 }
 
 /**
@@ -260,7 +303,10 @@ export const replaceEtcdMember: Fault = {
       const a = memberGet(fresh, "get /registry/configmaps/default/written-before --consistency=s --keys-only");
       const b = memberGet(fresh, "get /registry/configmaps/default/written-while-down --consistency=s --keys-only");
       if (a.status === 0 && b.status === 0 && a.stdout.includes("written-before") && b.stdout.includes("written-while-down")) break;
-      if (Date.now() > end) throw new Error(`the replaced member ${fresh.name} does not serve the writes: ${a.stderr}${b.stderr}\n${c.bootLog(fresh).split("\n").slice(-20).join("\n")}`);
+      if (Date.now() > end)
+        throw new Error(
+          `the replaced member ${fresh.name} does not serve the writes: ${a.stderr}${b.stderr}\n${c.bootLog(fresh).split("\n").slice(-20).join("\n")}`,
+        );
       await sleep(3000);
     }
     const newId = idOf(fresh);
@@ -269,7 +315,9 @@ export const replaceEtcdMember: Fault = {
     const formatted = (m: LocalMachine) => /etcd-member-boot\[[^\]]+\]: formatting the blank volume/.test(c.bootLog(m));
     const mounted = (m: LocalMachine) => /etcd-member-boot\[[^\]]+\]: volume \S+ \(\S+\) mounted on/.test(c.bootLog(m));
     if (!formatted(victim) || formatted(fresh) || !mounted(fresh)) {
-      throw new Error(`expected ${victim.name} to format its blank volume and ${fresh.name} only to mount it; ${fresh.name}'s boot log:\n${c.bootLog(fresh).split("\n").slice(-20).join("\n")}`);
+      throw new Error(
+        `expected ${victim.name} to format its blank volume and ${fresh.name} only to mount it; ${fresh.name}'s boot log:\n${c.bootLog(fresh).split("\n").slice(-20).join("\n")}`,
+      );
     }
     return `API answered ${answered}/10 with ${victim.name} down and took a write; the replacement ${fresh.name} mounted the volume ${victim.name} had formatted, is member ${id} again and serves both writes locally`;
   },

@@ -52,7 +52,10 @@ export class LocalVpc {
   readonly addresses: VpcAddresses;
   private readonly links: string[] = [];
 
-  constructor(readonly name: string, cidr: string) {
+  constructor(
+    readonly name: string,
+    cidr: string,
+  ) {
     this.ns = `${PREFIX}${name}`;
     this.addresses = vpcAddresses(cidr);
   }
@@ -93,7 +96,12 @@ export class LocalVpc {
   /** Unplugs a stopped machine: its namespace (and with it its veth and address) goes. */
   removeMachine(machineNsPath: string): void {
     const ns = machineNsPath.replace("/run/netns/", "");
-    for (const pid of ip(["netns", "pids", ns], true).split("\n").filter(Boolean)) try { process.kill(Number(pid), "SIGKILL"); } catch { /* gone */ }
+    for (const pid of ip(["netns", "pids", ns], true).split("\n").filter(Boolean))
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {
+        /* gone */
+      }
     ip(["netns", "delete", ns], true);
   }
 
@@ -110,7 +118,10 @@ export class LocalVpc {
 
 /** Local namespaces that exist now (none once a run has cleaned up). */
 export function leftNamespaces(): string[] {
-  return ip(["netns", "list"], true).split("\n").map((l) => l.split(" ")[0]!).filter((n) => n.startsWith(PREFIX));
+  return ip(["netns", "list"], true)
+    .split("\n")
+    .map((l) => l.split(" ")[0]!)
+    .filter((n) => n.startsWith(PREFIX));
 }
 
 /** Removes every namespace a run (this one or an earlier, killed one) left, and /etc/netns files. */
@@ -120,7 +131,12 @@ export function removeAllNamespaces(): void {
     if (ns?.startsWith(PREFIX)) {
       // Anything still running in it goes first (the stand-ins).
       const pids = ip(["netns", "pids", ns], true).split("\n").filter(Boolean);
-      for (const pid of pids) try { process.kill(Number(pid), "SIGKILL"); } catch { /* gone */ }
+      for (const pid of pids)
+        try {
+          process.kill(Number(pid), "SIGKILL");
+        } catch {
+          /* gone */
+        }
       ip(["netns", "delete", ns], true);
       fs.rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
     }

@@ -30,8 +30,17 @@ export function nspawnEnv(): NodeJS.ProcessEnv {
 /** The arguments of one booting machine. */
 export function nspawnArgs(o: NspawnOptions): string[] {
   return [
-    "--quiet", "-D", o.root, "--boot", "--register=no", "--keep-unit", "--capability=all",
-    "--bind=/sys/fs/cgroup", "--bind=/dev/kmsg", "--resolv-conf=off", `--machine=${o.machine}`,
+    "--quiet",
+    "-D",
+    o.root,
+    "--boot",
+    "--register=no",
+    "--keep-unit",
+    "--capability=all",
+    "--bind=/sys/fs/cgroup",
+    "--bind=/dev/kmsg",
+    "--resolv-conf=off",
+    `--machine=${o.machine}`,
     ...(o.netns ? [`--network-namespace-path=${o.netns}`] : []),
     ...(o.binds ?? []).map((b) => `--bind=${b}`),
   ];
@@ -45,10 +54,10 @@ export function cgroupName(machine: string): string {
 /** Shell: create $PKA_CGROUP on every mounted hierarchy (cpuset needs its cpus and mems) and move this shell into it. */
 const ENTER_CGROUP = [
   "for h in /sys/fs/cgroup/*/; do",
-  "  d=\"$h$PKA_CGROUP\"; mkdir -p \"$d\"",
-  "  if [ -f \"$h/cpuset.cpus\" ]; then cat \"$h/cpuset.cpus\" >\"$h/pka/cpuset.cpus\" 2>/dev/null; cat \"$h/cpuset.mems\" >\"$h/pka/cpuset.mems\" 2>/dev/null;",
-  "    cat \"$h/cpuset.cpus\" >\"$d/cpuset.cpus\"; cat \"$h/cpuset.mems\" >\"$d/cpuset.mems\"; fi",
-  "  echo $$ >\"$d/cgroup.procs\"",
+  '  d="$h$PKA_CGROUP"; mkdir -p "$d"',
+  '  if [ -f "$h/cpuset.cpus" ]; then cat "$h/cpuset.cpus" >"$h/pka/cpuset.cpus" 2>/dev/null; cat "$h/cpuset.mems" >"$h/pka/cpuset.mems" 2>/dev/null;',
+  '    cat "$h/cpuset.cpus" >"$d/cpuset.cpus"; cat "$h/cpuset.mems" >"$d/cpuset.mems"; fi',
+  '  echo $$ >"$d/cgroup.procs"',
   "done",
 ].join("\n");
 
@@ -58,9 +67,17 @@ export function removeCgroups(machine: string): void {
     const top = `/sys/fs/cgroup/${h}/${cgroupName(machine)}`;
     if (!fs.existsSync(top)) continue;
     const dirs: string[] = [];
-    const walk = (d: string) => { dirs.push(d); for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(`${d}/${e.name}`); };
+    const walk = (d: string) => {
+      dirs.push(d);
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(`${d}/${e.name}`);
+    };
     walk(top);
-    for (const d of dirs.reverse()) try { fs.rmdirSync(d); } catch { /* busy */ }
+    for (const d of dirs.reverse())
+      try {
+        fs.rmdirSync(d);
+      } catch {
+        /* busy */
+      }
   }
 }
 
@@ -81,7 +98,9 @@ export function leftMachines(): string[] {
     try {
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
       if (cmd[0]?.endsWith("systemd-nspawn") && cmd.some((a) => a.includes("/pka-boot-"))) out.push(`systemd-nspawn pid ${pid}`);
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return out;
 }
@@ -93,9 +112,17 @@ export function removeAllCgroups(): string[] {
     const top = `/sys/fs/cgroup/${h}/pka`;
     if (!fs.existsSync(top)) continue;
     const dirs: string[] = [];
-    const walk = (d: string) => { dirs.push(d); for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(`${d}/${e.name}`); };
+    const walk = (d: string) => {
+      dirs.push(d);
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(`${d}/${e.name}`);
+    };
     walk(top);
-    for (const d of dirs.reverse()) try { fs.rmdirSync(d); } catch { busy.push(d); }
+    for (const d of dirs.reverse())
+      try {
+        fs.rmdirSync(d);
+      } catch {
+        busy.push(d);
+      }
   }
   return busy;
 }
@@ -116,7 +143,10 @@ export class Machine {
   private proc?: ChildProcess;
   private exited?: Promise<number>;
 
-  constructor(readonly opts: NspawnOptions, readonly consoleLog: string) {}
+  constructor(
+    readonly opts: NspawnOptions,
+    readonly consoleLog: string,
+  ) {}
 
   get running(): boolean {
     return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
@@ -129,11 +159,17 @@ export class Machine {
     // Each machine in its own cgroup on every hierarchy: with --keep-unit nspawn puts its payload
     // below the cgroup it runs in, and two machines in one cgroup would share (and remove) it.
     const p = spawn("sh", ["-c", `${ENTER_CGROUP} && exec systemd-nspawn "$@"`, "sh", ...nspawnArgs(this.opts), "--console=pipe"], {
-      env: { ...nspawnEnv(), PKA_CGROUP: cgroupName(this.opts.machine) }, stdio: ["ignore", out, out],
+      env: { ...nspawnEnv(), PKA_CGROUP: cgroupName(this.opts.machine) },
+      stdio: ["ignore", out, out],
     });
     fs.closeSync(out);
     this.proc = p;
-    this.exited = new Promise((resolve) => p.on("exit", (code, sig) => { removeCgroups(this.opts.machine); resolve(code ?? (sig ? 128 : -1)); }));
+    this.exited = new Promise((resolve) =>
+      p.on("exit", (code, sig) => {
+        removeCgroups(this.opts.machine);
+        resolve(code ?? (sig ? 128 : -1));
+      }),
+    );
   }
 
   /** PID (on the host) of the machine's init, for nsenter. */
@@ -142,7 +178,11 @@ export class Machine {
     if (!pid || !this.running) throw new Error(`${this.opts.machine} is not running`);
     const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
     const child = children.map(Number).find((c) => {
-      try { return fs.readlinkSync(`/proc/${c}/ns/pid`) !== fs.readlinkSync("/proc/self/ns/pid"); } catch { return false; }
+      try {
+        return fs.readlinkSync(`/proc/${c}/ns/pid`) !== fs.readlinkSync("/proc/self/ns/pid");
+      } catch {
+        return false;
+      }
     });
     if (child === undefined) throw new Error(`${this.opts.machine}: the machine's init is not up yet`);
     return child;
@@ -151,21 +191,36 @@ export class Machine {
   /** Runs a command inside the machine (all its namespaces). */
   exec(cmd: string[], timeout = 60_000): { status: number; stdout: string; stderr: string } {
     let pid: number;
-    try { pid = this.initPid(); } catch (e) { return { status: -1, stdout: "", stderr: (e as Error).message }; }
-    const r = spawnSync("nsenter", ["-t", String(pid), "-m", "-u", "-i", "-n", "-p", "--", ...cmd], { encoding: "utf8", timeout, maxBuffer: 64 << 20 });
+    try {
+      pid = this.initPid();
+    } catch (e) {
+      return { status: -1, stdout: "", stderr: (e as Error).message };
+    }
+    const r = spawnSync("nsenter", ["-t", String(pid), "-m", "-u", "-i", "-n", "-p", "--", ...cmd], {
+      encoding: "utf8",
+      timeout,
+      maxBuffer: 64 << 20,
+    });
     return { status: r.status ?? -1, stdout: r.stdout ?? "", stderr: `${r.stderr ?? ""}${r.error ? r.error.message : ""}` };
   }
 
   /** The machine's journal (persistent, in its root), e.g. of one unit. */
   journal(args: string[] = []): string {
-    const r = spawnSync("journalctl", ["-D", `${this.opts.root}/var/log/journal`, "--no-pager", ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
+    const r = spawnSync("journalctl", ["-D", `${this.opts.root}/var/log/journal`, "--no-pager", ...args], {
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+    });
     return r.stdout ?? "";
   }
 
   /** Orderly shutdown (`poweroff` inside), then SIGKILL after `ms`. */
   async stop(ms = 30_000): Promise<void> {
     if (!this.running) return;
-    try { this.exec(["systemctl", "poweroff", "--no-block"], 10_000); } catch { /* not up yet */ }
+    try {
+      this.exec(["systemctl", "poweroff", "--no-block"], 10_000);
+    } catch {
+      /* not up yet */
+    }
     const done = await Promise.race([this.exited!, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms))]);
     if (done === undefined) await this.kill();
   }
@@ -174,8 +229,15 @@ export class Machine {
   async kill(): Promise<void> {
     if (!this.running) return;
     // Killing the container's init ends its whole PID namespace; nspawn then exits.
-    try { process.kill(this.initPid(), "SIGKILL"); } catch { /* already gone */ }
+    try {
+      process.kill(this.initPid(), "SIGKILL");
+    } catch {
+      /* already gone */
+    }
     const done = await Promise.race([this.exited!, new Promise<undefined>((r) => setTimeout(() => r(undefined), 10_000))]);
-    if (done === undefined) { this.proc!.kill("SIGKILL"); await this.exited; }
+    if (done === undefined) {
+      this.proc!.kill("SIGKILL");
+      await this.exited;
+    }
   }
 }

@@ -37,7 +37,15 @@ export interface LocalPlan {
   apiName: string;
   apiPort: number;
   /** The API target group's health check (what the load balancer stand-in checks). */
-  healthCheck: { protocol: string; path: string; matcher: string; interval: number; timeout: number; healthyThreshold: number; unhealthyThreshold: number };
+  healthCheck: {
+    protocol: string;
+    path: string;
+    matcher: string;
+    interval: number;
+    timeout: number;
+    healthyThreshold: number;
+    unhealthyThreshold: number;
+  };
   adminKubeconfig: string;
   /** The join token the bundles carry (secret; a fault rotates it). */
   bootstrapToken: string;
@@ -88,12 +96,21 @@ export async function planForLocalBoot(o: PlanOptions): Promise<LocalPlan> {
       const attachment = rs.find((x) => x.type === "aws:ec2/volumeAttachment:VolumeAttachment" && x.rawInputs.instanceId === r.id);
       if (eni && attachment) {
         launches.push({
-          resource: r.name, role, userData: r.rawInputs.userData, kind: "etcd",
+          resource: r.name,
+          role,
+          userData: r.rawInputs.userData,
+          kind: "etcd",
           fixedIp: (eni.rawInputs.privateIps as string[])[0],
           volume: { volumeId: String(attachment.rawInputs.volumeId), deviceName: String(attachment.rawInputs.deviceName) },
         });
       } else {
-        launches.push({ resource: r.name, role, userData: r.rawInputs.userData, kind: "control-plane", availabilityZone: r.rawInputs.availabilityZone as string | undefined });
+        launches.push({
+          resource: r.name,
+          role,
+          userData: r.rawInputs.userData,
+          kind: "control-plane",
+          availabilityZone: r.rawInputs.availabilityZone as string | undefined,
+        });
       }
       continue;
     }
@@ -109,20 +126,24 @@ export async function planForLocalBoot(o: PlanOptions): Promise<LocalPlan> {
   for (const v of rs.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion")) {
     const secret = rs.find((s) => s.type === "aws:secretsmanager/secret:Secret" && s.id !== undefined && s.id === v.rawInputs.secretId);
     if (!secret || typeof v.rawInputs.secretString !== "string") continue;
-    if (typeof secret.rawInputs.name !== "string") throw new Error(`secret ${secret.name} has no name: every boot reads its bundle by its deterministic name`);
+    if (typeof secret.rawInputs.name !== "string")
+      throw new Error(`secret ${secret.name} has no name: every boot reads its bundle by its deterministic name`);
     secrets[secret.rawInputs.name] = v.rawInputs.secretString;
   }
-  const tables = rs.filter((r) => r.type === "aws:dynamodb/table:Table").map((t) => ({
-    name: String(t.rawInputs.name),
-    hashKey: String(t.rawInputs.hashKey),
-    attributes: (t.rawInputs.attributes as { name: string; type: string }[]).map((a) => ({ name: a.name, type: a.type })),
-  }));
+  const tables = rs
+    .filter((r) => r.type === "aws:dynamodb/table:Table")
+    .map((t) => ({
+      name: String(t.rawInputs.name),
+      hashKey: String(t.rawInputs.hashKey),
+      attributes: (t.rawInputs.attributes as { name: string; type: string }[]).map((a) => ({ name: a.name, type: a.type })),
+    }));
   // What boots is what `plan --out` writes: each launch's user data is its role's artifacts/<role>/cloud-init.yaml.
   const sameAsPlanOut: string[] = [];
   for (const l of launches) {
     const file = plan.artifacts.get(l.role)?.find((f) => f.path === "cloud-init.yaml");
     if (!file) throw new Error(`plan --out writes no artifacts/${l.role}/cloud-init.yaml for ${l.resource}`);
-    if (file.content !== l.userData) throw new Error(`${l.resource}'s user data differs from plan --out's artifacts/${l.role}/cloud-init.yaml`);
+    if (file.content !== l.userData)
+      throw new Error(`${l.resource}'s user data differs from plan --out's artifacts/${l.role}/cloud-init.yaml`);
     if (!sameAsPlanOut.includes(l.role)) sameAsPlanOut.push(l.role);
   }
   // A bucket's id is its name (what the backup scripts were rendered with).
@@ -153,7 +174,8 @@ export async function planForLocalBoot(o: PlanOptions): Promise<LocalPlan> {
     sameAsPlanOut,
     buckets,
     tables,
-    records: rs.filter((r) => r.type === "aws:route53/record:Record" && r.rawInputs.type === "A" && Array.isArray(r.rawInputs.records))
+    records: rs
+      .filter((r) => r.type === "aws:route53/record:Record" && r.rawInputs.type === "A" && Array.isArray(r.rawInputs.records))
       .map((r) => ({ name: String(r.rawInputs.name), ip: String((r.rawInputs.records as string[])[0]) })),
     resources: rs,
   };

@@ -32,7 +32,19 @@ export const DEBIAN_MIRROR = "http://deb.debian.org/debian";
  * Python, the locales its locale module sets, curl, modprobe, sysctl), and python3-venv for the local AWS CLI.
  * 00-base.sh installs the rest.
  */
-export const BASE_PACKAGES = ["systemd", "systemd-sysv", "dbus", "iproute2", "kmod", "procps", "cloud-init", "locales", "curl", "ca-certificates", "python3-venv"] as const;
+export const BASE_PACKAGES = [
+  "systemd",
+  "systemd-sysv",
+  "dbus",
+  "iproute2",
+  "kmod",
+  "procps",
+  "cloud-init",
+  "locales",
+  "curl",
+  "ca-certificates",
+  "python3-venv",
+] as const;
 /** What debootstrap itself installs (it cannot resolve virtual packages, which cloud-init's Python needs); apt adds the rest. */
 const DEBOOTSTRAP_INCLUDE = ["systemd", "systemd-sysv", "dbus", "iproute2"] as const;
 
@@ -50,7 +62,13 @@ export const LOCAL_AWS_CLI_VERSION = "1.45.11";
 export class RootfsError extends Error {}
 
 function run(cmd: string, args: string[], opts: { timeout?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: opts.timeout ?? 600_000, env: opts.env ?? process.env, cwd: opts.cwd, maxBuffer: 64 << 20 });
+  const r = spawnSync(cmd, args, {
+    encoding: "utf8",
+    timeout: opts.timeout ?? 600_000,
+    env: opts.env ?? process.env,
+    cwd: opts.cwd,
+    maxBuffer: 64 << 20,
+  });
   if (r.error) throw new RootfsError(`${cmd} could not run: ${r.error.message}`);
   if (r.status !== 0) throw new RootfsError(`${cmd} ${args.join(" ")} exited ${r.status}:\n${(r.stderr || r.stdout).slice(-4000)}`);
   return r.stdout;
@@ -82,7 +100,8 @@ export function scriptEnvironment(buildHcl: string, v: PlatformVersions, overrid
     const name = m[1]!;
     const ref = /^\$\{var\.([a-z0-9_]+)\}$/.exec(m[2]!);
     let value = ref ? values.get(ref[1]!) : m[2]!;
-    if (ref && value === undefined) throw new RootfsError(`script_env ${name} refers to var.${ref[1]}, which the manifest does not provide`);
+    if (ref && value === undefined)
+      throw new RootfsError(`script_env ${name} refers to var.${ref[1]}, which the manifest does not provide`);
     if (name in overrides) value = overrides[name]!;
     out.push(`${name}=${value}`);
   }
@@ -92,18 +111,35 @@ export function scriptEnvironment(buildHcl: string, v: PlatformVersions, overrid
 
 /** The base root file system (debootstrap), cached by suite and package list. */
 export function ensureBase(log: (l: string) => void, cacheDir?: string): string {
-  const key = createHash("sha256").update(JSON.stringify([DEBIAN_SUITE, BASE_PACKAGES, os.release(), "en_US.UTF-8"])).digest("hex").slice(0, 12);
+  const key = createHash("sha256")
+    .update(JSON.stringify([DEBIAN_SUITE, BASE_PACKAGES, os.release(), "en_US.UTF-8"]))
+    .digest("hex")
+    .slice(0, 12);
   const dir = path.join(cacheRoot(cacheDir), "local-boot", `base-${DEBIAN_SUITE}-${key}`);
   if (fs.existsSync(path.join(dir, ".done"))) return dir;
   const tmp = `${dir}.tmp`;
   fs.rmSync(tmp, { recursive: true, force: true });
   const started = Date.now();
   log(`rootfs: debootstrap ${DEBIAN_SUITE} (${BASE_PACKAGES.join(",")})`);
-  run("debootstrap", ["--variant=minbase", `--include=${DEBOOTSTRAP_INCLUDE.join(",")}`, DEBIAN_SUITE, tmp, DEBIAN_MIRROR], { timeout: 1_200_000 });
+  run("debootstrap", ["--variant=minbase", `--include=${DEBOOTSTRAP_INCLUDE.join(",")}`, DEBIAN_SUITE, tmp, DEBIAN_MIRROR], {
+    timeout: 1_200_000,
+  });
   fs.copyFileSync("/etc/resolv.conf", path.join(tmp, "etc/resolv.conf"));
   const apt = { env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" }, timeout: 1_200_000 };
   run("chroot", [tmp, "apt-get", "update", "-qq"], apt);
-  run("chroot", [tmp, "apt-get", "install", "-y", "-qq", "--no-install-recommends", ...BASE_PACKAGES.filter((p) => !(DEBOOTSTRAP_INCLUDE as readonly string[]).includes(p))], apt);
+  run(
+    "chroot",
+    [
+      tmp,
+      "apt-get",
+      "install",
+      "-y",
+      "-qq",
+      "--no-install-recommends",
+      ...BASE_PACKAGES.filter((p) => !(DEBOOTSTRAP_INCLUDE as readonly string[]).includes(p)),
+    ],
+    apt,
+  );
   run("chroot", [tmp, "apt-get", "clean"]);
   // The locale cloud-init's locale module sets (en_US.UTF-8), generated as on the AMI's seed: without it
   // that module fails, cloud-config.service with it.
@@ -147,7 +183,15 @@ export interface ImageInputs {
 
 function sha256Sums(mirrorDir: string): Record<string, string> {
   const text = fs.readFileSync(path.join(mirrorDir, "SHA256SUMS"), "utf8");
-  return Object.fromEntries(text.trim().split("\n").map((l) => { const [sum, name] = l.split(/\s+\*?/); return [name!, sum!]; }));
+  return Object.fromEntries(
+    text
+      .trim()
+      .split("\n")
+      .map((l) => {
+        const [sum, name] = l.split(/\s+\*?/);
+        return [name!, sum!];
+      }),
+  );
 }
 
 /** The checksums the scripts check: those of the local artifacts (the manifest's are of the upstream downloads). */
@@ -188,7 +232,10 @@ export function ensureNodeImage(inp: ImageInputs): string {
   const v = inp.versions ?? DEFAULT_VERSIONS;
   const buildHcl = fs.readFileSync(path.join(PACKER, "build.pkr.hcl"), "utf8");
   const base = ensureBase(log, inp.cacheDir);
-  const h = createHash("sha256").update(base).update(JSON.stringify([v, inp.built ?? {}])).update(buildHcl);
+  const h = createHash("sha256")
+    .update(base)
+    .update(JSON.stringify([v, inp.built ?? {}]))
+    .update(buildHcl);
   treeHash(h, path.join(PACKER, "scripts"));
   treeHash(h, LOCAL_IMAGE);
   h.update(fs.readFileSync(path.join(inp.mirrorDir, "SHA256SUMS")));
@@ -230,7 +277,9 @@ export function ensureNodeImage(inp: ImageInputs): string {
   });
   fs.writeFileSync(path.join(pka, "bake.env"), `${env.join("\n")}\n`);
   // The bake runs once at boot, then powers the machine off; cloud-init stays out of it (it runs on every node's first boot).
-  fs.writeFileSync(path.join(tmp, "etc/systemd/system/pka-bake.service"), `[Unit]
+  fs.writeFileSync(
+    path.join(tmp, "etc/systemd/system/pka-bake.service"),
+    `[Unit]
 Description=Local image build (packer/build.pkr.hcl's provisioners)
 After=multi-user.target
 SuccessAction=poweroff
@@ -242,7 +291,8 @@ ExecStart=/bin/bash /var/tmp/pka/local/bake.sh
 StandardOutput=journal+console
 StandardError=journal+console
 TimeoutStartSec=1800
-`);
+`,
+  );
   fs.symlinkSync("/etc/systemd/system/pka-bake.service", path.join(tmp, "etc/systemd/system/multi-user.target.wants/pka-bake.service"));
   fs.mkdirSync(path.join(tmp, "etc", "cloud"), { recursive: true });
   fs.writeFileSync(path.join(tmp, "etc/cloud/cloud-init.disabled"), "");
@@ -250,14 +300,25 @@ TimeoutStartSec=1800
   log(`rootfs: baking the node image (${steps.map((s) => path.basename(s)).join(", ")})`);
   // The bake machine uses the host's network (00-base.sh installs Debian packages).
   const r = spawnSync("systemd-nspawn", [...nspawnArgs({ root: tmp, machine: "pka-bake" }), "--console=pipe"], {
-    encoding: "utf8", env: nspawnEnv(), timeout: 1_800_000, maxBuffer: 256 << 20, stdio: ["ignore", "pipe", "pipe"],
+    encoding: "utf8",
+    env: nspawnEnv(),
+    timeout: 1_800_000,
+    maxBuffer: 256 << 20,
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  const result = fs.existsSync(path.join(tmp, "var/lib/pka-bake/result")) ? fs.readFileSync(path.join(tmp, "var/lib/pka-bake/result"), "utf8").trim() : "no result";
-  const journal = spawnSync("journalctl", ["-D", path.join(tmp, "var/log/journal"), "-u", "pka-bake", "--no-pager", "-o", "cat"], { encoding: "utf8", maxBuffer: 64 << 20 });
+  const result = fs.existsSync(path.join(tmp, "var/lib/pka-bake/result"))
+    ? fs.readFileSync(path.join(tmp, "var/lib/pka-bake/result"), "utf8").trim()
+    : "no result";
+  const journal = spawnSync("journalctl", ["-D", path.join(tmp, "var/log/journal"), "-u", "pka-bake", "--no-pager", "-o", "cat"], {
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+  });
   // The build's log stays beside the image (what 90-verify.sh checked, line by line).
   fs.writeFileSync(`${dir}.bake.log`, journal.stdout || r.stdout + r.stderr);
   if (result !== "ok") {
-    throw new RootfsError(`the local image build failed (${result}); its log ends (all of it: ${dir}.bake.log):\n${(journal.stdout || r.stdout + r.stderr).split("\n").slice(-60).join("\n")}`);
+    throw new RootfsError(
+      `the local image build failed (${result}); its log ends (all of it: ${dir}.bake.log):\n${(journal.stdout || r.stdout + r.stderr).split("\n").slice(-60).join("\n")}`,
+    );
   }
   fs.rmSync(path.join(tmp, "etc/systemd/system/multi-user.target.wants/pka-bake.service"));
   fs.rmSync(path.join(tmp, "etc/systemd/system/pka-bake.service"));
@@ -267,7 +328,9 @@ TimeoutStartSec=1800
   fs.writeFileSync(path.join(tmp, ".done"), `${new Date().toISOString()}\n`);
   fs.renameSync(tmp, dir);
   // One image per cache: earlier inputs' images (1-2 GB each) go.
-  for (const old of fs.readdirSync(path.dirname(dir)).filter((f) => f.startsWith("image-") && path.join(path.dirname(dir), f) !== dir && !f.startsWith(path.basename(dir)))) {
+  for (const old of fs
+    .readdirSync(path.dirname(dir))
+    .filter((f) => f.startsWith("image-") && path.join(path.dirname(dir), f) !== dir && !f.startsWith(path.basename(dir)))) {
     fs.rmSync(path.join(path.dirname(dir), old), { recursive: true, force: true });
   }
   log(`rootfs: node image baked in ${Math.round((Date.now() - started) / 1000)} s: ${dir}`);
@@ -277,5 +340,22 @@ TimeoutStartSec=1800
 /** Wheels of the local AWS CLI for the image's Python (PyPI, through the host's pip). */
 function wheels(dest: string): void {
   fs.mkdirSync(dest, { recursive: true });
-  run("python3", ["-m", "pip", "download", "--quiet", "--only-binary=:all:", "--python-version", "3.11", "--platform", "manylinux2014_x86_64", "-d", dest, `awscli==${LOCAL_AWS_CLI_VERSION}`], { timeout: 600_000 });
+  run(
+    "python3",
+    [
+      "-m",
+      "pip",
+      "download",
+      "--quiet",
+      "--only-binary=:all:",
+      "--python-version",
+      "3.11",
+      "--platform",
+      "manylinux2014_x86_64",
+      "-d",
+      dest,
+      `awscli==${LOCAL_AWS_CLI_VERSION}`,
+    ],
+    { timeout: 600_000 },
+  );
 }

@@ -18,7 +18,9 @@ import { planForLocalBoot, type LocalPlan } from "./plan";
 import { ensureNodeImage } from "./rootfs";
 import { LAYOUTS, type Layout, type LayoutName } from "./layouts";
 
-export interface PhaseTimes { [phase: string]: number }
+export interface PhaseTimes {
+  [phase: string]: number;
+}
 
 export interface LayoutResult {
   layout: LayoutName;
@@ -40,7 +42,11 @@ export function localBootSupport(): string | undefined {
   return undefined;
 }
 
-export interface Prepared { image: string; testImage: string; phases: PhaseTimes }
+export interface Prepared {
+  image: string;
+  testImage: string;
+  phases: PhaseTimes;
+}
 
 /** The node image and its inputs (cached): phases `images` (local builds) and `rootfs` (debootstrap + bake). */
 export function prepareImage(log: (l: string) => void): Prepared {
@@ -67,7 +73,10 @@ export function cleanupHost(): void {
 
 /** Run folders (machine roots, volumes) in the temporary folder. */
 function leftRunFolders(): string[] {
-  return fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith(RUN_PREFIX)).map((f) => path.join(os.tmpdir(), f));
+  return fs
+    .readdirSync(os.tmpdir())
+    .filter((f) => f.startsWith(RUN_PREFIX))
+    .map((f) => path.join(os.tmpdir(), f));
 }
 
 const RUN_PREFIX = "pka-boot-";
@@ -140,7 +149,7 @@ export async function runLayout(name: LayoutName, prepared: Prepared, log: (l: s
     total = nodes2.length;
     return { layout: name, ready, total, ok: true, phases, facts };
   } catch (e) {
-    const error = e instanceof BootFailure ? e.message : (e as Error).stack ?? String(e);
+    const error = e instanceof BootFailure ? e.message : ((e as Error).stack ?? String(e));
     if (cluster) ready = [...cluster.readiness().values()].filter(Boolean).length;
     return { layout: name, ready, total, ok: false, phases, facts, error };
   } finally {
@@ -157,8 +166,12 @@ export async function runLayout(name: LayoutName, prepared: Prepared, log: (l: s
 export function formatResult(r: LayoutResult): string {
   const s = (ms: number) => `${Math.round(ms / 1000)}s`;
   const order = ["images", "rootfs", "plan", "boot", "init", "joins", "checks"];
-  const phases = [...order.filter((p) => p in r.phases), ...Object.keys(r.phases).filter((p) => !order.includes(p))].map((p) => `${p} ${s(r.phases[p]!)}`).join(", ");
-  const total = Object.entries(r.phases).filter(([p]) => p !== "images" && p !== "rootfs").reduce((a, [, v]) => a + v, 0);
+  const phases = [...order.filter((p) => p in r.phases), ...Object.keys(r.phases).filter((p) => !order.includes(p))]
+    .map((p) => `${p} ${s(r.phases[p]!)}`)
+    .join(", ");
+  const total = Object.entries(r.phases)
+    .filter(([p]) => p !== "images" && p !== "rootfs")
+    .reduce((a, [, v]) => a + v, 0);
   return `${r.layout}: ${r.ready}/${r.total} nodes Ready in ${s(total)} (${phases})${r.ok ? "" : " FAILED"}`;
 }
 
@@ -167,21 +180,37 @@ async function main(): Promise<void> {
   const keep = args.includes("--keep");
   const names = args.filter((a) => !a.startsWith("--")) as LayoutName[];
   const wanted = names.length > 0 ? names : (Object.keys(LAYOUTS) as LayoutName[]);
-  for (const n of wanted) if (!(n in LAYOUTS)) { console.error(`unknown layout ${n}; layouts: ${Object.keys(LAYOUTS).join(", ")}`); process.exit(2); }
+  for (const n of wanted)
+    if (!(n in LAYOUTS)) {
+      console.error(`unknown layout ${n}; layouts: ${Object.keys(LAYOUTS).join(", ")}`);
+      process.exit(2);
+    }
   const why = localBootSupport();
-  if (why) { console.error(`local boot: ${why}`); process.exit(2); }
+  if (why) {
+    console.error(`local boot: ${why}`);
+    process.exit(2);
+  }
   const log = (l: string) => process.stderr.write(`[local-boot] ${l}\n`);
   const prepared = prepareImage(log);
   if (args.includes("--image-only")) {
-    console.log(`${prepared.image} (images ${Math.round(prepared.phases.images! / 1000)} s, rootfs ${Math.round(prepared.phases.rootfs! / 1000)} s)`);
+    console.log(
+      `${prepared.image} (images ${Math.round(prepared.phases.images! / 1000)} s, rootfs ${Math.round(prepared.phases.rootfs! / 1000)} s)`,
+    );
     return;
   }
   let failed = 0;
   // An interrupted run still stops everything: whatever runs in the local namespaces is killed with them.
-  for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => { cleanupHost(); process.exit(sig === "SIGINT" ? 130 : 143); });
+  for (const sig of ["SIGINT", "SIGTERM"] as const)
+    process.on(sig, () => {
+      cleanupHost();
+      process.exit(sig === "SIGINT" ? 130 : 143);
+    });
   for (const n of wanted) {
     const r = await runLayout(n, prepared, log, keep);
-    if (!r.ok) { failed++; console.error(`${n} failed:\n${r.error}`); }
+    if (!r.ok) {
+      failed++;
+      console.error(`${n} failed:\n${r.error}`);
+    }
     for (const [k, v] of Object.entries(r.facts)) log(`${n}: ${k}: ${v}`);
     console.log(formatResult(r));
   }

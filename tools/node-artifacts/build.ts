@@ -32,7 +32,10 @@ export { BuildError };
 /** Bump when the layout or content of the outputs changes, so old caches are not reused. */
 const FORMAT = 1;
 
-export type NodeVersions = Pick<PlatformVersions, "kubernetes" | "kubelet" | "etcd" | "containerd" | "runc" | "cniPlugins" | "crictl" | "coredns" | "pause">;
+export type NodeVersions = Pick<
+  PlatformVersions,
+  "kubernetes" | "kubelet" | "etcd" | "containerd" | "runc" | "cniPlugins" | "crictl" | "coredns" | "pause"
+>;
 
 export interface NodeArtifactsOptions {
   /** Versions to build. @default DEFAULT_VERSIONS (the manifest) */
@@ -64,7 +67,17 @@ export interface NodeArtifacts {
   runcLinkage: string;
 }
 
-const VERSION_KEYS: readonly (keyof NodeVersions)[] = ["kubernetes", "kubelet", "etcd", "containerd", "runc", "cniPlugins", "crictl", "coredns", "pause"];
+const VERSION_KEYS: readonly (keyof NodeVersions)[] = [
+  "kubernetes",
+  "kubelet",
+  "etcd",
+  "containerd",
+  "runc",
+  "cniPlugins",
+  "crictl",
+  "coredns",
+  "pause",
+];
 
 /** The cache folder name of a build: readable versions, and a hash of the host packages copied into images. Pure. */
 export function artifactsKey(v: NodeVersions, host: Readonly<Record<string, string>>): string {
@@ -92,7 +105,11 @@ function requestedVersions(over: Partial<NodeVersions> = {}): NodeVersions {
 function reuse(dir: string): NodeArtifacts | undefined {
   try {
     const r = JSON.parse(fs.readFileSync(path.join(dir, "result.json"), "utf8")) as NodeArtifacts;
-    const files = [...Object.keys(r.sha256).map((f) => path.join(r.mirrorDir, f)), path.join(r.mirrorDir, "SHA256SUMS"), ...r.images.map((i) => i.file)];
+    const files = [
+      ...Object.keys(r.sha256).map((f) => path.join(r.mirrorDir, f)),
+      path.join(r.mirrorDir, "SHA256SUMS"),
+      ...r.images.map((i) => i.file),
+    ];
     if (r.mirrorDir === path.join(dir, "mirror") && files.every((f) => fs.existsSync(f))) return r;
   } catch {
     /* not built */
@@ -106,10 +123,13 @@ export function ensureNodeArtifacts(opts: NodeArtifactsOptions = {}): NodeArtifa
   const requested = requestedVersions(opts.versions);
   for (const k of VERSION_KEYS) {
     const want = k === "pause" ? /^\d+\.\d+(\.\d+)?$/ : /^\d+\.\d+\.\d+$/;
-    if (!want.test(requested[k])) throw new BuildError(`${k} must be a version ${k === "pause" ? "X.Y[.Z]" : "X.Y.Z"} (got "${requested[k]}")`);
+    if (!want.test(requested[k]))
+      throw new BuildError(`${k} must be a version ${k === "pause" ? "X.Y[.Z]" : "X.Y.Z"} (got "${requested[k]}")`);
   }
   if (requested.kubelet !== requested.kubernetes) {
-    throw new BuildError(`kubelet ${requested.kubelet} differs from kubernetes ${requested.kubernetes}: tools/k8s/build.ts builds one Kubernetes version, so the local mirror needs them equal`);
+    throw new BuildError(
+      `kubelet ${requested.kubelet} differs from kubernetes ${requested.kubernetes}: tools/k8s/build.ts builds one Kubernetes version, so the local mirror needs them equal`,
+    );
   }
   const root = cacheRoot(opts.cacheDir);
   const dir = artifactsFolder(opts);
@@ -128,11 +148,20 @@ export function ensureNodeArtifacts(opts: NodeArtifactsOptions = {}): NodeArtifa
 function refuseSubstitutes(r: NodeArtifacts): void {
   const substituted = VERSION_KEYS.filter((k) => r.versions[k] !== r.requested[k]);
   if (substituted.length > 0) {
-    throw new BuildError(`--strict: the cached artifacts carry ${substituted.map((k) => `${k} ${r.versions[k]} for ${r.requested[k]}`).join(", ")} (the proxy did not serve the manifest's release)`);
+    throw new BuildError(
+      `--strict: the cached artifacts carry ${substituted.map((k) => `${k} ${r.versions[k]} for ${r.requested[k]}`).join(", ")} (the proxy did not serve the manifest's release)`,
+    );
   }
 }
 
-function buildLocked(requested: NodeVersions, root: string, dir: string, strict: boolean, cacheDir: string | undefined, log: Log): NodeArtifacts {
+function buildLocked(
+  requested: NodeVersions,
+  root: string,
+  dir: string,
+  strict: boolean,
+  cacheDir: string | undefined,
+  log: Log,
+): NodeArtifacts {
   const started = Date.now();
   log(`Building the node artifacts into ${dir}`);
   const k8sBin = ensureBinaries({ kubernetes: requested.kubernetes, etcd: requested.etcd, cacheDir, log });
@@ -140,7 +169,8 @@ function buildLocked(requested: NodeVersions, root: string, dir: string, strict:
     if (!isExecutable(path.join(k8sBin, b))) throw new BuildError(`${k8sBin} lacks ${b}; run npm run -s k8s:bin`);
   }
   const go: Record<GoComponent, BuiltComponent> = {} as Record<GoComponent, BuiltComponent>;
-  for (const c of ["pause", "runc", "cniPlugins", "crictl", "containerd", "coredns"] as const) go[c] = ensureGoComponent(c, requested[c], root, strict, log);
+  for (const c of ["pause", "runc", "cniPlugins", "crictl", "containerd", "coredns"] as const)
+    go[c] = ensureGoComponent(c, requested[c], root, strict, log);
 
   const versions: NodeVersions = { ...requested };
   for (const c of ["containerd", "runc", "cniPlugins", "crictl", "coredns"] as const) versions[c] = go[c].version;
@@ -168,7 +198,11 @@ function buildLocked(requested: NodeVersions, root: string, dir: string, strict:
   log(`  mirror packed in ${since(step)}`);
 
   step = Date.now();
-  const refs = imageRefs(listKubeadmImages(path.join(k8sBin, "kubeadm"), versions, work), versions.pause, busyboxTag(debVersion("busybox-static")));
+  const refs = imageRefs(
+    listKubeadmImages(path.join(k8sBin, "kubeadm"), versions, work),
+    versions.pause,
+    busyboxTag(debVersion("busybox-static")),
+  );
   const imagesTmp = path.join(tmp, "images");
   fs.mkdirSync(imagesTmp, { recursive: true });
   const images = refs.map((ref) => buildImage(ref, imagesTmp, work, { k8sBin, corednsBin: go.coredns.bin, pauseBin: go.pause.bin }));
@@ -188,7 +222,9 @@ function buildLocked(requested: NodeVersions, root: string, dir: string, strict:
   fs.writeFileSync(path.join(tmp, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.renameSync(tmp, dir);
-  const substituted = VERSION_KEYS.filter((k) => versions[k] !== requested[k]).map((k) => `${k} ${versions[k]} (manifest: ${requested[k]})`);
+  const substituted = VERSION_KEYS.filter((k) => versions[k] !== requested[k]).map(
+    (k) => `${k} ${versions[k]} (manifest: ${requested[k]})`,
+  );
   if (substituted.length > 0) log(`  NOTE: built ${substituted.join(", ")}: the proxy does not serve the manifest's release`);
   log(`Node artifacts built in ${since(started)}`);
   return result;
@@ -211,7 +247,12 @@ function parseArgs(argv: string[]): NodeArtifactsOptions {
     if (flags[a]) opts.versions![flags[a]] = argv[++i];
     else if (a === "--cache-dir") opts.cacheDir = argv[++i];
     else if (a === "--strict") opts.strict = true;
-    else throw new BuildError(`unknown argument ${a}; usage: npx tsx tools/node-artifacts/build.ts [--strict] [--cache-dir DIR] [${Object.keys(flags).map((f) => `${f} V`).join(" ")}]`);
+    else
+      throw new BuildError(
+        `unknown argument ${a}; usage: npx tsx tools/node-artifacts/build.ts [--strict] [--cache-dir DIR] [${Object.keys(flags)
+          .map((f) => `${f} V`)
+          .join(" ")}]`,
+      );
   }
   return opts;
 }

@@ -26,10 +26,6 @@ export function have(cmd: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).status === 0;
 }
 
-
-
-
-
 /** sha256 (hex) of a file's content. */
 export function sha256File(p: string): string {
   return createHash("sha256").update(fs.readFileSync(p)).digest("hex");

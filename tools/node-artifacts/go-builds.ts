@@ -47,10 +47,19 @@ const MODULES: Record<Exclude<GoComponent, "pause">, string> = {
 
 export const CONTAINERD_BINARIES = ["containerd", "containerd-shim-runc-v2", "ctr"] as const;
 /** The plugins the node needs at least (the archive holds every linux plugin). */
-export const REQUIRED_CNI_PLUGINS = ["bridge", "host-local", "loopback", "portmap", "bandwidth", "firewall", "tuning", "host-device", "ptp"] as const;
+export const REQUIRED_CNI_PLUGINS = [
+  "bridge",
+  "host-local",
+  "loopback",
+  "portmap",
+  "bandwidth",
+  "firewall",
+  "tuning",
+  "host-device",
+  "ptp",
+] as const;
 
 export const PAUSE_SOURCE = path.join(__dirname, "pause");
-
 
 interface ModInfo {
   dir: string;
@@ -91,7 +100,14 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-function resolve(mod: string, requested: string, cwd: string, env: NodeJS.ProcessEnv, strict: boolean, log: Log): { version: string; info: ModInfo } {
+function resolve(
+  mod: string,
+  requested: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  strict: boolean,
+  log: Log,
+): { version: string; info: ModInfo } {
   const got = modDownload(mod, requested, cwd, env);
   if (!("error" in got)) return { version: requested, info: got };
   const listed = spawnSync("go", ["list", "-m", "-versions", mod], { cwd, env, encoding: "utf8" });
@@ -103,7 +119,9 @@ function resolve(mod: string, requested: string, cwd: string, env: NodeJS.Proces
       `${what}\nIt serves: ${served.join(" ") || "(nothing listed)"}. Pin a served release in components/versions/manifest.ts${strict ? ", or drop --strict to build the newest served release not newer than the manifest's" : ""}.`,
     );
   }
-  log(`WARNING: ${what}\n  building v${fallback} instead (the newest served release not newer than v${requested}); its files carry v${fallback}`);
+  log(
+    `WARNING: ${what}\n  building v${fallback} instead (the newest served release not newer than v${requested}); its files carry v${fallback}`,
+  );
   const again = modDownload(mod, fallback, cwd, env);
   if ("error" in again) throw new BuildError(`${mod}@v${fallback}: ${again.error}`);
   return { version: fallback, info: again };
@@ -141,13 +159,24 @@ export function wrapperGoMod(name: string, mod: string, version: string, upstrea
 
 function requireGo(goMod: string, what: string): void {
   const need = /^go\s+(\S+)/m.exec(goMod)?.[1];
-  const have = spawnSync("go", ["env", "GOVERSION"], { env: { ...process.env, GOTOOLCHAIN: "local" }, encoding: "utf8" }).stdout.trim().replace(/^go/, "");
+  const have = spawnSync("go", ["env", "GOVERSION"], { env: { ...process.env, GOTOOLCHAIN: "local" }, encoding: "utf8" })
+    .stdout.trim()
+    .replace(/^go/, "");
   if (need && have && !goVersionAtLeast(have, need) && (process.env.GOTOOLCHAIN ?? "auto").startsWith("local")) {
     throw new BuildError(`${what} needs Go >= ${need}; this machine has Go ${have}. Install a newer Go, or export GOTOOLCHAIN=go${need}.`);
   }
 }
 
-function goBuild(src: string, env: NodeJS.ProcessEnv, out: string, pkgs: string[], tags: string[], ldflags: string[], what: string, extra: string[] = []): void {
+function goBuild(
+  src: string,
+  env: NodeJS.ProcessEnv,
+  out: string,
+  pkgs: string[],
+  tags: string[],
+  ldflags: string[],
+  what: string,
+  extra: string[] = [],
+): void {
   const args = ["build", "-mod=mod", "-trimpath", ...extra];
   if (tags.length > 0) args.push(`-tags=${tags.join(",")}`);
   args.push(`-ldflags=${ldflags.join(" ")}`, "-o", out, ...pkgs);
@@ -162,7 +191,9 @@ export function ensureGoComponent(component: GoComponent, requested: string, roo
     const built = JSON.parse(fs.readFileSync(marker, "utf8")) as BuiltComponent;
     if (built.binaries.every((b) => isExecutable(path.join(built.bin, b)))) {
       if (strict && built.version !== requested) {
-        throw new BuildError(`${component}: the cache holds v${built.version} built in place of v${requested} (the proxy did not serve it); --strict refuses it. Delete ${dir} to try the proxy again.`);
+        throw new BuildError(
+          `${component}: the cache holds v${built.version} built in place of v${requested} (the proxy did not serve it); --strict refuses it. Delete ${dir} to try the proxy again.`,
+        );
       }
       return built;
     }
@@ -175,7 +206,8 @@ export function ensureGoComponent(component: GoComponent, requested: string, roo
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(src, { recursive: true });
   fs.mkdirSync(bin, { recursive: true });
-  const built = component === "pause" ? buildPause(requested, bin, root) : buildFromProxy(component, requested, src, bin, root, strict, log);
+  const built =
+    component === "pause" ? buildPause(requested, bin, root) : buildFromProxy(component, requested, src, bin, root, strict, log);
   fs.writeFileSync(marker, `${JSON.stringify(built, null, 2)}\n`);
   log(`  ${component} ${built.version} built in ${since(started)}${built.linkage ? ` (${built.linkage})` : ""}`);
   return built;
@@ -183,11 +215,22 @@ export function ensureGoComponent(component: GoComponent, requested: string, roo
 
 function buildPause(version: string, bin: string, root: string): BuiltComponent {
   const env = goEnv(root);
-  run("go", ["build", "-trimpath", "-ldflags=-s -w", "-o", path.join(bin, "pause"), "."], "go build pause (tools/node-artifacts/pause)", { cwd: PAUSE_SOURCE, env });
+  run("go", ["build", "-trimpath", "-ldflags=-s -w", "-o", path.join(bin, "pause"), "."], "go build pause (tools/node-artifacts/pause)", {
+    cwd: PAUSE_SOURCE,
+    env,
+  });
   return { bin, version, requested: version, binaries: ["pause"] };
 }
 
-function buildFromProxy(component: Exclude<GoComponent, "pause">, requested: string, src: string, bin: string, root: string, strict: boolean, log: Log): BuiltComponent {
+function buildFromProxy(
+  component: Exclude<GoComponent, "pause">,
+  requested: string,
+  src: string,
+  bin: string,
+  root: string,
+  strict: boolean,
+  log: Log,
+): BuiltComponent {
   const mod = MODULES[component];
   const env = goEnv(root);
   const { version, info } = resolve(mod, requested, src, env, strict, log);
@@ -202,10 +245,23 @@ function buildFromProxy(component: Exclude<GoComponent, "pause">, requested: str
   switch (component) {
     case "containerd": {
       // As upstream's Makefile: the version package stamped, no_btrfs since btrfs needs cgo, the shim without grpc.
-      const ld = [...strip, `-X ${mod}/version.Version=v${version}`, `-X ${mod}/version.Revision=${rev}`, `-X ${mod}/version.Package=${mod}`];
+      const ld = [
+        ...strip,
+        `-X ${mod}/version.Version=v${version}`,
+        `-X ${mod}/version.Revision=${rev}`,
+        `-X ${mod}/version.Package=${mod}`,
+      ];
       const tags = ["urfave_cli_no_docs", "no_btrfs", "osusergo", "netgo", "static_build"];
       goBuild(src, env, out, [`${mod}/cmd/containerd`, `${mod}/cmd/ctr`], tags, ld, `go build containerd v${version}`);
-      goBuild(src, env, out, [`${mod}/cmd/containerd-shim-runc-v2`], [...tags, "no_grpc"], ld, `go build containerd-shim-runc-v2 v${version}`);
+      goBuild(
+        src,
+        env,
+        out,
+        [`${mod}/cmd/containerd-shim-runc-v2`],
+        [...tags, "no_grpc"],
+        ld,
+        `go build containerd-shim-runc-v2 v${version}`,
+      );
       result.binaries = [...CONTAINERD_BINARIES];
       expectOutput(path.join(bin, "containerd"), ["--version"], `v${version}`);
       break;
@@ -227,7 +283,15 @@ function buildFromProxy(component: Exclude<GoComponent, "pause">, requested: str
       break;
     }
     case "crictl":
-      goBuild(src, env, out, [`${mod}/cmd/crictl`], [], [...strip, `-X ${mod}/pkg/version.Version=v${version}`], `go build crictl v${version}`);
+      goBuild(
+        src,
+        env,
+        out,
+        [`${mod}/cmd/crictl`],
+        [],
+        [...strip, `-X ${mod}/pkg/version.Version=v${version}`],
+        `go build crictl v${version}`,
+      );
       result.binaries = ["crictl"];
       expectOutput(path.join(bin, "crictl"), ["--version"], `v${version}`);
       break;
@@ -242,9 +306,17 @@ function buildFromProxy(component: Exclude<GoComponent, "pause">, requested: str
 
 /** Every package of plugins/{main,ipam,meta}/* that is a main package on linux (the windows plugins are not). */
 function cniPluginPackages(mod: string, src: string, env: NodeJS.ProcessEnv): string[] {
-  const listed = run("go", ["list", "-mod=mod", "-e", "-f", "{{.ImportPath}} {{.Name}} {{len .GoFiles}}", `${mod}/plugins/...`], "go list CNI plugins", { cwd: src, env });
+  const listed = run(
+    "go",
+    ["list", "-mod=mod", "-e", "-f", "{{.ImportPath}} {{.Name}} {{len .GoFiles}}", `${mod}/plugins/...`],
+    "go list CNI plugins",
+    { cwd: src, env },
+  );
   const re = new RegExp(`^${mod.replace(/[.]/g, "\\.")}/plugins/(main|ipam|meta)/[^/ ]+ main [1-9]`);
-  const pkgs = listed.split("\n").filter((l) => re.test(l)).map((l) => l.split(" ")[0]!);
+  const pkgs = listed
+    .split("\n")
+    .filter((l) => re.test(l))
+    .map((l) => l.split(" ")[0]!);
   if (pkgs.length === 0) throw new BuildError(`go list found no CNI plugin packages in ${mod}:\n${listed}`);
   return pkgs.sort();
 }
@@ -255,7 +327,9 @@ function cniPluginPackages(mod: string, src: string, env: NodeJS.ProcessEnv): st
  */
 function buildRunc(mod: string, version: string, rev: string, src: string, bin: string, root: string, log: Log): string {
   if (!have("gcc") || !fs.existsSync("/usr/include/seccomp.h")) {
-    throw new BuildError("runc is built with seccomp support, which needs gcc and libseccomp's headers: apt-get install -y gcc libseccomp-dev (then run again)");
+    throw new BuildError(
+      "runc is built with seccomp support, which needs gcc and libseccomp's headers: apt-get install -y gcc libseccomp-dev (then run again)",
+    );
   }
   const env = goEnv(root, true);
   const out = path.join(bin, "runc");
@@ -284,5 +358,8 @@ function buildRunc(mod: string, version: string, rev: string, src: string, bin: 
 function expectOutput(binary: string, args: string[], want: string): void {
   const r = spawnSync(binary, args, { encoding: "utf8", env: { ...process.env, CNI_COMMAND: "" } });
   const out = `${r.stdout}${r.stderr}`;
-  if (!out.includes(want)) throw new BuildError(`${path.basename(binary)} ${args.join(" ")} prints "${out.trim().split("\n")[0]}", expected it to contain "${want}": the version ldflags did not apply`);
+  if (!out.includes(want))
+    throw new BuildError(
+      `${path.basename(binary)} ${args.join(" ")} prints "${out.trim().split("\n")[0]}", expected it to contain "${want}": the version ldflags did not apply`,
+    );
 }

@@ -112,7 +112,8 @@ function copyHostPath(root: string, hostPath: string, mode: number): void {
   mkdir(root, realDir);
   const dest = path.join(root, realDir, path.basename(real));
   if (!fs.existsSync(dest)) copyFile(real, dest, mode);
-  if (path.basename(hostPath) !== path.basename(real) && path.dirname(real) === realDir) symlink(root, path.posix.join(realDir, path.basename(hostPath)), path.basename(real));
+  if (path.basename(hostPath) !== path.basename(real) && path.dirname(real) === realDir)
+    symlink(root, path.posix.join(realDir, path.basename(hostPath)), path.basename(real));
   else if (path.basename(hostPath) !== path.basename(real)) copyFile(real, path.join(root, realDir, path.basename(hostPath)), mode);
 }
 
@@ -128,10 +129,18 @@ function mergedUsr(root: string): void {
  */
 export function addIptables(root: string): void {
   if (!fs.existsSync(XTABLES) || !fs.existsSync(XTABLES_EXTENSIONS)) {
-    throw new BuildError(`the kube-proxy image copies the host's iptables (nft backend), and ${XTABLES} is missing: apt-get install -y iptables conntrack (then run again)`);
+    throw new BuildError(
+      `the kube-proxy image copies the host's iptables (nft backend), and ${XTABLES} is missing: apt-get install -y iptables conntrack (then run again)`,
+    );
   }
   mergedUsr(root);
-  const elves = [XTABLES, ...fs.readdirSync(XTABLES_EXTENSIONS).filter((f) => f.endsWith(".so")).map((f) => path.join(XTABLES_EXTENSIONS, f))];
+  const elves = [
+    XTABLES,
+    ...fs
+      .readdirSync(XTABLES_EXTENSIONS)
+      .filter((f) => f.endsWith(".so"))
+      .map((f) => path.join(XTABLES_EXTENSIONS, f)),
+  ];
   if (fs.existsSync(CONNTRACK)) elves.push(CONNTRACK);
   const libs = new Set<string>();
   for (const e of elves) for (const l of lddLibraries(e)) libs.add(l);
@@ -158,16 +167,28 @@ export function verifyIptables(root: string): string {
   if (!version.includes("nf_tables")) throw new BuildError(`the kube-proxy layer's iptables is not the nft backend: ${version}`);
   chrootRun(root, ["iptables-save"], "chroot <kube-proxy layer> iptables-save");
   chrootRun(root, ["ip6tables-save"], "chroot <kube-proxy layer> ip6tables-save");
-  chrootRun(root, ["iptables-restore", "--noflush"], "chroot <kube-proxy layer> iptables-restore", "*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -p tcp -m comment --comment probe -j RETURN\nCOMMIT\n");
+  chrootRun(
+    root,
+    ["iptables-restore", "--noflush"],
+    "chroot <kube-proxy layer> iptables-restore",
+    "*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -p tcp -m comment --comment probe -j RETURN\nCOMMIT\n",
+  );
   return version;
 }
 
 /** Debian's busybox-static as /bin/busybox, every applet a link to it. Returns the applets. */
 export function addBusybox(root: string): string[] {
-  if (!fs.existsSync(BUSYBOX)) throw new BuildError(`the test image carries Debian's busybox-static, and ${BUSYBOX} is missing: apt-get install -y busybox-static (then run again)`);
-  if (lddLibraries(BUSYBOX).length > 0) throw new BuildError(`${BUSYBOX} is dynamically linked; the test image needs Debian's busybox-static, not busybox`);
+  if (!fs.existsSync(BUSYBOX))
+    throw new BuildError(
+      `the test image carries Debian's busybox-static, and ${BUSYBOX} is missing: apt-get install -y busybox-static (then run again)`,
+    );
+  if (lddLibraries(BUSYBOX).length > 0)
+    throw new BuildError(`${BUSYBOX} is dynamically linked; the test image needs Debian's busybox-static, not busybox`);
   addBinary(root, BUSYBOX, "bin/busybox");
-  const applets = run(BUSYBOX, ["--list"], "busybox --list").split("\n").map((a) => a.trim()).filter((a) => /^[\w.[-]+$/.test(a) && a !== "busybox");
+  const applets = run(BUSYBOX, ["--list"], "busybox --list")
+    .split("\n")
+    .map((a) => a.trim())
+    .filter((a) => /^[\w.[-]+$/.test(a) && a !== "busybox");
   for (const a of applets) symlink(root, `bin/${a}`, "busybox");
   return applets;
 }

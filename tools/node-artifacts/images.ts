@@ -16,7 +16,8 @@ import { IMAGE_PATH, addBinaries, addBinary, addBusybox, addIptables, baseRootfs
 export type ImageVersions = Pick<PlatformVersions, "kubernetes" | "etcd" | "coredns" | "pause">;
 
 /** What an image holds, by the last segment of its repository. */
-export type ImageRole = "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kube-proxy" | "etcd" | "coredns" | "pause" | "busybox";
+export type ImageRole =
+  "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kube-proxy" | "etcd" | "coredns" | "pause" | "busybox";
 
 /** The repository of the local test image (not a real registry: nothing can pull it by accident). */
 export const BUSYBOX_REPOSITORY = "pka.local/busybox";
@@ -43,7 +44,10 @@ export function listKubeadmImages(kubeadm: string, v: ImageVersions, workDir: st
   const config = path.join(workDir, "kubeadm-images.yaml");
   fs.writeFileSync(config, kubeadmImagesConfig(v));
   const out = run(kubeadm, ["config", "images", "list", "--config", config], "kubeadm config images list");
-  const images = out.split("\n").map((l) => l.trim()).filter(Boolean);
+  const images = out
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (images.length === 0) throw new BuildError(`kubeadm config images list printed nothing:\n${out}`);
   return images;
 }
@@ -66,7 +70,9 @@ export function imageRole(ref: string): ImageRole {
   if (repo === BUSYBOX_REPOSITORY) return "busybox";
   const known: ImageRole[] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "etcd", "coredns", "pause"];
   if ((known as string[]).includes(last) && repo.startsWith("registry.k8s.io/")) return last as ImageRole;
-  throw new BuildError(`kubeadm lists ${ref}, an image tools/node-artifacts does not know how to build; add it to tools/node-artifacts/images.ts`);
+  throw new BuildError(
+    `kubeadm lists ${ref}, an image tools/node-artifacts does not know how to build; add it to tools/node-artifacts/images.ts`,
+  );
 }
 
 /** The file an image's archive is written to: the reference with `/` and `:` as `_`. Pure. */
@@ -175,7 +181,9 @@ export function buildImage(ref: string, imagesDir: string, workDir: string, inpu
   const config = `${JSON.stringify(imageConfig(role, [`sha256:${diffHex}`]))}\n`;
   const configHex = sha256(config);
   fs.writeFileSync(path.join(archive, `${configHex}.json`), config, { mode: 0o644 });
-  fs.writeFileSync(path.join(archive, "manifest.json"), `${dockerManifest(`${configHex}.json`, ref, [`${diffHex}/layer.tar`])}\n`, { mode: 0o644 });
+  fs.writeFileSync(path.join(archive, "manifest.json"), `${dockerManifest(`${configHex}.json`, ref, [`${diffHex}/layer.tar`])}\n`, {
+    mode: 0o644,
+  });
   for (const f of ["manifest.json", `${configHex}.json`]) fs.chmodSync(path.join(archive, f), 0o644);
   fs.chmodSync(path.join(archive, diffHex), 0o755);
 

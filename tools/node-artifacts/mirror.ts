@@ -12,7 +12,16 @@ import { CONTAINERD_BINARIES } from "./go-builds";
 
 /** What the mirror holds: every artifact the image build downloads except the AWS CLI (not built here). */
 export type MirrorArtifact = Exclude<Artifact, "awsCli">;
-export const MIRROR_ARTIFACTS: readonly MirrorArtifact[] = ["containerd", "runc", "cniPlugins", "crictl", "kubelet", "kubeadm", "kubectl", "etcd"];
+export const MIRROR_ARTIFACTS: readonly MirrorArtifact[] = [
+  "containerd",
+  "runc",
+  "cniPlugins",
+  "crictl",
+  "kubelet",
+  "kubeadm",
+  "kubectl",
+  "etcd",
+];
 export const ETCD_ARCHIVE_BINARIES = ["etcd", "etcdctl", "etcdutl"] as const;
 
 /** The file name (the last segment of the download URL) of an artifact at a version (`X.Y.Z`, no `v`). Pure. */
@@ -56,7 +65,22 @@ export function deterministicTar(dir: string, entries: string[], out: string, gz
   const tarFile = gzip ? `${out}.tar-tmp` : out;
   run(
     "tar",
-    ["--sort=name", "--format=gnu", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "--no-acls", "--no-xattrs", "-C", dir, "-cf", tarFile, "--", ...entries],
+    [
+      "--sort=name",
+      "--format=gnu",
+      "--mtime=@0",
+      "--owner=0",
+      "--group=0",
+      "--numeric-owner",
+      "--no-acls",
+      "--no-xattrs",
+      "-C",
+      dir,
+      "-cf",
+      tarFile,
+      "--",
+      ...entries,
+    ],
     `tar ${path.basename(out)}`,
   );
   if (gzip) {

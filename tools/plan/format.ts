@@ -25,7 +25,10 @@ export function summary(spec: ClusterSpec): Record<string, unknown> {
     backups: `every ${spec.backup.intervalMinutes} min, frequent kept ${spec.backup.frequentRetentionDays} d, daily kept ${spec.backup.dailyRetentionDays} d`,
     upgradeStrategy: spec.upgradeStrategy,
     deletionProtection: spec.deletionProtection,
-    nodePools: spec.nodePools.map((p) => `${p.name} (${p.preset}): ${p.instanceTypes.join(",")} min ${p.minSize} / desired ${p.desiredSize} / max ${p.maxSize}${p.spot ? " spot" : ""}`),
+    nodePools: spec.nodePools.map(
+      (p) =>
+        `${p.name} (${p.preset}): ${p.instanceTypes.join(",")} min ${p.minSize} / desired ${p.desiredSize} / max ${p.maxSize}${p.spot ? " spot" : ""}`,
+    ),
   };
 }
 
@@ -91,7 +94,8 @@ export function toText(r: PlanResult): string {
       } else out.push(`  ${k}: ${String(v)}`);
     }
   }
-  if (r.artifacts.size > 0) out.push("", `Boot artifacts for roles: ${[...r.artifacts.keys()].sort().join(", ")} (write them with --out DIR)`);
+  if (r.artifacts.size > 0)
+    out.push("", `Boot artifacts for roles: ${[...r.artifacts.keys()].sort().join(", ")} (write them with --out DIR)`);
   return out.join("\n");
 }
 
@@ -100,16 +104,29 @@ export function writeOut(r: PlanResult, dir: string): void {
   rmSync(path.join(dir, "artifacts"), { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const resources = r.resources.map((x) => ({
-    urn: x.urn, type: x.type, name: x.name, parent: x.parent, custom: x.custom, id: x.id,
-    inputs: x.inputs, dependencies: x.dependencies,
-    options: { protect: x.protect, retainOnDelete: x.retainOnDelete, ignoreChanges: x.ignoreChanges, replaceOnChanges: x.replaceOnChanges, deleteBeforeReplace: x.deleteBeforeReplace },
+    urn: x.urn,
+    type: x.type,
+    name: x.name,
+    parent: x.parent,
+    custom: x.custom,
+    id: x.id,
+    inputs: x.inputs,
+    dependencies: x.dependencies,
+    options: {
+      protect: x.protect,
+      retainOnDelete: x.retainOnDelete,
+      ignoreChanges: x.ignoreChanges,
+      replaceOnChanges: x.replaceOnChanges,
+      deleteBeforeReplace: x.deleteBeforeReplace,
+    },
     ...(x.outputs ? { outputs: x.outputs } : {}),
   }));
   writeFileSync(path.join(dir, "plan.json"), `${JSON.stringify({ ...toJson(r), resources }, null, 2)}\n`);
   for (const [role, files] of r.artifacts) {
     for (const f of files) {
       const target = path.join(dir, "artifacts", role, f.path);
-      if (!target.startsWith(path.join(dir, "artifacts", role) + path.sep)) throw new Error(`artifact path escapes its folder: ${role}/${f.path}`);
+      if (!target.startsWith(path.join(dir, "artifacts", role) + path.sep))
+        throw new Error(`artifact path escapes its folder: ${role}/${f.path}`);
       mkdirSync(path.dirname(target), { recursive: true });
       writeFileSync(target, f.content);
     }

@@ -44,11 +44,15 @@ export interface RecordedResource {
   rawOutputs?: Record<string, unknown>;
 }
 
-export type RecordedAlias = string | { name?: string; type?: string; stack?: string; project?: string; parentUrn?: string; noParent?: boolean };
+export type RecordedAlias =
+  string | { name?: string; type?: string; stack?: string; project?: string; parentUrn?: string; noParent?: boolean };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function recordAlias(a: any): RecordedAlias {
-  const o = a.toObject() as { urn?: string; spec?: { name: string; type: string; stack: string; project: string; parenturn?: string; noparent?: boolean } };
+  const o = a.toObject() as {
+    urn?: string;
+    spec?: { name: string; type: string; stack: string; project: string; parenturn?: string; noparent?: boolean };
+  };
   if (o.urn) return o.urn;
   const spec = o.spec ?? { name: "", type: "", stack: "", project: "" };
   const out: Exclude<RecordedAlias, string> = {};
@@ -152,7 +156,7 @@ export function rootMessage(e: unknown): string {
 
 /** The first stack frame of an error that is our code (not node_modules), as `path:line`, relative to `root`. */
 function ownFrame(e: unknown, root: string): string | undefined {
-  const stack = e instanceof Error ? e.stack ?? "" : "";
+  const stack = e instanceof Error ? (e.stack ?? "") : "";
   for (const line of stack.split("\n").slice(1)) {
     const m = /\(?((?:\/|[A-Za-z]:\\)[^():]+):(\d+):\d+\)?\s*$/.exec(line);
     if (m && !m[1]!.includes("node_modules") && !m[1]!.includes("tools/plan/recorder")) {

@@ -66,7 +66,7 @@ export function readStackConfig(file: string): { config: Record<string, string>;
 
 export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   const configFile = path.resolve(opts.configFile ?? stackConfigPath(opts.stack ?? "dev"));
-  const stack = opts.stack ?? (path.basename(configFile).match(/^Pulumi\.(.+)\.ya?ml$/)?.[1] ?? "plan");
+  const stack = opts.stack ?? path.basename(configFile).match(/^Pulumi\.(.+)\.ya?ml$/)?.[1] ?? "plan";
   const result: PlanResult = { ok: false, stack, configFile, issues: [], errors: [], resources: [], outputs: {}, artifacts: new Map() };
   if (!existsSync(configFile)) {
     result.errors.push(`no stack config file at ${configFile}`);
@@ -95,7 +95,14 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
     // Import here so that the program's modules see the mocked runtime.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { main } = require("../../stacks/program") as typeof import("../../stacks/program");
-    const rec = await recordProgram(main, { region: result.spec.region, availabilityZones: result.spec.availabilityZones, stack, config, secretKeys, mocks: opts.mocks });
+    const rec = await recordProgram(main, {
+      region: result.spec.region,
+      availabilityZones: result.spec.availabilityZones,
+      stack,
+      config,
+      secretKeys,
+      mocks: opts.mocks,
+    });
     result.resources = rec.resources;
     result.artifacts = rec.artifacts;
     result.outputs = rec.outputs;
