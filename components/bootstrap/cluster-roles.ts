@@ -3,8 +3,9 @@
  * wired to a ClusterPki. Pure functions (no resources are created here).
  *
  *   const key = new BootstrapKey(`${name}-bootstrap-key`, { clusterName: spec.name });
- *   const cp0 = new RoleBootstrap(`${name}-cp-0`, controlPlaneBootstrapArgs({ spec, pki, kmsKeyArn: key.keyArn, index: 0 }));
- *   const wk = new RoleBootstrap(`${name}-pool-general`, workerBootstrapArgs({ spec, pki, kmsKeyArn: key.keyArn, pool }));
+ *   const apiName = apiNameOf(spec); // or the name of the API endpoint the cluster has
+ *   const cp0 = new RoleBootstrap(`${name}-cp-0`, controlPlaneBootstrapArgs({ spec, pki, kmsKeyArn: key.keyArn, index: 0, apiName }));
+ *   const wk = new RoleBootstrap(`${name}-pool-general`, workerBootstrapArgs({ spec, pki, kmsKeyArn: key.keyArn, pool, apiName }));
  *   // cp0.userData / cp0.instanceProfileName go to the instance; wk.* to the pool's launch template.
  */
 import type * as pulumi from "@pulumi/pulumi";
@@ -41,7 +42,7 @@ export function usesExternalEtcd(spec: Pick<ClusterSpec, "etcd">): boolean {
  * Cluster-wide kubeadm input from a spec; `etcdEndpoints` (external etcd) come from the etcd component;
  * `api` is the stable API name the cluster's endpoint has (what the kubeconfig dials and the certificate names).
  */
-export function clusterConfigInput(spec: ClusterSpec, etcdEndpoints?: string[], api: string = apiNameOf(spec)): ClusterConfigInput {
+export function clusterConfigInput(spec: ClusterSpec, etcdEndpoints: string[] | undefined, api: string): ClusterConfigInput {
   const dedicated = usesExternalEtcd(spec);
   if (dedicated && (!etcdEndpoints || etcdEndpoints.length === 0))
     throw new Error(`${etcdLayout(spec.etcd)} etcd: pass the members' client endpoints (etcdEndpoints)`);
@@ -77,8 +78,8 @@ export interface ControlPlaneBootstrapOptions {
   kmsKeyArn: pulumi.Input<string>;
   /** 0 runs `kubeadm init`. */
   index: number;
-  /** The stable API name (the cluster's API endpoint's). @default apiNameOf(spec) */
-  apiName?: string;
+  /** The stable API name: the cluster's API endpoint's, the one ClusterPki's certificates and kubeconfig name. Required. */
+  apiName: string;
   /** External etcd (dedicated or colocated on-host): client URLs of the members, e.g. `https://10.0.15.228:2379`. @default [] (required with external etcd) */
   etcdEndpoints?: pulumi.Input<string>[];
   /** Plain files added to the node, delivered through its bundle (user data is near EC2's limit); checked to be secret-free. @default [] */
@@ -139,11 +140,7 @@ export function controlPlaneBootstrapArgs(o: ControlPlaneBootstrapOptions): Role
           role,
           region: spec.region,
           index: o.index,
-          cluster: clusterConfigInput(
-            spec,
-            dedicated ? endpoints.map((_, i) => v[`etcdEndpoint${i}`]!) : undefined,
-            o.apiName ?? apiNameOf(spec),
-          ),
+          cluster: clusterConfigInput(spec, dedicated ? endpoints.map((_, i) => v[`etcdEndpoint${i}`]!) : undefined, o.apiName),
           extraFiles: [
             ...extraPlain.map((f): RoleFile => ({
               path: f.path,
@@ -178,8 +175,8 @@ export interface WorkerBootstrapOptions {
   extraPolicies?: Record<string, pulumi.Input<PolicyDocument>>;
   /** The user's own files and units for the pool's workers (bootstrap/extensions.ts). @default undefined (none) */
   extension?: RoleExtension;
-  /** The stable API name (the cluster's API endpoint's). @default apiNameOf(spec) */
-  apiName?: string;
+  /** The stable API name: the cluster's API endpoint's, the one ClusterPki's certificates and kubeconfig name. Required. */
+  apiName: string;
 }
 
 /** RoleBootstrap args for the workers of one pool: join token and CA pin only. */
@@ -200,7 +197,7 @@ export function workerBootstrapArgs(o: WorkerBootstrapOptions): RoleBootstrapArg
           role,
           region: o.spec.region,
           clusterName: o.spec.name,
-          apiName: o.apiName ?? apiNameOf(o.spec),
+          apiName: o.apiName,
           labels: o.pool.labels,
           taints: o.pool.taints,
           ...(o.extension ? { extension: o.extension } : {}),

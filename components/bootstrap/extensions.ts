@@ -49,6 +49,8 @@ export interface ClusterExtensions {
   workers?: RoleExtension;
   /** The workers of one pool, by pool name (added to `workers`). @default {} */
   pools?: Record<string, RoleExtension>;
+  /** Every dedicated etcd member (no effect with stacked or colocated etcd: those run on control-plane nodes). @default undefined */
+  etcd?: RoleExtension;
 }
 
 const UNIT_NAME = /^[A-Za-z0-9@._-]+\.(service|timer|socket|path|mount)$/;
@@ -129,6 +131,7 @@ export function clusterExtensionProblems(ext: ClusterExtensions, poolNames: read
   const problems: string[] = [];
   if (ext.controlPlane) problems.push(...extensionProblems("extensions.controlPlane", ext.controlPlane));
   if (ext.workers) problems.push(...extensionProblems("extensions.workers", ext.workers));
+  if (ext.etcd) problems.push(...extensionProblems("extensions.etcd", ext.etcd));
   for (const [name, e] of Object.entries(ext.pools ?? {})) {
     if (!poolNames.includes(name))
       problems.push(`extensions.pools.${name}: no node pool is named ${name} (pools: ${poolNames.join(", ")})`);

@@ -15,9 +15,15 @@ import { NodePool } from "../node-pools/node-pool";
 import { effectivePool, poolImageVariant } from "../node-pools/presets";
 import { ClusterSecurityGroups } from "../security/groups";
 import { clusterExtensionProblems, type ClusterExtensions } from "../bootstrap/extensions";
+import { checkUserDataSize } from "../bootstrap/files";
 import { clusterTrust, kubeadmBootstrap } from "./bootstrap";
 import { clusterEtcd, type ClusterEtcd } from "./etcd";
 import type { ClusterApiEndpoint, ClusterBootstrap, ClusterEnvironment } from "./seams";
+
+/** Every role's user data passes the one size check, also a bootstrap passed in (EC2 would refuse it at launch). */
+function sizeChecked(role: string, userData: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.output(userData).apply((u) => checkUserDataSize(role, u));
+}
 
 export interface ClusterArgs {
   /** The resolved spec (tier preset + overrides, or built by hand). Required. */
@@ -156,6 +162,7 @@ export class Cluster extends pulumi.ComponentResource {
           securityGroupIds: this.securityGroups.instanceGroupIds.etcd,
           imageId: nodeImage,
           backup,
+          ...(args.extensions?.etcd ? { extension: args.extensions.etcd } : {}),
         },
         this,
       );
@@ -178,7 +185,7 @@ export class Cluster extends pulumi.ComponentResource {
         securityGroupIds: this.securityGroups.instanceGroupIds.controlPlane,
         targetGroupArn: api.targetGroupArn,
         imageId: nodeImage,
-        userData: cpBoots.map((b) => b.userData),
+        userData: cpBoots.map((b, i) => sizeChecked(`control-plane-${i}`, b.userData)),
         instanceProfileNames: cpBoots.map((b) => b.instanceProfileName),
         // Fixed addresses when the bootstrap gives every node one (colocated on-host etcd members).
         ...(cpBoots.every((b) => b.privateIp !== undefined) ? { privateIps: cpBoots.map((b) => b.privateIp!) } : {}),
@@ -201,7 +208,7 @@ export class Cluster extends pulumi.ComponentResource {
           securityGroupIds: this.securityGroups.instanceGroupIds.workers,
           imageId: image(poolImageVariant(pool)),
           instanceProfileName: w.instanceProfileName,
-          userData: w.userData,
+          userData: sizeChecked(`worker-${pool.name}`, w.userData),
           tags: spec.tags,
         },
         child,

@@ -6,6 +6,7 @@
  * - dedicated: `EtcdCluster` (its own machines, booted like every other role; the control plane is
  *   created and replaced after the members).
  */
+import type { RoleExtension } from "../bootstrap/extensions";
 import * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../config/spec";
@@ -30,6 +31,8 @@ export interface ClusterEtcdArgs {
   imageId: pulumi.Input<string>;
   /** Where snapshots go. Required. */
   backup: { bucketName: pulumi.Input<string>; bucketArn: pulumi.Input<string> };
+  /** The user's own files and units on dedicated members. @default undefined (none) */
+  extension?: RoleExtension;
 }
 
 /** What the control plane's boots need from the cluster's etcd. */
@@ -69,6 +72,7 @@ export function clusterEtcd(name: string, args: ClusterEtcdArgs, parent: pulumi.
         privateZoneId: args.environment.zoneId,
         imageId: args.imageId,
         bootstrapKmsKeyArn: args.bootstrapKmsKeyArn,
+        ...(args.extension ? { extension: args.extension } : {}),
       },
       { parent },
     );

@@ -3,10 +3,10 @@
  * (`renderActionRoleFiles`: bootstrap env, fetch, unpacker, boot script, bootstrap unit) fetches the member's
  * bundle and runs `etcd-member-boot` instead of kubeadm, then enables the backup timer. The bundle carries the
  * member's keys (sensitive) and its plain files (config, member env, scripts, units); the user data only what
- * fetches the bundle, the drop-in naming the member env file to the boot action, the containerized member's
- * kubelet drop-in, and the sha256 of every plain file of the bundle, so a change of any of them changes the
+ * fetches the bundle (its bootstrap env names the member env file), the containerized member's kubelet drop-in, and the sha256 of every plain file of the bundle, so a change of any of them changes the
  * user data and replaces the member (`userDataReplaceOnChange`), and its boot checks it got those very files.
  */
+import type { RoleExtension } from "../bootstrap/extensions";
 import { createHash } from "crypto";
 import {
   BACKUP_FILES,
@@ -47,6 +47,8 @@ export interface MemberFilesInput {
   backup: { bucket: string; intervalMinutes: number };
   /** The etcd binary on on-host members. @default /usr/local/bin/etcd */
   etcdBinary?: string;
+  /** The user's own files and units on every member (bootstrap/extensions.ts). @default undefined (none) */
+  extension?: RoleExtension;
 }
 
 /** The member's TLS files (delivered in its bundle only). */
@@ -144,6 +146,7 @@ export function renderMemberFiles(input: MemberFilesInput, pki: MemberPki): Role
       region: input.region,
       action: ETCD_NODE_FILES.memberBoot,
       enableUnits: [BACKUP_TIMER_UNIT],
+      ...(input.extension ? { extension: input.extension } : {}),
     },
     memberOwnFiles(input, pki),
   );

@@ -19,6 +19,8 @@
  * role reads only its own bundle and writes this cluster's snapshots. The API server's etcd client
  * certificate is not minted here: ClusterPki (`externalEtcdClient: true`) is its one source.
  */
+import type { RoleExtension } from "../bootstrap/extensions";
+import { NODE_METADATA_OPTIONS } from "../node-pools/launch";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { RoleBootstrap } from "../bootstrap/role-bootstrap";
@@ -74,6 +76,8 @@ export interface EtcdClusterArgs {
   etcdBinary?: string;
   /** Root volume size, GiB. @default 30 */
   rootVolumeGiB?: number;
+  /** The user's own files and units on every member (`ClusterExtensions.etcd`). @default undefined (none) */
+  extension?: RoleExtension;
 }
 
 export interface EtcdMemberOutputs {
@@ -222,6 +226,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                 volumeId: v.volumeId!,
                 backup: { bucket: v.bucket!, intervalMinutes: spec.backup.intervalMinutes },
                 ...(args.etcdBinary ? { etcdBinary: args.etcdBinary } : {}),
+                ...(args.extension ? { extension: args.extension } : {}),
               },
               {
                 caCertPem: v.caCertPem!,
@@ -248,7 +253,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
           userDataReplaceOnChange: true,
           ebsOptimized: true,
           monitoring: true,
-          metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+          metadataOptions: { ...NODE_METADATA_OPTIONS },
           rootBlockDevice: {
             volumeType: "gp3",
             volumeSize: args.rootVolumeGiB ?? 30,

@@ -2,7 +2,7 @@
  * What a control-plane node runs for its colocated etcd, pure: for on-host etcd the member's config, member env,
  * systemd unit, start hook, backup and restore; for kubeadm's stacked etcd the backup only. The scripts are the
  * node/sbin files as they are; the member env file carries every value. The Cluster delivers these files through
- * each node's bootstrap bundle (components/cluster/bootstrap.ts).
+ * each node's bootstrap bundle (components/cluster/bootstrap.ts, `colocatedHooks`).
  */
 import { BACKUP_FILES, BACKUP_SCRIPTS, backupEnv, renderBackupService, renderBackupTimer, restoreEnv } from "../backup/scripts";
 import { nodeScriptText } from "../bootstrap/node-scripts";

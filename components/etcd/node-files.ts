@@ -2,7 +2,7 @@
  * The etcd scripts' side of a node, pure: where the member's files go, and the member env file every etcd
  * script sources (`/etc/etcd/member.env`, named to the scripts by `KUBEADM_AWS_ETCD_ENV`). The scripts are
  * real files (node/sbin/etcd-*.sh) installed as they are; each value and path they use is a line here,
- * rendered from its one TypeScript source (docs/etcd.md, "The member env file").
+ * rendered from its one TypeScript source (docs/etcd.md, "The scripts and the member env file").
  */
 import { renderEnvFile, type EnvEntry } from "../bootstrap/env-file";
 import type { NodeScript } from "../bootstrap/node-scripts";
@@ -119,5 +119,5 @@ export function volumeEnv(volumeId: string): EnvEntry[] {
  */
 export function renderMemberEnv(memberName: string, ...sections: EnvEntry[][]): string {
   const body = renderEnvFile(`member env of ${memberName}`, [["KUBEADM_AWS_ETCD_MEMBER", memberName], ...sections.flat()]);
-  return `# kubeadm-aws: etcd member ${memberName} (the etcd scripts' settings; docs/etcd.md, "The member env file").\n${body}`;
+  return `# kubeadm-aws: etcd member ${memberName} (the etcd scripts' settings; docs/etcd.md, "The scripts and the member env file").\n${body}`;
 }

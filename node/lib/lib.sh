@@ -10,17 +10,30 @@ log() { echo "${KUBEADM_AWS_LOG_TAG:-kubeadm-aws}[${KUBEADM_AWS_ROLE:-?}]: $*" >
 # api_ready [HOST:PORT]: the API's /readyz answers (anonymous, as /livez and /healthz do; nothing else is).
 api_ready() { curl -sfk --max-time 5 "https://${1:-$KUBEADM_AWS_API_ENDPOINT}/readyz" >/dev/null; }
 
+# poll SECONDS PAUSE COMMAND...: runs COMMAND every PAUSE seconds until it succeeds; fails after SECONDS.
+poll() {
+  local limit="$1" pause="$2" waited=0
+  shift 2
+  until "$@"; do
+    [ "$waited" -lt "$limit" ] || return 1
+    sleep "$pause"
+    waited=$((waited + pause))
+  done
+}
+
 # wait_for_api SECONDS [HOST:PORT]: polls /readyz every 10 s; fails (and says so) after SECONDS.
 wait_for_api() {
-  local limit="$1" endpoint="${2:-$KUBEADM_AWS_API_ENDPOINT}" waited=0
-  until api_ready "$endpoint"; do
-    if [ "$waited" -ge "$limit" ]; then
-      log "the API at $endpoint did not answer within ${waited} s"
-      return 1
-    fi
-    sleep 10
-    waited=$((waited + 10))
-  done
+  local limit="$1" endpoint="${2:-$KUBEADM_AWS_API_ENDPOINT}"
+  poll "$limit" 10 api_ready "$endpoint" || { log "the API at $endpoint did not answer within ${limit} s"; return 1; }
+}
+
+# kubeadm_run init|join: this attempt's kubeadm with the node's config, within the boot's kubeadm timeout.
+kubeadm_run() {
+  case "$1" in
+    init) timeout "$KUBEADM_AWS_KUBEADM_TIMEOUT" kubeadm init --config "$KUBEADM_AWS_INIT_CONFIG" --skip-token-print --skip-certificate-key-print ;;
+    join) timeout "$KUBEADM_AWS_KUBEADM_TIMEOUT" kubeadm join --config "$KUBEADM_AWS_JOIN_CONFIG" ;;
+    *) log "kubeadm_run: no mode $1 (init or join)"; return 64 ;;
+  esac
 }
 
 # retry ATTEMPTS WHAT COMMAND...: runs COMMAND until it succeeds, pausing 2, 4, ... 18, then 20 s between

@@ -72,7 +72,7 @@ while true; do
     # Any control-plane node may claim the init: the init marker decides.
     locked=true
     if next="$("$INIT_LOCK" decide)"; then mode="$next"; else rc=$?; fi
-  elif [ "$attempt" = 1 ] && [ "$mode" = init ] && api_ready; then
+  elif [ "$attempt" = 1 ] && [ "$mode" = init ] && api_ready "$KUBEADM_AWS_API_ENDPOINT"; then
     log "the API already answers; joining instead of kubeadm init"
     mode="join"
   fi
@@ -89,9 +89,9 @@ while true; do
     "$INIT_LOCK" run "$mode" || rc=$?
     [ "$rc" != 4 ] || exit 1
   elif [ "$mode" = init ]; then
-    timeout "$KUBEADM_AWS_KUBEADM_TIMEOUT" kubeadm init --config "$KUBEADM_AWS_INIT_CONFIG" --skip-token-print --skip-certificate-key-print || rc=$?
+    kubeadm_run init || rc=$?
   elif wait_for_api "$KUBEADM_AWS_API_WAIT_SECONDS"; then
-    timeout "$KUBEADM_AWS_KUBEADM_TIMEOUT" kubeadm join --config "$KUBEADM_AWS_JOIN_CONFIG" || rc=$?
+    kubeadm_run join || rc=$?
   else
     rc=1
   fi

@@ -62,15 +62,7 @@ restart_pod() {
   sleep "$PAUSE"
   mv "$parked/$pod.yaml" "$MANIFESTS/"
   rmdir "$parked"
-  local waited=0
-  until curl -sfk --max-time 5 "$health" >/dev/null; do
-    if [ "$waited" -ge 300 ]; then
-      log "$pod is not healthy 300 s after its restart ($health)"
-      return 1
-    fi
-    sleep 2
-    waited=$((waited + 2))
-  done
+  poll 300 2 curl -sfk --max-time 5 -o /dev/null "$health" || { log "$pod is not healthy 300 s after its restart ($health)"; return 1; }
   log "$pod restarted and healthy"
 }
 

@@ -23,7 +23,6 @@ set -euo pipefail
 log_as kubeadm-aws-init-lock
 STATE="$KUBEADM_AWS_STATE_DIR"
 INIT_CONFIG="$KUBEADM_AWS_INIT_CONFIG"
-JOIN_CONFIG="$KUBEADM_AWS_JOIN_CONFIG"
 LOCAL_API="$KUBEADM_AWS_LOCAL_API"
 # shellcheck source=/dev/null
 [ ! -f "$KUBEADM_AWS_LOCK_ENV" ] || . "$KUBEADM_AWS_LOCK_ENV"
@@ -89,7 +88,7 @@ takeover() {
 adopt_living_cluster() {
   local n probes="${KUBEADM_AWS_ADOPT_PROBES:-6}"
   for n in $(seq "$probes"); do
-    if api_ready; then
+    if api_ready "$KUBEADM_AWS_API_ENDPOINT"; then
       ddb put-item --item "$(values id init owner adopted initializedAt "$(now)")" --condition-expression 'attribute_not_exists(id)' >/dev/null || true
       log "the init marker was empty but the API answers: adopted the living cluster; joining"
       return 0
@@ -178,7 +177,6 @@ failed() {
 }
 
 rebooted() {
-  local n=0
   [ -f "$STATE/init-claimed" ] && [ ! -f "$STATE/init-marked" ] || return 0
   read_item
   if [ "$owner" != "$ME" ]; then
@@ -186,11 +184,7 @@ rebooted() {
     return 1
   fi
   systemctl start kubelet
-  until curl -sfk --max-time 3 "https://$LOCAL_API/readyz" >/dev/null; do
-    if [ "$n" -ge 450 ]; then log "the local API did not answer after reboot"; return 1; fi
-    sleep 2
-    n=$((n + 1))
-  done
+  poll 900 2 api_ready "$LOCAL_API" || { log "the local API did not answer after reboot"; return 1; }
   touch "$STATE/local-api-answered"
   # kubeadm init was interrupted after its API came up: finish its remaining phases (cluster-info, the join
   # token, the add-ons) before marking, or no node could ever join.
@@ -209,12 +203,7 @@ api_lost() {
 
 # Once this node's own API answered it is (or hosts) the cluster: recorded on disk, never reset after.
 watch_local_api() {
-  local n=0
-  until curl -sfk --max-time 3 "https://$LOCAL_API/readyz" >/dev/null; do
-    [ "$n" -lt 450 ] || return 1
-    sleep 2
-    n=$((n + 1))
-  done
+  poll 900 2 api_ready "$LOCAL_API" || return 1
   touch "$STATE/local-api-answered"
   log "the local API answered; this node is never reset from now on"
   if [ "$1" = init ]; then mark_initialized; fi
@@ -239,9 +228,9 @@ run() {
   watch_local_api "$mode" &
   watcher=$!
   if [ "$mode" = init ]; then
-    timeout "$KUBEADM_AWS_KUBEADM_TIMEOUT" kubeadm init --config "$INIT_CONFIG" --skip-token-print --skip-certificate-key-print || rc=$?
+    kubeadm_run init || rc=$?
   else
-    timeout "$KUBEADM_AWS_KUBEADM_TIMEOUT" kubeadm join --config "$JOIN_CONFIG" || rc=$?
+    kubeadm_run join || rc=$?
   fi
   if [ "$rc" -ne 0 ]; then
     kill "$watcher" 2>/dev/null || true

@@ -177,6 +177,36 @@ describe("extensions through a Cluster", () => {
     expect(bundles.length).toBeGreaterThan(0);
   });
 
+  test("dedicated etcd members get the etcd extension, through their bundle", async () => {
+    const prod = stackSpec("prod");
+    expect(prod.etcd.topology).toBe("dedicated");
+    const env = {
+      vpcId: "vpc-1",
+      privateSubnetIds: prod.availabilityZones.map((_, i) => `subnet-priv-${i}`),
+      publicSubnetIds: prod.availabilityZones.map((_, i) => `subnet-pub-${i}`),
+      privateSubnetCidrs: prod.availabilityZones.map((_, i) => `10.9.${i * 16}.0/20`),
+      zoneId: "Z0PRIVATE",
+    };
+    const rec = await recordProgram(
+      () => {
+        new Cluster(prod.name, {
+          spec: prod,
+          environment: env,
+          extensions: { etcd: { units: [{ name: "node-exporter.service", content: EXPORTER }] } },
+        });
+      },
+      { region: prod.region, availabilityZones: prod.availabilityZones },
+    );
+    expect(rec.errors).toEqual([]);
+    for (let n = 0; n < prod.etcd.members; n++) {
+      const files = rec.artifacts.get(`etcd-${n}`)!;
+      expect(files.map((f) => f.path)).toContain("etc/systemd/system/node-exporter.service");
+      const env = parseEnvFile(files.find((f) => f.path === "etc/kubeadm-aws/bootstrap.env")!.content);
+      expect(env.KUBEADM_AWS_ENABLE_UNITS!.split(",")).toEqual(["etcd-backup.timer", "node-exporter.service"]);
+    }
+    expect(rec.artifacts.get("control-plane-0")!.map((f) => f.path)).not.toContain("etc/systemd/system/node-exporter.service");
+  });
+
   test("a bad extension fails the Cluster before any resource, naming the path", async () => {
     const rec = await recordProgram(
       () => {

@@ -18,7 +18,9 @@ import {
   UNITS,
   type BootstrapEnv,
 } from "../../components/bootstrap";
-import { CERT_RENEWAL } from "../../components/bootstrap/cert-renewal";
+import { CERT_RENEWAL, KUBEADM_LOCAL_HEALTH } from "../../components/bootstrap/cert-renewal";
+import { BACKUP_FILES } from "../../components/backup/scripts";
+import { DEFAULT_ETCD_PATHS, DEFAULT_ETCD_PORTS, ETCD_NODE_FILES } from "../../components/etcd";
 import { runTool } from "./tools";
 
 const DIR = nodeDir();
@@ -53,8 +55,13 @@ const CONSTANTS = [
   ...Object.values(UNITS),
   ...Object.values(INIT_LOCK_FILES),
   ...Object.values(CERT_RENEWAL),
+  ...Object.values(KUBEADM_LOCAL_HEALTH),
+  ...Object.values(ETCD_NODE_FILES),
+  ...Object.values(BACKUP_FILES),
+  ...Object.values(DEFAULT_ETCD_PATHS),
   BUNDLE_FORMAT,
   `:${API_PORT}`,
+  ...Object.values(DEFAULT_ETCD_PORTS).map((p) => `:${p}`),
 ].filter((c) => c.length > 4);
 
 const codeLines = (text: string) => text.split("\n").filter((l) => !/^\s*#/.test(l));

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
+  apiNameOf,
   BootstrapKey,
   checkPlainFilesAreSecretFree,
   controlPlaneBootstrapArgs,
@@ -58,13 +59,19 @@ async function recordStack(stack: string) {
             pki,
             kmsKeyArn: key.keyArn,
             index: i,
+            apiName: apiNameOf(spec),
             etcdEndpoints: etcdEndpoints(spec)?.map((e) => pulumi.output(e)),
           }),
         ),
       );
     }
     for (const pool of spec.nodePools)
-      roles.push(new RoleBootstrap(`${spec.name}-pool-${pool.name}`, workerBootstrapArgs({ spec, pki, kmsKeyArn: key.keyArn, pool })));
+      roles.push(
+        new RoleBootstrap(
+          `${spec.name}-pool-${pool.name}`,
+          workerBootstrapArgs({ spec, pki, kmsKeyArn: key.keyArn, pool, apiName: apiNameOf(spec) }),
+        ),
+      );
     for (const r of roles) {
       pulumi.all([r.secretArn, r.userData, r.files]).apply(([arn, ud, files]) => {
         const role = (files as RoleFile[])

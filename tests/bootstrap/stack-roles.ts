@@ -65,7 +65,7 @@ export function renderRoles(
     out.push({
       role,
       files: renderControlPlaneFiles(
-        { role, region: spec.region, index: i, cluster: clusterConfigInput(spec, etcdEndpoints(spec)) },
+        { role, region: spec.region, index: i, cluster: clusterConfigInput(spec, etcdEndpoints(spec), apiNameOf(spec)) },
         FAKE_MATERIAL,
         secrets,
       ),

@@ -112,6 +112,26 @@ describe("Cluster wiring choices", () => {
     ]);
   });
 
+  test("a bootstrap passed in goes through the same user-data size check", async () => {
+    const spec = stackSpec("dev");
+    const big: ClusterBootstrap = {
+      ...fakeBootstrap(),
+      worker: (pool) => ({ userData: `#cloud-config\n#${"x".repeat(17000)}\n`, instanceProfileName: `p-${pool.name}` }),
+    };
+    const rec = await recordProgram(() => {
+      new Cluster(spec.name, {
+        spec,
+        environment: { vpcId: "vpc-1", privateSubnetIds: ["subnet-priv-0"], publicSubnetIds: ["subnet-pub-0"] },
+        apiEndpoint: {
+          apiName: apiName(spec.name, spec.api.domain),
+          targetGroupArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api/1",
+        },
+        bootstrap: big,
+      });
+    });
+    expect(rec.errors.join()).toMatch(new RegExp(`user data of worker-${spec.nodePools[0]!.name} is 170\\d\\d bytes; EC2 allows 16384`));
+  });
+
   test("backup bucket: the environment's shared one, else a protected one of its own", async () => {
     const spec = stackSpec("prod");
     const shared = await recordCluster(spec, { sharedBucket: true });

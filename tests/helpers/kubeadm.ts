@@ -145,7 +145,7 @@ export function kubeadmDocuments(spec: ClusterSpec, secrets: ControlPlaneSecrets
       out.push({ role, kind, controlPlane, path: f.path, rendered: f.content, yaml });
     }
   };
-  const cluster = clusterConfigInput(spec, externalEtcdEndpoints(spec));
+  const cluster = clusterConfigInput(spec, externalEtcdEndpoints(spec), apiNameOf(spec));
   for (let i = 0; i < spec.controlPlane.count; i++) {
     const role = controlPlaneRole(i);
     add(role, true, renderControlPlaneFiles({ role, region: spec.region, index: i, cluster }, FAKE_MATERIAL, secrets));
