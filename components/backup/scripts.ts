@@ -14,18 +14,18 @@ import { FILES, PATHS } from "../bootstrap/paths";
 /** Object key prefixes; BackupBucket's lifecycle rules are written for these. */
 export const BACKUP_PREFIXES = { frequent: "frequent/", daily: "daily/" } as const;
 
+/** The unit a member's boot enables once it succeeded (every layout). */
+export const BACKUP_TIMER_UNIT = "etcd-backup.timer";
+
 /** Where backup and restore live on a member. */
 export const BACKUP_FILES = {
   backup: `${PATHS.sbin}/etcd-backup`,
   restore: `${PATHS.sbin}/etcd-restore`,
   service: `${PATHS.units}/etcd-backup.service`,
-  timer: `${PATHS.units}/etcd-backup.timer`,
+  timer: `${PATHS.units}/${BACKUP_TIMER_UNIT}`,
   /** Snapshots are staged here; the date of the last daily upload is remembered here. */
   stateDir: "/var/lib/etcd-backup",
 } as const;
-
-/** The unit a member's boot enables once it succeeded (every layout). */
-export const BACKUP_TIMER_UNIT = "etcd-backup.timer";
 
 /** The scripts, by where they come from (node/) and where they go. */
 export const BACKUP_SCRIPTS = {

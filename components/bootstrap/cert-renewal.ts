@@ -15,13 +15,16 @@
 import { nodeScriptText } from "./node-scripts";
 import { FILES, PATHS } from "./paths";
 
+/** The renewal's name: its script and its two units. */
+const CERT_RENEW = "kubeadm-aws-cert-renew";
+
 /** Paths of the renewal files on a node. */
 export const CERT_RENEWAL = {
-  script: `${PATHS.sbin}/kubeadm-aws-cert-renew`,
-  service: `${PATHS.units}/kubeadm-aws-cert-renew.service`,
-  timer: `${PATHS.units}/kubeadm-aws-cert-renew.timer`,
+  script: `${PATHS.sbin}/${CERT_RENEW}`,
+  service: `${PATHS.units}/${CERT_RENEW}.service`,
+  timer: `${PATHS.units}/${CERT_RENEW}.timer`,
   /** The unit name the boot enables. */
-  timerUnit: "kubeadm-aws-cert-renew.timer",
+  timerUnit: `${CERT_RENEW}.timer`,
   /** node-exporter textfile collector output. */
   metrics: "/var/lib/node_exporter/textfile_collector/kubeadm_aws_certificates.prom",
   /** sha256 of the apiserver-etcd-client certificate the running API server was started with. */

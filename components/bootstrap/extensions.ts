@@ -56,7 +56,7 @@ export interface ClusterExtensions {
 const UNIT_NAME = /^[A-Za-z0-9@._-]+\.(service|timer|socket|path|mount)$/;
 const MODE = /^0?[0-7]{3}$/;
 /** Where a user's file may not go: the library's own boot and Kubernetes folders. */
-const RESERVED = [PATHS.pki, PATHS.kubeadmDir, PATHS.apiserverDir, PATHS.bootstrapDir, PATHS.lib, PATHS.manifests, "/etc/etcd"];
+const RESERVED = [PATHS.pki, PATHS.kubeadmDir, PATHS.apiserverDir, PATHS.bootstrapDir, PATHS.lib, PATHS.manifests, PATHS.etcd];
 
 /** Every problem with an extension, each naming `at` (e.g. `extensions.pools.gpu`). */
 export function extensionProblems(at: string, ext: RoleExtension): string[] {

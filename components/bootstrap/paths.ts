@@ -2,6 +2,8 @@
 export const PATHS = {
   /** kubeadm's certificatesDir. */
   pki: "/etc/kubernetes/pki",
+  /** An etcd member's own folder (config, keys, member env; a containerized member's kubelet and static Pod). */
+  etcd: "/etc/etcd",
   /** kubeadm's static Pod manifests. */
   manifests: "/etc/kubernetes/manifests",
   /** kubeadm configuration files written at boot. */
@@ -37,7 +39,7 @@ export const FILES = {
   /** The path prefixes the unpacker may write, one per line. */
   bundlePaths: `${PATHS.lib}/bundle-paths`,
   /** An etcd member's env file (every etcd script sources it; components/etcd/node-files.ts renders it). */
-  etcdMemberEnv: "/etc/etcd/member.env",
+  etcdMemberEnv: `${PATHS.etcd}/member.env`,
   /** The shell helpers every node script sources (node/lib/lib.sh). */
   shellLib: `${PATHS.lib}/lib.sh`,
   /** kubeadm writes it once the kubelet joined: a node that has it is bootstrapped. */

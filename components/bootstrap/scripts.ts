@@ -202,15 +202,17 @@ export function fetchBundleScript(): string {
  * carries (the user data holds only what fetches it).
  */
 export const BUNDLE_EXTRA_PREFIXES = [
-  "/etc/etcd/",
+  `${PATHS.etcd}/`,
   "/usr/local/sbin/etcd-",
   "/etc/systemd/system/etcd",
   INIT_LOCK_FILES.script,
   FILES.bootScript,
   FILES.tokenSyncScript,
-  `${PATHS.units}/kubeadm-aws-token-sync.`,
+  `${PATHS.units}/${UNITS.tokenSyncService}`,
+  `${PATHS.units}/${UNITS.tokenSyncTimer}`,
   CERT_RENEWAL.script,
-  `${PATHS.units}/kubeadm-aws-cert-renew.`,
+  CERT_RENEWAL.service,
+  CERT_RENEWAL.timer,
   FILES.kubeletSysctl,
   FILES.k8sSysctl,
   FILES.k8sModules,

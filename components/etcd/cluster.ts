@@ -30,6 +30,7 @@ import { typeToken } from "../core/tokens";
 import { lookupImage } from "../images/lookup";
 import { renderMemberFiles } from "./boot";
 import { issueCert, memberSanInputs, type EtcdCertificateAuthority } from "./certs";
+import { etcdClusterToken } from "./config";
 import { etcdLayout, kubeadmExternalEtcd, type KubeadmExternalEtcd } from "./kubeadm";
 import { clientEndpoints, planMembers, reservedBlockCidr, type EtcdMember } from "./members";
 import { DATA_VOLUME_DEVICE } from "./node-files";
@@ -53,9 +54,15 @@ export interface EtcdBackupTarget {
   kmsKeyArn?: pulumi.Input<string>;
 }
 
+/** The parts of a ClusterSpec the dedicated members use (a whole ClusterSpec will do). */
+export type EtcdClusterSpec = Pick<
+  ClusterSpec,
+  "name" | "region" | "availabilityZones" | "versions" | "etcd" | "backup" | "api" | "deletionProtection" | "tags" | "images"
+>;
+
 export interface EtcdClusterArgs {
-  /** The resolved cluster spec (name, region, versions, etcd, backup, api.domain, deletionProtection, tags). Required; `etcd.topology` must be `dedicated`. */
-  spec: ClusterSpec;
+  /** What it reads of the cluster spec (name, region, AZs, versions, etcd, backup, api.domain, deletionProtection, tags, images). Required; `etcd.topology` must be `dedicated`. */
+  spec: EtcdClusterSpec;
   /** Private subnets, one per AZ, in `spec.availabilityZones` order. Required. */
   privateSubnets: EtcdSubnetRef[];
   /** Security groups of the members (the etcd group: 2379 from control plane and etcd, 2380 from etcd). Required. */
@@ -222,7 +229,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                 region: spec.region,
                 runtime,
                 etcdVersion: spec.versions.etcd,
-                config: { member: all[n]!, members: all, clusterToken: `${spec.name}-etcd` },
+                config: { member: all[n]!, members: all, clusterToken: etcdClusterToken(spec.name) },
                 volumeId: v.volumeId!,
                 backup: { bucket: v.bucket!, intervalMinutes: spec.backup.intervalMinutes },
                 ...(args.etcdBinary ? { etcdBinary: args.etcdBinary } : {}),

@@ -4,9 +4,10 @@
  * node/sbin files as they are; the member env file carries every value. The Cluster delivers these files through
  * each node's bootstrap bundle (components/cluster/bootstrap.ts, `colocatedHooks`).
  */
+import { PATHS } from "../bootstrap/paths";
 import { BACKUP_FILES, BACKUP_SCRIPTS, backupEnv, renderBackupService, renderBackupTimer, restoreEnv } from "../backup/scripts";
 import { nodeScriptText } from "../bootstrap/node-scripts";
-import { DEFAULT_ETCD_PATHS, renderEtcdConfig } from "./config";
+import { DEFAULT_ETCD_PATHS, etcdClusterToken, renderEtcdConfig } from "./config";
 import { DEFAULT_ETCD_PORTS, initialCluster, type EtcdMember } from "./members";
 import { ETCD_NODE_FILES, ETCD_SCRIPTS, memberEnv, memberPkiPaths, renderMemberEnv } from "./node-files";
 import { renderEtcdUnit } from "./systemd";
@@ -16,10 +17,10 @@ export { BACKUP_TIMER_UNIT } from "../backup/scripts";
 /** kubeadm's stacked etcd: where its certificates and static pod live on a control-plane node. */
 export const KUBEADM_ETCD = {
   dataDir: "/var/lib/etcd",
-  caFile: "/etc/kubernetes/pki/etcd/ca.crt",
-  healthcheckCert: "/etc/kubernetes/pki/etcd/healthcheck-client.crt",
-  healthcheckKey: "/etc/kubernetes/pki/etcd/healthcheck-client.key",
-  manifest: "/etc/kubernetes/manifests/etcd.yaml",
+  caFile: `${PATHS.pki}/etcd/ca.crt`,
+  healthcheckCert: `${PATHS.pki}/etcd/healthcheck-client.crt`,
+  healthcheckKey: `${PATHS.pki}/etcd/healthcheck-client.key`,
+  manifest: `${PATHS.manifests}/etcd.yaml`,
   /** kubeadm's etcd listens on the node address and on loopback; the backup uses loopback (the node address is AWS's choice). */
   localEndpoint: `https://127.0.0.1:${DEFAULT_ETCD_PORTS.client}`,
 } as const;
@@ -61,7 +62,7 @@ const script = (s: { source: string; path: string }): EtcdNodeFile => ({
 export function colocatedNodeFiles(input: ColocatedNodeInput): EtcdNodeFile[] {
   const paths = DEFAULT_ETCD_PATHS;
   const m = input.member;
-  const token = `${input.cluster}-etcd`;
+  const token = etcdClusterToken(input.cluster);
   const pki = memberPkiPaths(paths);
   const env = renderMemberEnv(
     m.name,

@@ -27,9 +27,12 @@ import { clientEndpoints, planMembers, reservedBlockCidr, type EtcdMember } from
 export const CONTROL_PLANE_BLOCK_FROM_END = 3;
 export const CONTROL_PLANE_MEMBER_PREFIX = "control-plane";
 
+/** The parts of a ClusterSpec the colocated members use (a whole ClusterSpec will do). */
+export type ColocatedEtcdSpec = Pick<ClusterSpec, "name" | "region" | "availabilityZones" | "etcd" | "backup" | "api" | "controlPlane">;
+
 export interface ColocatedEtcdArgs {
-  /** The resolved spec; `etcd` must be colocated + on-host (members = controlPlane.count). Required. */
-  spec: ClusterSpec;
+  /** What it reads of the spec; `etcd` must be colocated + on-host (members = controlPlane.count). Required. */
+  spec: ColocatedEtcdSpec;
   /** Private subnets, one per AZ in `spec.availabilityZones` order (node `n` goes to subnet `n mod count`). Required. */
   privateSubnets: EtcdSubnetRef[];
   /** The etcd CA (certificate and secret key). Required. */

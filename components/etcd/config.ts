@@ -10,6 +10,7 @@
  * no `max-snapshots`), and the same file is read unchanged by etcd 3.5.24+, the other minor kubeadm
  * 1.35-1.37 accept. A real etcd 3.6.8 runs it with no deprecation warning (tests/etcd/real-etcd.test.ts).
  */
+import { PATHS } from "../bootstrap/paths";
 import { stringify } from "yaml";
 import { DEFAULT_ETCD_PORTS, initialCluster, type EtcdMember, type EtcdPorts } from "./members";
 
@@ -74,9 +75,14 @@ export interface EtcdPaths {
 
 export const DEFAULT_ETCD_PATHS: Readonly<EtcdPaths> = Object.freeze({
   dataDir: "/var/lib/etcd",
-  configFile: "/etc/etcd/etcd.conf.yml",
-  pkiDir: "/etc/etcd/pki",
+  configFile: `${PATHS.etcd}/etcd.conf.yml`,
+  pkiDir: `${PATHS.etcd}/pki`,
 });
+
+/** The cluster token every member of a cluster's etcd starts with (`initial-cluster-token`). */
+export function etcdClusterToken(clusterName: string): string {
+  return `${clusterName}-etcd`;
+}
 
 /** File names inside `pkiDir`. */
 export const PKI_FILES = {

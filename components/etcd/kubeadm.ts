@@ -2,6 +2,7 @@
  * Which etcd layout a spec asks for, and what kubeadm's ClusterConfiguration (v1beta4) says about
  * it: `etcd.local` for stacked etcd, `etcd.external` for every other layout. Pure.
  */
+import { PATHS } from "../bootstrap/paths";
 import type { EtcdSpec } from "../config/spec";
 
 export type EtcdLayout =
@@ -21,9 +22,9 @@ export function etcdLayout(etcd: Pick<EtcdSpec, "topology" | "runtime">): EtcdLa
 
 /** Where kube-apiserver finds its etcd client certificate on a control-plane node (kubeadm's names). */
 export const APISERVER_ETCD_CLIENT_FILES = {
-  caFile: "/etc/kubernetes/pki/etcd/ca.crt",
-  certFile: "/etc/kubernetes/pki/apiserver-etcd-client.crt",
-  keyFile: "/etc/kubernetes/pki/apiserver-etcd-client.key",
+  caFile: `${PATHS.pki}/etcd/ca.crt`,
+  certFile: `${PATHS.pki}/apiserver-etcd-client.crt`,
+  keyFile: `${PATHS.pki}/apiserver-etcd-client.key`,
 } as const;
 
 export interface KubeadmExternalEtcd {
@@ -42,9 +43,14 @@ export function kubeadmExternalEtcd(endpoints: string[]): KubeadmExternalEtcd {
   return { external: { endpoints: [...endpoints], ...APISERVER_ETCD_CLIENT_FILES } };
 }
 
+/** The tag of registry.k8s.io/etcd for an etcd version (the image kubeadm runs and the node image pre-pulls). */
+export function etcdImageTag(etcdVersion: string): string {
+  return `${etcdVersion}-0`;
+}
+
 /** `etcd.local` for stacked etcd, pinned to the manifest's etcd version. */
 export function kubeadmLocalEtcd(etcdVersion: string): KubeadmLocalEtcd {
-  return { local: { dataDir: "/var/lib/etcd", imageTag: `${etcdVersion}-0` } };
+  return { local: { dataDir: "/var/lib/etcd", imageTag: etcdImageTag(etcdVersion) } };
 }
 
 /** The `etcd` block for a layout: local for stacked, external (with `endpoints`) for the others. */

@@ -22,7 +22,7 @@ export const ETCD_NODE_FILES = {
   /** On-host members. */
   etcdUnit: `${PATHS.units}/etcd.service`,
   /** A dedicated member: sha256 of every plain file its bundle carries (in the user data). */
-  bootFiles: "/etc/etcd/boot-files.sha256",
+  bootFiles: `${PATHS.etcd}/boot-files.sha256`,
 } as const;
 
 export const ETCD_SCRIPTS = {

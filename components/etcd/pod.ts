@@ -2,6 +2,8 @@
  * Containerized etcd, pure: the static pod manifest and, for dedicated members, the config of a
  * standalone kubelet (no API server) that runs it.
  */
+import { PATHS } from "../bootstrap/paths";
+import { etcdImageTag } from "./kubeadm";
 import { stringify } from "yaml";
 import { DEFAULT_ETCD_PATHS, type EtcdPaths } from "./config";
 import { DEFAULT_ETCD_PORTS, type EtcdPorts } from "./members";
@@ -11,9 +13,9 @@ import { DEFAULT_ETCD_PORTS, type EtcdPorts } from "./members";
  * /etc/etcd (they come with the member's bundle), the drop-in in the user data (the bundle writes no kubelet unit).
  */
 export const STANDALONE_KUBELET = {
-  config: "/etc/etcd/kubelet.yaml",
-  staticPodPath: "/etc/etcd/manifests",
-  dropIn: "/etc/systemd/system/kubelet.service.d/20-etcd-standalone.conf",
+  config: `${PATHS.etcd}/kubelet.yaml`,
+  staticPodPath: `${PATHS.etcd}/manifests`,
+  dropIn: `${PATHS.units}/kubelet.service.d/20-etcd-standalone.conf`,
 } as const;
 
 export interface EtcdPodInput {
@@ -55,7 +57,7 @@ export function etcdPod(input: EtcdPodInput): Record<string, unknown> {
       containers: [
         {
           name: "etcd",
-          image: `${input.image ?? "registry.k8s.io/etcd"}:${input.etcdVersion}-0`,
+          image: `${input.image ?? "registry.k8s.io/etcd"}:${etcdImageTag(input.etcdVersion)}`,
           imagePullPolicy: "IfNotPresent",
           command: ["etcd", `--config-file=${paths.configFile}`],
           resources: { requests: { cpu: "500m", memory: "512Mi" } },

@@ -61,7 +61,13 @@ describe("EtcdCluster (dedicated)", () => {
       const inst = inputs(named(rec, INSTANCE, `etcd-${m.name}`));
       expect(inst.instanceType).toBe("i3en.large");
       expect(inst.ebsOptimized).toBe(true);
-      expect(inst.metadataOptions).toEqual({ httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
+      // IMDSv2 only, hop limit 1 (no pod reaches the member's role), no instance tags in metadata: the nodes' one setting.
+      expect(inst.metadataOptions).toEqual({
+        httpEndpoint: "enabled",
+        httpTokens: "required",
+        httpPutResponseHopLimit: 1,
+        instanceMetadataTags: "disabled",
+      });
       expect(inst.rootBlockDevice).toMatchObject({ encrypted: true, volumeType: "gp3" });
       const eni = named(rec, ENI, `etcd-${m.name}-eni`);
       expect(inst.primaryNetworkInterface).toEqual({ networkInterfaceId: eni.id });

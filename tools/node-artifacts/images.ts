@@ -8,6 +8,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { etcdImageTag } from "../../components/etcd/kubeadm";
 import type { PlatformVersions } from "../../components/versions/manifest";
 import { BuildError, run, sha256, sha256File } from "./common";
 import { deterministicTar } from "./mirror";
@@ -31,7 +32,7 @@ export function kubeadmImagesConfig(v: ImageVersions): string {
     "imageRepository: registry.k8s.io",
     "etcd:",
     "  local:",
-    `    imageTag: ${v.etcd}-0`,
+    `    imageTag: ${etcdImageTag(v.etcd)}`,
     "dns:",
     `  imageTag: v${v.coredns}`,
     "",
