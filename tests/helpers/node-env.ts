@@ -4,6 +4,7 @@
  * the shell helpers from the package's node/lib.
  */
 import * as path from "path";
+import { ENV_VALUE_PATTERN, renderEnvFile } from "../../components/bootstrap/env-file";
 import { nodeDir } from "../../components/bootstrap/node-scripts";
 
 /** The package's node/lib/lib.sh. */
@@ -11,8 +12,8 @@ export const NODE_LIB = path.join(nodeDir(), "lib", "lib.sh");
 
 /** `rendered` plus override lines (the shell helpers from the package unless given). */
 export function envWithOverrides(rendered: string, overrides: Record<string, string | undefined>): string {
-  const lines = Object.entries({ KUBEADM_AWS_LIB: NODE_LIB, ...overrides })
+  const entries = Object.entries({ KUBEADM_AWS_LIB: NODE_LIB, ...overrides })
     .filter((e): e is [string, string] => e[1] !== undefined)
-    .map(([k, v]) => `${k}=${/^[A-Za-z0-9_./:@,+=-]*$/.test(v) ? v : `'${v}'`}`);
-  return `${rendered}${rendered.endsWith("\n") ? "" : "\n"}# test overrides\n${lines.join("\n")}\n`;
+    .map(([k, v]) => (ENV_VALUE_PATTERN.test(v) ? ([k, v] as const) : ([k, v, "quoted"] as const)));
+  return `${rendered}${rendered.endsWith("\n") ? "" : "\n"}# test overrides\n${renderEnvFile("test overrides", entries)}`;
 }
