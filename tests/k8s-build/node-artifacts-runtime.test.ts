@@ -121,7 +121,8 @@ test("pause (from its image's layer), as PID 1 of a PID namespace, reaps orphane
     const u = spawn("unshare", ["--pid", "--fork", "--kill-child", path.join(dir, "pause")], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     u.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((res) => u.on("exit", (code) => res(code)));
+    // "close", not "exit": it fires only after stderr has been read to its end, so the message is in `stderr`.
+    const exited = new Promise<number | null>((res) => u.on("close", (code) => res(code)));
     const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
     let init = "";
     for (let i = 0; i < 50 && !init; i++) {
