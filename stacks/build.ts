@@ -3,9 +3,9 @@
  * The stack program calls it; so can a program that resolves its own ClusterSpec.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Cluster, clusterEnvironment } from "../components/cluster";
-import type { ClusterSpec } from "../components/config";
-import { Environment } from "../components/environment";
+import { Cluster } from "../components/cluster";
+import type { ClusterSpec } from "../components/spec";
+import { Environment, clusterEnvironment } from "../components/environment";
 import { lookupImage } from "../components/images";
 import { planSummary } from "../components/network";
 

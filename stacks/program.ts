@@ -4,7 +4,8 @@
  * config problem before any resource is created, then builds the components from it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, resolveClusterSpec, type ClusterSpec } from "../components/config";
+import { ConfigError, resolveClusterSpec } from "../components/config";
+import { type ClusterSpec } from "../components/spec";
 import { buildCluster } from "./build";
 
 export const PROJECT = "pulumi-kubeadm-aws";

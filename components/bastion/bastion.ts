@@ -6,8 +6,10 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterSpec } from "../config/spec";
+import type { ClusterSpec } from "../spec/spec";
 import { publishBootArtifacts } from "../core/artifacts";
+import { NODE_METADATA_OPTIONS } from "../core/instance";
+import { NodeRole, SSM_CORE_POLICY_ARN } from "../iam/node-role";
 import { clusterTags } from "../core/tags";
 import { typeToken } from "../core/tokens";
 import { createRuleResources } from "../security/resources";
@@ -15,17 +17,15 @@ import { bastionRules } from "../security/rules";
 import { accessLines } from "./access";
 import { bastionCloudConfig } from "./userdata";
 
-/** The only managed policy the bastion's role gets: what SSM Session Manager needs. */
-export const SSM_CORE_POLICY = "AmazonSSMManagedInstanceCore";
-
-export const EC2_TRUST_POLICY = JSON.stringify({
-  Version: "2012-10-17",
-  Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-});
+/** What the bastion takes from a spec: name, region, tags, its own settings, the VPC range and the API's exposure. */
+export type BastionClusterSpec = Pick<ClusterSpec, "name" | "region" | "tags" | "bastion"> & {
+  network: Pick<ClusterSpec["network"], "vpcCidr">;
+  api: Pick<ClusterSpec["api"], "exposure">;
+};
 
 export interface BastionArgs {
-  /** The resolved cluster spec: name, region, tags, `bastion` (instance type, SSH allowlist), `api.exposure`. Required. */
-  spec: ClusterSpec;
+  /** The resolved cluster spec's name, region, tags, `bastion` (instance type, SSH allowlist), `network.vpcCidr` and `api.exposure`. Required. */
+  spec: BastionClusterSpec;
   /** The VPC the bastion's group belongs to. Required. */
   vpcId: pulumi.Input<string>;
   /** The VPC's range (the bastion may SSH to it). @default spec.network.vpcCidr */
@@ -82,18 +82,12 @@ export class Bastion extends pulumi.ComponentResource {
     const rules = bastionRules({ sshAllowlist: allowlist, vpcCidr: args.vpcCidr ?? spec.network.vpcCidr, apiExposure: spec.api.exposure });
     createRuleResources({ name, rules, groupIds: { bastion: sg.id }, natIps: [], tags: clusterTags(spec.name, spec.tags) }, p);
 
-    const role = new aws.iam.Role(
-      `${name}-role`,
-      { assumeRolePolicy: EC2_TRUST_POLICY, description: `${spec.name}: bastion (SSM Session Manager only)`, tags },
+    // The machine identity every role of the library has (iam/NodeRole), with SSM Session Manager's managed policy only.
+    const role = new NodeRole(
+      `${name}-iam`,
+      { clusterName: spec.name, machineRole: "bastion", managedPolicyArns: [SSM_CORE_POLICY_ARN], tags: spec.tags },
       p,
     );
-    const partition = aws.getPartitionOutput({}, p).partition;
-    new aws.iam.RolePolicyAttachment(
-      `${name}-ssm`,
-      { role: role.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/${SSM_CORE_POLICY}` },
-      p,
-    );
-    const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags }, p);
 
     const userData = bastionCloudConfig();
     publishBootArtifacts("bastion", [{ path: "cloud-init.yaml", content: userData }]);
@@ -104,9 +98,9 @@ export class Bastion extends pulumi.ComponentResource {
         imageId: args.imageId,
         instanceType: args.instanceType ?? spec.bastion.instanceType,
         keyName: args.keyName,
-        iamInstanceProfile: { arn: profile.arn },
+        iamInstanceProfile: { arn: role.instanceProfileArn },
         userData: Buffer.from(userData).toString("base64"),
-        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
+        metadataOptions: { ...NODE_METADATA_OPTIONS },
         blockDeviceMappings: [
           {
             deviceName: args.rootDeviceName ?? "/dev/sda1",
@@ -146,7 +140,7 @@ export class Bastion extends pulumi.ComponentResource {
 
     this.securityGroupId = sg.id;
     this.asgName = baseName;
-    this.roleArn = role.arn;
+    this.roleArn = role.roleArn;
     const lines = accessLines({ region: spec.region, asgName: baseName, user: sshUser, sshEnabled: allowlist.length > 0 });
     this.sshProxyJump = lines.sshProxyJump;
     this.ssmCommand = lines.ssmCommand;

@@ -6,7 +6,7 @@
 import { API_PORT } from "../api-endpoint/settings";
 import { hostAddress, parseCidr } from "../core/cidr";
 import { nodeLabelProblems } from "../core/labels";
-import { kubeadmLocalEtcd } from "../etcd/kubeadm";
+import { kubeadmLocalEtcd } from "./kubeadm-etcd";
 import { minorOf } from "../versions/manifest";
 import {
   KUBEADM_API_VERSION,

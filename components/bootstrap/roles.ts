@@ -3,7 +3,7 @@
  * Sensitive values are parameters: render with `placeholders(...)` for artifacts, with the real
  * values (inside an Output) for the bundle.
  */
-import type { Taint } from "../config/spec";
+import type { Taint } from "../spec/spec";
 import { renderAuditPolicy, renderAuthenticationConfig, renderEncryptionConfig } from "./apiserver-files";
 import { CERT_RENEWAL, certRenewServiceUnit, certRenewTimerUnit } from "./cert-renewal";
 import type { RoleFile } from "./files";

@@ -21,25 +21,44 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { controlPlaneBootstrapArgs, usesExternalEtcd, workerBootstrapArgs, workerRole, type ExtraFile } from "../bootstrap/cluster-roles";
+import {
+  controlPlaneBootstrapArgs,
+  usesExternalEtcd,
+  workerBootstrapArgs,
+  type ExtraFile,
+  type KubeadmClusterSpec,
+  type RoleBootSpec,
+} from "./role-args";
 import { INIT_LOCK_FILES, initLockScript, initLockTableName, renderInitLockEnv } from "../bootstrap/init-lock";
+import { controlPlaneRole, workerRole } from "../core/roles";
 import { clusterTags } from "../core/tags";
 import { initLockPolicy, instanceHealthPolicy } from "../iam/policy";
 import { poolGroupName } from "../node-pools/node-pool";
 import { BootstrapKey } from "../bootstrap/key";
 import { RoleBootstrap } from "../bootstrap/role-bootstrap";
-import type { ClusterSpec, NodePoolSpec } from "../config/spec";
+import type { ClusterSpec, NodePoolSpec } from "../spec/spec";
 import { cloudControllerManagerPolicy } from "../control-plane/policy";
 import type { EtcdCluster } from "../etcd/cluster";
 import type { ColocatedEtcd } from "../etcd/colocated";
 import { poolExtension, type ClusterExtensions } from "../bootstrap/extensions";
 import { BACKUP_TIMER_UNIT, stackedEtcdNodeFiles } from "../etcd/colocated-files";
-import { etcdLayout } from "../etcd/kubeadm";
+import { etcdLayout } from "../bootstrap/kubeadm-etcd";
 import { etcdSnapshotUploadPolicy } from "../etcd/policy";
 import type { PolicyDocument } from "../iam/policy";
 import { ClusterPki } from "../pki/pki";
 import type { ClusterEtcd } from "./etcd";
 import type { ClusterBootstrap, RoleBoot } from "./seams";
+
+/** What the cluster's trust takes from a spec. */
+export type ClusterTrustSpec = Pick<ClusterSpec, "name" | "etcd" | "deletionProtection" | "tokenRotation" | "tags">;
+
+/** What the default bootstrap takes from a spec: kubeadm's and the roles' fields, the control-plane count, the snapshot interval, protection. */
+export type KubeadmBootstrapSpec = KubeadmClusterSpec &
+  RoleBootSpec &
+  Pick<ClusterSpec, "deletionProtection"> & {
+    controlPlane: Pick<ClusterSpec["controlPlane"], "count">;
+    backup: Pick<ClusterSpec["backup"], "intervalMinutes">;
+  };
 
 /** The cluster's trust: ClusterPki (CAs, keys, the join token) and the KMS key of the bootstrap secrets. */
 export interface ClusterTrust {
@@ -48,7 +67,7 @@ export interface ClusterTrust {
 }
 
 /** Builds the cluster's trust under `parent` (`${name}-pki`, `${name}-bootstrap-key`). */
-export function clusterTrust(name: string, spec: ClusterSpec, apiName: string, parent: pulumi.Resource): ClusterTrust {
+export function clusterTrust(name: string, spec: ClusterTrustSpec, apiName: string, parent: pulumi.Resource): ClusterTrust {
   const pki = new ClusterPki(
     `${name}-pki`,
     {
@@ -69,12 +88,12 @@ export function clusterTrust(name: string, spec: ClusterSpec, apiName: string, p
 }
 
 export interface KubeadmBootstrapArgs {
-  /** The resolved spec (etcd layout, control-plane count, backup interval, ...). Required. */
-  spec: ClusterSpec;
+  /** The resolved spec's fields it reads (etcd layout, versions, control-plane count, backup interval, ...). Required. */
+  spec: KubeadmBootstrapSpec;
   /** The stable API name. Required. */
   apiName: string;
   /** Node pools (a RoleBootstrap each). Required. */
-  pools: NodePoolSpec[];
+  pools: Pick<NodePoolSpec, "name" | "labels" | "taints">[];
   /** The cluster's trust (`clusterTrust`). Required. */
   trust: ClusterTrust;
   /** The cluster's etcd (`clusterEtcd`): endpoints and the colocated members' files. @default {} (stacked) */
@@ -203,7 +222,7 @@ export function kubeadmBootstrap(name: string, args: KubeadmBootstrapArgs, paren
 
 /** The etcd files and boot hooks of control-plane node `index` for colocated layouts (none for dedicated etcd). */
 function colocatedHooks(
-  spec: ClusterSpec,
+  spec: KubeadmBootstrapSpec,
   index: number,
   bucketName: pulumi.Input<string>,
   colocated?: ColocatedEtcd,
@@ -223,7 +242,7 @@ function colocatedHooks(
       stackedEtcdNodeFiles({
         cluster: spec.name,
         region: spec.region,
-        memberName: `control-plane-${index}`,
+        memberName: controlPlaneRole(index),
         bucket,
         intervalMinutes: spec.backup.intervalMinutes,
       });
@@ -241,7 +260,7 @@ function colocatedHooks(
 }
 
 /** The cluster's init marker table: on-demand, protected (and undeletable) with deletion protection. */
-function initLockTable(name: string, spec: ClusterSpec, parent: pulumi.Resource): aws.dynamodb.Table {
+function initLockTable(name: string, spec: KubeadmBootstrapSpec, parent: pulumi.Resource): aws.dynamodb.Table {
   const tableName = initLockTableName(spec.name);
   return new aws.dynamodb.Table(
     `${name}-init-lock`,

@@ -6,9 +6,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ApiEndpoint } from "../api-endpoint/api-endpoint";
 import { BackupBucket } from "../backup/bucket";
-import type { ClusterSpec, NodePoolSpec } from "../config/spec";
+import type { ClusterSpec, NodePoolSpec } from "../spec/spec";
 import { ControlPlane } from "../control-plane/control-plane";
 import { controlPlaneNodes } from "../control-plane/placement";
+import { controlPlaneRole, workerRole } from "../core/roles";
 import { typeToken } from "../core/tokens";
 import { lookupImage } from "../images/lookup";
 import { NodePool } from "../node-pools/node-pool";
@@ -18,7 +19,8 @@ import { clusterExtensionProblems, type ClusterExtensions } from "../bootstrap/e
 import { checkUserDataSize } from "../bootstrap/files";
 import { clusterTrust, kubeadmBootstrap } from "./bootstrap";
 import { clusterEtcd, type ClusterEtcd } from "./etcd";
-import type { ClusterApiEndpoint, ClusterBootstrap, ClusterEnvironment } from "./seams";
+import type { ClusterEnvironment } from "../environment/seam";
+import type { ClusterApiEndpoint, ClusterBootstrap } from "./seams";
 
 /** Every role's user data passes the one size check, also a bootstrap passed in (EC2 would refuse it at launch). */
 function sizeChecked(role: string, userData: pulumi.Input<string>): pulumi.Output<string> {
@@ -179,13 +181,12 @@ export class Cluster extends pulumi.ComponentResource {
       `${name}-cp`,
       {
         clusterName: spec.name,
-        region: spec.region,
         controlPlane: spec.controlPlane,
         privateSubnetIds: env.privateSubnetIds,
         securityGroupIds: this.securityGroups.instanceGroupIds.controlPlane,
         targetGroupArn: api.targetGroupArn,
         imageId: nodeImage,
-        userData: cpBoots.map((b, i) => sizeChecked(`control-plane-${i}`, b.userData)),
+        userData: cpBoots.map((b, i) => sizeChecked(controlPlaneRole(i), b.userData)),
         instanceProfileNames: cpBoots.map((b) => b.instanceProfileName),
         // Fixed addresses when the bootstrap gives every node one (colocated on-host etcd members).
         ...(cpBoots.every((b) => b.privateIp !== undefined) ? { privateIps: cpBoots.map((b) => b.privateIp!) } : {}),
@@ -208,7 +209,7 @@ export class Cluster extends pulumi.ComponentResource {
           securityGroupIds: this.securityGroups.instanceGroupIds.workers,
           imageId: image(poolImageVariant(pool)),
           instanceProfileName: w.instanceProfileName,
-          userData: sizeChecked(`worker-${pool.name}`, w.userData),
+          userData: sizeChecked(workerRole(pool), w.userData),
           tags: spec.tags,
         },
         child,

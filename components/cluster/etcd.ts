@@ -9,12 +9,12 @@
 import type { RoleExtension } from "../bootstrap/extensions";
 import * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
-import type { ClusterSpec } from "../config/spec";
+import type { ClusterSpec } from "../spec/spec";
 import { EtcdCluster, type EtcdSubnetRef } from "../etcd/cluster";
 import { ColocatedEtcd } from "../etcd/colocated";
-import { etcdLayout } from "../etcd/kubeadm";
+import { etcdLayout } from "../bootstrap/kubeadm-etcd";
 import type { ClusterPki } from "../pki/pki";
-import type { ClusterEnvironment } from "./seams";
+import type { ClusterEnvironment } from "../environment/seam";
 
 export interface ClusterEtcdArgs {
   /** The resolved spec (its etcd layout, members, backup). Required. */

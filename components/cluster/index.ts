@@ -1,4 +1,4 @@
 export * from "./seams";
 export * from "./cluster";
-export * from "./from-environment";
 export * from "./bootstrap";
+export * from "./role-args";

@@ -1,4 +1,3 @@
-export * from "./spec";
 export * from "./errors";
 export * from "./schema";
 export * from "./resolve";

@@ -9,7 +9,7 @@ import { DEFAULT_VERSIONS, SUPPORTED_MINORS, minorOf, type PlatformVersions } fr
 import { ConfigError, joinPath, type ConfigIssue } from "./errors";
 import { crossFieldIssues } from "./rules";
 import { clusterConfigSchema, type ClusterConfig } from "./schema";
-import type { ClusterSpec, NodePoolSpec, TierName } from "./spec";
+import type { ClusterSpec, NodePoolSpec, TierName } from "../spec/spec";
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const isObj = (v: unknown): v is Any => typeof v === "object" && v !== null && !Array.isArray(v);

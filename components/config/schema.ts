@@ -4,7 +4,7 @@
  * Objects are strict: an unknown key (a typo) is an error, never a silent default.
  */
 import { z } from "zod";
-import { INTERFACE_ENDPOINT_SERVICES } from "./spec";
+import { INTERFACE_ENDPOINT_SERVICES } from "../spec/spec";
 
 const int = (min: number, max?: number) => (max === undefined ? z.number().int().min(min) : z.number().int().min(min).max(max));
 const str = () => z.string().min(1);

@@ -13,19 +13,15 @@
 import { API_PORT } from "../api-endpoint/settings";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { ControlPlaneSpec } from "../config/spec";
+import type { ControlPlaneSpec } from "../spec/spec";
 import { clusterTags } from "../core/tags";
 import { typeToken } from "../core/tokens";
-import { NODE_METADATA_OPTIONS } from "../node-pools/launch";
+import { NODE_METADATA_OPTIONS } from "../core/instance";
 import { controlPlaneNodes, type ControlPlaneNode } from "./placement";
 
-/** The API server's port, registered in the API target group. */
-
 export interface ControlPlaneArgs {
-  /** Cluster name (tags, names, the CCM policy's ownership tag). Required. */
+  /** Cluster name (tags, names). Required. */
   clusterName: string;
-  /** AWS region (policy conditions). Required. */
-  region: string;
   /** Node count, instance type and root volume size. Required. */
   controlPlane: ControlPlaneSpec;
   /** Private subnets, one per AZ in order; node i goes to subnet i mod n. Required. */

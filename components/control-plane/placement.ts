@@ -1,6 +1,7 @@
 /**
  * Where control-plane nodes go and what each one does at boot, pure.
  */
+import { controlPlaneRole } from "../core/roles";
 
 export interface ControlPlaneNode {
   /** 0-based node index; the node's name is `<component>-<index>`. */
@@ -26,7 +27,7 @@ export function controlPlaneNodes(count: number, azCount: number): ControlPlaneN
     index,
     azIndex,
     bootstrap: index === 0 ? "init" : "join",
-    role: `control-plane-${index}`,
+    role: controlPlaneRole(index),
   }));
 }
 

@@ -3,3 +3,5 @@ export * from "./cidr";
 export * from "./names";
 export * from "./tags";
 export * from "./tokens";
+export * from "./roles";
+export * from "./instance";

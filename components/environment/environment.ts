@@ -9,16 +9,22 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { BackupBucket } from "../backup/bucket";
 import { Bastion } from "../bastion/bastion";
-import type { ClusterSpec } from "../config/spec";
+import type { ClusterSpec } from "../spec/spec";
 import { clusterTags } from "../core/tags";
 import { typeToken } from "../core/tokens";
-import { existingNetwork, type ExistingNetwork } from "../network/existing";
+import { existingNetwork, type ExistingNetwork } from "./existing-network";
 import type { SubnetPlan } from "../network/plan";
 import { Vpc } from "../network/vpc";
 
+/** What an Environment takes from a spec: the network, zones, bastion, API domain and exposure, backup retention, protection. */
+export type EnvironmentSpec = Pick<
+  ClusterSpec,
+  "name" | "region" | "availabilityZones" | "network" | "tags" | "deletionProtection" | "bastion" | "api" | "backup"
+>;
+
 export interface EnvironmentArgs {
-  /** The resolved cluster spec. Required. */
-  spec: ClusterSpec;
+  /** The resolved cluster spec's environment fields (`EnvironmentSpec`). Required. */
+  spec: EnvironmentSpec;
   /**
    * An existing network to live in (`existingNetwork({...})`); then no Vpc is built.
    * @default a new Vpc from `spec.network`, or `existingNetwork` of `spec.network.existing` when that is set

@@ -1,1 +1,4 @@
 export * from "./environment";
+export * from "./seam";
+export * from "./cluster-environment";
+export * from "./existing-network";

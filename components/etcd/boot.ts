@@ -23,7 +23,7 @@ import { renderActionRoleFiles } from "../bootstrap/roles";
 import { DEFAULT_ETCD_PATHS, renderEtcdConfig, type EtcdConfigInput } from "./config";
 import { DEFAULT_ETCD_PORTS, initialCluster, type EtcdPorts } from "./members";
 import { ETCD_NODE_FILES, ETCD_SCRIPTS, memberEnv, memberPkiPaths, memberUnit, renderMemberEnv, volumeEnv } from "./node-files";
-import type { EtcdRuntime } from "../config/spec";
+import type { EtcdRuntime } from "../spec/spec";
 import { renderEtcdPod, renderStandaloneKubeletConfig, renderStandaloneKubeletDropIn, STANDALONE_KUBELET } from "./pod";
 import { renderEtcdUnit } from "./systemd";
 

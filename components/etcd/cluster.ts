@@ -20,18 +20,19 @@
  * certificate is not minted here: ClusterPki (`externalEtcdClient: true`) is its one source.
  */
 import type { RoleExtension } from "../bootstrap/extensions";
-import { NODE_METADATA_OPTIONS } from "../node-pools/launch";
+import { NODE_METADATA_OPTIONS } from "../core/instance";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { RoleBootstrap } from "../bootstrap/role-bootstrap";
-import type { ClusterSpec } from "../config/spec";
+import type { ClusterSpec } from "../spec/spec";
 import { clusterTags } from "../core/tags";
+import { etcdMemberRole } from "../core/roles";
 import { typeToken } from "../core/tokens";
 import { lookupImage } from "../images/lookup";
 import { renderMemberFiles } from "./boot";
 import { issueCert, memberSanInputs, type EtcdCertificateAuthority } from "./certs";
 import { etcdClusterToken } from "./config";
-import { etcdLayout, kubeadmExternalEtcd, type KubeadmExternalEtcd } from "./kubeadm";
+import { etcdLayout, kubeadmExternalEtcd, type KubeadmExternalEtcd } from "../bootstrap/kubeadm-etcd";
 import { clientEndpoints, planMembers, reservedBlockCidr, type EtcdMember } from "./members";
 import { DATA_VOLUME_DEVICE } from "./node-files";
 import { etcdMemberBackupPolicy } from "./policy";
@@ -148,7 +149,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
     let previous: pulumi.Resource | undefined;
 
     for (let n = 0; n < count; n++) {
-      const mName = `etcd-${n}`;
+      const mName = etcdMemberRole(n);
       const rn = `${name}-${mName}`;
       const azIndex = n % azCount;
       const subnetRef = args.privateSubnets[azIndex]!;

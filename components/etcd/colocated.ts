@@ -14,18 +14,19 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterSpec } from "../config/spec";
+import type { ClusterSpec } from "../spec/spec";
+import { controlPlaneRole, ROLE_PREFIX } from "../core/roles";
 import { typeToken } from "../core/tokens";
 import { issueCert, memberSanInputs, type EtcdCertificateAuthority } from "./certs";
 import type { EtcdSubnetRef } from "./cluster";
 import { BACKUP_TIMER_UNIT, colocatedNodeFiles, NODE_START_SCRIPT } from "./colocated-files";
 import { memberPkiPaths } from "./node-files";
-import { etcdLayout, kubeadmExternalEtcd, type KubeadmExternalEtcd } from "./kubeadm";
+import { etcdLayout, kubeadmExternalEtcd, type KubeadmExternalEtcd } from "../bootstrap/kubeadm-etcd";
 import { clientEndpoints, planMembers, reservedBlockCidr, type EtcdMember } from "./members";
 
 /** The /28 from the end of each private subnet that holds control-plane addresses. */
 export const CONTROL_PLANE_BLOCK_FROM_END = 3;
-export const CONTROL_PLANE_MEMBER_PREFIX = "control-plane";
+export const CONTROL_PLANE_MEMBER_PREFIX = ROLE_PREFIX.controlPlane;
 
 /** The parts of a ClusterSpec the colocated members use (a whole ClusterSpec will do). */
 export type ColocatedEtcdSpec = Pick<ClusterSpec, "name" | "region" | "availabilityZones" | "etcd" | "backup" | "api" | "controlPlane">;
@@ -113,7 +114,7 @@ export class ColocatedEtcd extends pulumi.ComponentResource {
 
     const pkiPaths = memberPkiPaths();
     this.nodes = Array.from({ length: count }, (_, n) => {
-      const mName = `${CONTROL_PLANE_MEMBER_PREFIX}-${n}`;
+      const mName = controlPlaneRole(n);
       const member = this.members.apply((all) => all[n]!);
       const ip = member.apply((m) => m.ip);
       const dnsName = `${mName}.${spec.name}.${spec.api.domain}`;

@@ -4,7 +4,6 @@ export * from "./cluster";
 export * from "./colocated";
 export * from "./colocated-files";
 export * from "./config";
-export * from "./kubeadm";
 export * from "./members";
 export * from "./node-files";
 export * from "./pod";

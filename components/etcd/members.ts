@@ -6,6 +6,7 @@
  * type `explicit`, so AWS never hands those addresses to anything else). Adding members or AZs
  * never moves an existing member: its AZ and address depend only on `n` and its subnet.
  */
+import { ROLE_PREFIX } from "../core/roles";
 import { formatCidr, hostAddress, parseCidr, size, subnet, type Cidr } from "../core/cidr";
 
 /** Ports an etcd member listens on. */
@@ -87,7 +88,7 @@ export interface MemberPlanInput {
 export function planMembers(input: MemberPlanInput): EtcdMember[] {
   const { members, subnetCidrs } = input;
   if (![1, 3, 5, 7].includes(members)) throw new Error(`etcd: members must be 1, 3, 5 or 7 (got ${members})`);
-  const prefix = input.namePrefix ?? "etcd";
+  const prefix = input.namePrefix ?? ROLE_PREFIX.etcd;
   return Array.from({ length: members }, (_, n) => {
     const azIndex = memberAzIndex(n, subnetCidrs.length);
     const slot = Math.floor(n / subnetCidrs.length);

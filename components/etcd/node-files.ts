@@ -6,7 +6,7 @@
  */
 import { renderEnvFile, type EnvEntry } from "../bootstrap/env-file";
 import type { NodeScript } from "../bootstrap/node-scripts";
-import type { EtcdRuntime } from "../config/spec";
+import type { EtcdRuntime } from "../spec/spec";
 import { FILES, PATHS } from "../bootstrap/paths";
 import { DEFAULT_ETCD_PATHS, metricsUrl, PKI_FILES, type EtcdPaths } from "./config";
 import { DEFAULT_ETCD_PORTS, type EtcdPorts } from "./members";

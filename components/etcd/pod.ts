@@ -3,7 +3,7 @@
  * standalone kubelet (no API server) that runs it.
  */
 import { PATHS } from "../bootstrap/paths";
-import { etcdImageTag } from "./kubeadm";
+import { etcdImageTag } from "../bootstrap/kubeadm-etcd";
 import { stringify } from "yaml";
 import { DEFAULT_ETCD_PATHS, type EtcdPaths } from "./config";
 import { DEFAULT_ETCD_PORTS, type EtcdPorts } from "./members";

@@ -1,4 +1,3 @@
 export * from "./plan";
-export * from "./existing";
 export * from "./policies";
 export * from "./vpc";

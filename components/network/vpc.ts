@@ -7,7 +7,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { InterfaceEndpointService, NatStrategy } from "../config/spec";
+import type { InterfaceEndpointService, NatStrategy } from "../spec/spec";
 import { clusterTags } from "../core/tags";
 import { typeToken } from "../core/tokens";
 import { planSubnets, type SubnetPlan } from "./plan";

@@ -2,18 +2,10 @@
  * Pure builders of a pool's launch template and Auto Scaling group arguments. The NodePool
  * component wires Outputs (image id, user data, security groups) into them; tests read them directly.
  */
-import type { NodePoolSpec } from "../config/spec";
+import type { NodePoolSpec } from "../spec/spec";
 
 /** The root device of the Ubuntu images our Packer templates build. */
 export const ROOT_DEVICE = "/dev/sda1";
-
-/** IMDSv2 only, hop limit 1: a pod cannot reach the node's credentials through the metadata service. */
-export const NODE_METADATA_OPTIONS = {
-  httpEndpoint: "enabled",
-  httpTokens: "required",
-  httpPutResponseHopLimit: 1,
-  instanceMetadataTags: "disabled",
-} as const;
 
 /** Encrypted gp3 root volume of `sizeGiB`, deleted with the instance (nodes are cattle). */
 export function rootBlockDevice(sizeGiB: number, kmsKeyId?: string) {

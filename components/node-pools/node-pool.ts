@@ -6,11 +6,12 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { NodePoolSpec } from "../config/spec";
+import type { NodePoolSpec } from "../spec/spec";
 import { AWS_NAME_LIMITS, awsName } from "../core/names";
 import { clusterTags } from "../core/tags";
 import { typeToken } from "../core/tokens";
-import { NODE_METADATA_OPTIONS, instanceRefresh, mixedInstancesPolicy, needsMixedInstances, rootBlockDevice } from "./launch";
+import { NODE_METADATA_OPTIONS } from "../core/instance";
+import { instanceRefresh, mixedInstancesPolicy, needsMixedInstances, rootBlockDevice } from "./launch";
 import { effectivePool, poolProblems } from "./presets";
 import { asgTags } from "./tags";
 

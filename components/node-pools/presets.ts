@@ -7,7 +7,7 @@
  * types of config/spec (tests/node-pools/dependencies.test.ts).
  */
 import { labelKeyProblem, nodeLabelProblems } from "../core/labels";
-import type { NodePoolPreset, NodePoolSpec, SpotSpec, Taint } from "../config/spec";
+import type { NodePoolPreset, NodePoolSpec, SpotSpec, Taint } from "../spec/spec";
 import { POOL_PRESETS, isGpuInstanceType } from "../tiers/tiers";
 
 /** What each preset is for: the EC2 family and its vCPU : GiB ratio, as documented in docs/cluster.md. */

@@ -3,7 +3,7 @@
  * auto-discovery tags, and node-template tags describing the pool's labels and taints so the
  * autoscaler can build a template node and scale a pool up from zero.
  */
-import type { NodePoolSpec } from "../config/spec";
+import type { NodePoolSpec } from "../spec/spec";
 import { clusterTags } from "../core/tags";
 
 export interface AsgTag {

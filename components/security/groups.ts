@@ -6,7 +6,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterSpec } from "../config/spec";
+import type { ClusterSpec } from "../spec/spec";
 import { clusterTags } from "../core/tags";
 import { typeToken } from "../core/tokens";
 import { createRuleResources } from "./resources";

@@ -13,7 +13,7 @@ import type {
   NodePoolSpec,
   TierName,
   UpgradeStrategy,
-} from "../config/spec";
+} from "../spec/spec";
 
 export interface TierPreset {
   /** One line on who the tier is for. */

@@ -2,7 +2,7 @@ import { inputs, named, ofType, recordProgram, runPlan } from "../helpers/record
 import { ApiEndpoint } from "../../components/api-endpoint/api-endpoint";
 import { apiLoadBalancerNames } from "../../components/api-endpoint/settings";
 import { awsName } from "../../components/core/names";
-import type { ClusterSpec } from "../../components/config/spec";
+import type { ClusterSpec } from "../../components/spec/spec";
 import { specFor } from "../network/fixtures";
 
 const PUB = ["subnet-0a000000000000000", "subnet-0a000000000000001", "subnet-0a000000000000002"];

@@ -6,7 +6,7 @@ import { inputs, named, ofType, recordProgram } from "../helpers/record";
 import { Bastion } from "../../components/bastion/bastion";
 import { accessLines } from "../../components/bastion/access";
 import { specFor } from "../network/fixtures";
-import type { ClusterSpec } from "../../components/config/spec";
+import type { ClusterSpec } from "../../components/spec/spec";
 
 const LT = "aws:ec2/launchTemplate:LaunchTemplate";
 const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
@@ -32,7 +32,7 @@ describe("Bastion under mocks", () => {
     expect(rec.errors).toEqual([]);
     const lt = named(rec, LT, "b-lt");
     const sg = named(rec, "aws:ec2/securityGroup:SecurityGroup", "b-sg");
-    const profile = named(rec, "aws:iam/instanceProfile:InstanceProfile", "b-profile");
+    const profile = named(rec, "aws:iam/instanceProfile:InstanceProfile", "b-iam-profile");
     expect(inputs(lt)).toMatchObject({
       imageId: "ami-0123456789abcdef0",
       instanceType: "t3.micro",
@@ -85,9 +85,9 @@ describe("Bastion under mocks", () => {
     const { rec, b } = await record(specFor("critical"));
     expect(rec.errors).toEqual([]);
     expect(ofType(rec, INGRESS)).toEqual([]);
-    const role = named(rec, "aws:iam/role:Role", "b-role");
+    const role = named(rec, "aws:iam/role:Role", "b-iam-role");
     expect(JSON.parse(inputs(role).assumeRolePolicy).Statement).toEqual([
-      { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+      { Sid: "ServiceAssume", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
     ]);
     expect(inputs(role).managedPolicyArns).toBeUndefined();
     expect(inputs(role).inlinePolicies).toBeUndefined();

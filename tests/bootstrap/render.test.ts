@@ -5,11 +5,9 @@
  */
 import { parse, parseAllDocuments } from "yaml";
 import {
-  apiNameOf,
   BOOTSTRAP_UNIT,
   bootBudgetSeconds,
   bootstrapSecretName,
-  clusterConfigInput,
   clusterDnsAddress,
   FILES,
   kubeletLabelProblem,
@@ -19,10 +17,10 @@ import {
   renderCloudConfig,
   renderJoinConfiguration,
   renderKubeletConfiguration,
-  usesExternalEtcd,
   type ClusterConfigInput,
   type RoleFile,
 } from "../../components/bootstrap";
+import { apiNameOf, clusterConfigInput, usesExternalEtcd } from "../../components/cluster";
 import { DEFAULT_RENEW_DAYS } from "../../components/bootstrap/cert-renewal";
 import { FAKE_MATERIAL, renderRoles, stackSpecs } from "./stack-roles";
 

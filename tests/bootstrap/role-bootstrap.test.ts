@@ -5,17 +5,15 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
-  apiNameOf,
   BootstrapKey,
   checkPlainFilesAreSecretFree,
-  controlPlaneBootstrapArgs,
   renderBundle,
   renderCloudConfig,
   renderWorkerFiles,
   RoleBootstrap,
-  workerBootstrapArgs,
   type RoleFile,
 } from "../../components/bootstrap";
+import { apiNameOf, controlPlaneBootstrapArgs, workerBootstrapArgs } from "../../components/cluster";
 import { canReadSecret, type PolicyDocument } from "../../components/iam";
 import { ClusterPki } from "../../components/pki";
 import { inputs, named, ofType, recordProgram } from "../helpers/record";

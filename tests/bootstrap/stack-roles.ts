@@ -3,19 +3,17 @@ import { readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import {
-  apiNameOf,
-  clusterConfigInput,
-  controlPlaneRole,
   placeholders,
   renderControlPlaneFiles,
   renderWorkerFiles,
-  usesExternalEtcd,
-  workerRole,
   type ControlPlaneMaterial,
   type ControlPlaneSecrets,
   type RoleFile,
 } from "../../components/bootstrap";
-import { resolveClusterSpec, type ClusterSpec } from "../../components/config";
+import { apiNameOf, clusterConfigInput, usesExternalEtcd } from "../../components/cluster";
+import { controlPlaneRole, workerRole } from "../../components/core/roles";
+import { resolveClusterSpec } from "../../components/config";
+import { type ClusterSpec } from "../../components/spec";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 export const SECRET_KEYS = [

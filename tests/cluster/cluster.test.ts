@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { apiName } from "../../components/api-endpoint";
 import { Cluster, type ClusterBootstrap } from "../../components/cluster";
-import type { ClusterSpec } from "../../components/config";
+import type { ClusterSpec } from "../../components/spec";
 import { imageFilters } from "../../components/images";
 import { PlanMocks } from "../../tools/plan/mocks";
 import { inputs, named, ofType, recordProgram } from "../helpers/record";

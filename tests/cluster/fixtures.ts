@@ -2,7 +2,8 @@
 import { parse as parseYaml } from "yaml";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { resolveClusterSpec, type ClusterSpec } from "../../components/config";
+import { resolveClusterSpec } from "../../components/config";
+import { type ClusterSpec } from "../../components/spec";
 
 export const STACKS = ["dev", "staging", "prod"] as const;
 

@@ -1,5 +1,5 @@
 import { ControlPlane, controlPlaneNodes, maxNodesPerAz, spreadOverAzs } from "../../components/control-plane";
-import type { ClusterSpec } from "../../components/config";
+import type { ClusterSpec } from "../../components/spec";
 import { inputs, named, ofType, recordProgram } from "../helpers/record";
 import { tierSpec } from "../cluster/fixtures";
 import fc from "fast-check";
@@ -14,7 +14,6 @@ async function recordControlPlane(spec: ClusterSpec, extra: { after?: boolean } 
     const etcd = extra.after ? new aws.ebs.Volume("etcd-0-data", { availabilityZone: "eu-west-1a", size: 20 }) : undefined;
     new ControlPlane("cp", {
       clusterName: spec.name,
-      region: spec.region,
       controlPlane: spec.controlPlane,
       privateSubnetIds: subnets,
       securityGroupIds: ["sg-cp"],
@@ -135,7 +134,6 @@ describe("control-plane IAM", () => {
     const rec = await recordProgram(() => {
       new ControlPlane("cp", {
         clusterName: "c",
-        region: "eu-west-1",
         controlPlane: { count: 3, instanceType: "m5.large", rootVolumeGiB: 50 },
         privateSubnetIds: ["a", "b", "c"],
         securityGroupIds: [],
@@ -152,7 +150,6 @@ describe("control-plane IAM", () => {
     const rec = await recordProgram(() => {
       new ControlPlane("cp", {
         clusterName: "c",
-        region: "eu-west-1",
         controlPlane: { count: 3, instanceType: "m5.large", rootVolumeGiB: 50 },
         privateSubnetIds: ["a", "b", "c"],
         securityGroupIds: [],

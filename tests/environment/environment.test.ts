@@ -5,8 +5,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { Environment } from "../../components/environment/environment";
-import { clusterEnvironment } from "../../components/cluster/from-environment";
-import type { ClusterEnvironment } from "../../components/cluster/seams";
+import { clusterEnvironment } from "../../components/environment/cluster-environment";
+import type { ClusterEnvironment } from "../../components/environment/seam";
 import { inputs, named, ofType, recordProgram, runPlan } from "../helpers/record";
 import { capture, specFor } from "../network/fixtures";
 

@@ -4,9 +4,9 @@
  * (`existingNetwork`, from spec.network.existing or given) and then no Vpc at all.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { clusterEnvironment } from "../../components/cluster/from-environment";
+import { clusterEnvironment } from "../../components/environment/cluster-environment";
 import { Environment } from "../../components/environment/environment";
-import { existingNetwork } from "../../components/network/existing";
+import { existingNetwork } from "../../components/environment/existing-network";
 import { MOCK_EXISTING_VPC_ID } from "../../tools/plan/mocks";
 import { inputs, named, ofType, recordProgram } from "../helpers/record";
 import { AZS3, capture, specFor } from "../network/fixtures";

@@ -1,5 +1,6 @@
 /** Specs and a recorder for the etcd tests. */
-import { resolveClusterSpec, type ClusterSpec, type EtcdSpec } from "../../components/config";
+import { resolveClusterSpec } from "../../components/config";
+import { type ClusterSpec, type EtcdSpec } from "../../components/spec";
 import { EtcdCluster, type EtcdClusterArgs } from "../../components/etcd";
 import { recordProgram } from "../helpers/record";
 

@@ -14,9 +14,7 @@ import {
   colocatedNodeFiles,
   configFlagNames,
   etcdConfig,
-  etcdLayout,
   etcdPod,
-  kubeadmEtcdBlock,
   planMembers,
   renderEtcdConfig,
   renderEtcdPod,
@@ -26,6 +24,7 @@ import {
   standaloneKubeletConfig,
   type MemberFilesInput,
 } from "../../components/etcd";
+import { etcdLayout, kubeadmEtcdBlock } from "../../components/bootstrap";
 import { renderBackupTimer } from "../../components/backup";
 import { inBundle, renderCloudConfig, type RoleFile } from "../../components/bootstrap/files";
 import { nodeDir, nodeScriptText } from "../../components/bootstrap/node-scripts";

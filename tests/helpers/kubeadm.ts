@@ -16,19 +16,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "os";
 import * as path from "path";
 import { parse, parseAllDocuments, stringify } from "yaml";
-import {
-  FILES,
-  clusterConfigInput,
-  controlPlaneRole,
-  placeholders,
-  renderControlPlaneFiles,
-  renderWorkerFiles,
-  apiNameOf,
-  usesExternalEtcd,
-  workerRole,
-  type ControlPlaneSecrets,
-} from "../../components/bootstrap";
-import type { ClusterSpec } from "../../components/config";
+import { FILES, placeholders, renderControlPlaneFiles, renderWorkerFiles, type ControlPlaneSecrets } from "../../components/bootstrap";
+import { clusterConfigInput, apiNameOf, usesExternalEtcd } from "../../components/cluster";
+import { controlPlaneRole, workerRole } from "../../components/core/roles";
+import type { ClusterSpec } from "../../components/spec";
 import { FAKE_MATERIAL, SECRET_KEYS } from "../bootstrap/stack-roles";
 import { k8sBin } from "./k8s-bin";
 

@@ -1,5 +1,6 @@
 /** Specs the kubeadm tests render: the three stacks, and a matrix over tiers, etcd layouts and kubelet serving certificates. */
-import { resolveClusterSpec, type ClusterSpec, type EtcdRuntime, type EtcdTopology, type TierName } from "../../components/config";
+import { resolveClusterSpec } from "../../components/config";
+import { type ClusterSpec, type EtcdRuntime, type EtcdTopology, type TierName } from "../../components/spec";
 import { TIERS } from "../../components/tiers/tiers";
 import { stackSpecs } from "../bootstrap/stack-roles";
 

@@ -13,7 +13,7 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { FILES, PATHS } from "../../components/bootstrap";
-import type { ClusterSpec } from "../../components/config";
+import type { ClusterSpec } from "../../components/spec";
 import { SUPPORTED_MINORS, minorOf } from "../../components/versions/manifest";
 import {
   commandOf,

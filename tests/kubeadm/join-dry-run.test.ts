@@ -9,7 +9,7 @@
  */
 import { readFileSync } from "fs";
 import * as path from "path";
-import type { ClusterSpec } from "../../components/config";
+import type { ClusterSpec } from "../../components/spec";
 import {
   DRY_RUN_CA_HASH,
   DRY_RUN_TOKEN,

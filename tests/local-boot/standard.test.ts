@@ -2,8 +2,9 @@
  * The standard layout (the staging stack: 3 control planes on stacked etcd, a general and a tainted
  * ingress worker) booted from its exact user data, with the init claimant killed while the others boot.
  */
-import { workerRole } from "../../components/bootstrap";
-import { resolveClusterSpec, type Taint } from "../../components/config";
+import { workerRole } from "../../components/core/roles";
+import { resolveClusterSpec } from "../../components/config";
+import { type Taint } from "../../components/spec";
 import { effectivePool } from "../../components/node-pools/presets";
 import { LAYOUTS, type Fault } from "../../tools/local-boot/layouts";
 import { leftovers } from "../../tools/local-boot/run";

@@ -1,7 +1,7 @@
 /** Specs for component tests: each tier resolved the way a stack resolves it. */
 import * as pulumi from "@pulumi/pulumi";
 import { deepMerge, resolveClusterSpec } from "../../components/config/resolve";
-import type { ClusterSpec, TierName } from "../../components/config/spec";
+import type { ClusterSpec, TierName } from "../../components/spec/spec";
 import type { VpcArgs } from "../../components/network/vpc";
 
 export const AZS3 = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];

@@ -1,6 +1,6 @@
 import { inputs, named, ofType, recordProgram } from "../helpers/record";
 import { Vpc } from "../../components/network/vpc";
-import { INTERFACE_ENDPOINT_SERVICES } from "../../components/config/spec";
+import { INTERFACE_ENDPOINT_SERVICES } from "../../components/spec/spec";
 import { AZS3, capture, specFor, vpcArgsOf } from "./fixtures";
 
 const SUBNET = "aws:ec2/subnet:Subnet";

@@ -1,5 +1,5 @@
 import { NodePool, nodePool } from "../../components/node-pools";
-import type { NodePoolSpec } from "../../components/config";
+import type { NodePoolSpec } from "../../components/spec";
 import { inputs, named, ofType, recordProgram } from "../helpers/record";
 import { STACKS, decodeBase64, stackSpec } from "../cluster/fixtures";
 

@@ -13,7 +13,8 @@ import {
   PRESET_CHARACTERISTICS,
   POOL_PRESETS,
 } from "../../components/node-pools";
-import { resolveClusterSpec, resolvePool, type NodePoolPreset } from "../../components/config";
+import { resolveClusterSpec, resolvePool } from "../../components/config";
+import { type NodePoolPreset } from "../../components/spec";
 import { completePool } from "../../components/node-pools/presets";
 
 // Published EC2 shapes (vCPU, GiB) of the types the presets use, to check each preset's ratio.

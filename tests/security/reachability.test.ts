@@ -8,7 +8,7 @@ import { inputs, ofType, recordProgram } from "../helpers/record";
 import { Environment } from "../../components/environment/environment";
 import { bastionRules, clusterRules, instanceGroups, ROLES, type Role, type SgRule } from "../../components/security/rules";
 import { isAllowed, rulesFromProvider, type EvaluateOptions, type Flow, type ProviderRuleInputs } from "../../components/security/evaluate";
-import type { ClusterSpec } from "../../components/config/spec";
+import type { ClusterSpec } from "../../components/spec/spec";
 import { ClusterSecurityGroups } from "../../components/security/groups";
 import { ApiEndpoint } from "../../components/api-endpoint/api-endpoint";
 import { capture, specFor } from "../network/fixtures";

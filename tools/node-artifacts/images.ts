@@ -8,7 +8,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { etcdImageTag } from "../../components/etcd/kubeadm";
+import { etcdImageTag } from "../../components/bootstrap/kubeadm-etcd";
 import type { PlatformVersions } from "../../components/versions/manifest";
 import { BuildError, run, sha256, sha256File } from "./common";
 import { deterministicTar } from "./mirror";

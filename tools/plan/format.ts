@@ -2,7 +2,7 @@
 import { mkdirSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
 import { formatIssue } from "../../components/config/errors";
-import type { ClusterSpec } from "../../components/config/spec";
+import type { ClusterSpec } from "../../components/spec/spec";
 import type { PlanResult } from "./run";
 
 export function countsByType(r: PlanResult): Record<string, number> {

@@ -2,8 +2,8 @@
  * Which etcd layout a spec asks for, and what kubeadm's ClusterConfiguration (v1beta4) says about
  * it: `etcd.local` for stacked etcd, `etcd.external` for every other layout. Pure.
  */
-import { PATHS } from "../bootstrap/paths";
-import type { EtcdSpec } from "../config/spec";
+import { PATHS } from "./paths";
+import type { EtcdSpec } from "../spec/spec";
 
 export type EtcdLayout =
   /** colocated + containerized: kubeadm's stacked etcd, a static pod kubeadm writes on each control-plane node. */

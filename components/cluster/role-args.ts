@@ -10,27 +10,28 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { apiName } from "../api-endpoint/settings";
-import type { ClusterSpec, NodePoolSpec } from "../config/spec";
-import { etcdLayout } from "../etcd/kubeadm";
+import type { ClusterSpec, NodePoolSpec } from "../spec/spec";
+import { etcdLayout } from "../bootstrap/kubeadm-etcd";
 import type { PolicyDocument } from "../iam/policy";
 import type { ClusterPki } from "../pki/pki";
-import type { RoleExtension } from "./extensions";
-import type { RoleFile } from "./files";
-import type { ClusterConfigInput } from "./kubeadm";
-import type { RoleBootstrapArgs } from "./role-bootstrap";
-import { renderControlPlaneFiles, renderWorkerFiles, type ControlPlaneMaterial, type ControlPlaneSecrets } from "./roles";
+import { controlPlaneRole, workerRole } from "../core/roles";
+import type { RoleExtension } from "../bootstrap/extensions";
+import type { RoleFile } from "../bootstrap/files";
+import type { ClusterConfigInput } from "../bootstrap/kubeadm";
+import type { RoleBootstrapArgs } from "../bootstrap/role-bootstrap";
+import { renderControlPlaneFiles, renderWorkerFiles, type ControlPlaneMaterial, type ControlPlaneSecrets } from "../bootstrap/roles";
+
+/** What kubeadm's ClusterConfiguration takes from a spec: name, versions, pod/service ranges, etcd layout, kubelet serving certificates. */
+export type KubeadmClusterSpec = Pick<ClusterSpec, "name" | "versions" | "etcd" | "kubeletServingCertificates"> & {
+  network: Pick<ClusterSpec["network"], "podCidr" | "serviceCidr">;
+};
+
+/** What a role's boot takes from a spec beyond kubeadm's: the region (its secret, IMDS) and the tags. */
+export type RoleBootSpec = Pick<ClusterSpec, "name" | "region" | "tags">;
 
 /** The default stable API name of a cluster (`apiName` in api-endpoint/settings.ts, its one source). */
-export function apiNameOf(spec: ClusterSpec): string {
+export function apiNameOf(spec: Pick<ClusterSpec, "name" | "api">): string {
   return apiName(spec.name, spec.api.domain);
-}
-
-export function controlPlaneRole(index: number): string {
-  return `control-plane-${index}`;
-}
-
-export function workerRole(pool: Pick<NodePoolSpec, "name">): string {
-  return `worker-${pool.name}`;
 }
 
 /** Whether kube-apiserver talks to etcd it does not manage (dedicated, or colocated on-host): `etcd.external`. */
@@ -42,7 +43,7 @@ export function usesExternalEtcd(spec: Pick<ClusterSpec, "etcd">): boolean {
  * Cluster-wide kubeadm input from a spec; `etcdEndpoints` (external etcd) come from the etcd component;
  * `api` is the stable API name the cluster's endpoint has (what the kubeconfig dials and the certificate names).
  */
-export function clusterConfigInput(spec: ClusterSpec, etcdEndpoints: string[] | undefined, api: string): ClusterConfigInput {
+export function clusterConfigInput(spec: KubeadmClusterSpec, etcdEndpoints: string[] | undefined, api: string): ClusterConfigInput {
   const dedicated = usesExternalEtcd(spec);
   if (dedicated && (!etcdEndpoints || etcdEndpoints.length === 0))
     throw new Error(`${etcdLayout(spec.etcd)} etcd: pass the members' client endpoints (etcdEndpoints)`);
@@ -73,10 +74,13 @@ export interface ExtraFile {
 export const extraFileKey = (path: string) => `file:${path}`;
 
 export interface ControlPlaneBootstrapOptions {
-  spec: ClusterSpec;
+  /** The cluster's name, region, tags and what kubeadm's ClusterConfiguration reads. Required. */
+  spec: KubeadmClusterSpec & RoleBootSpec;
+  /** The cluster's CAs, keys and join token. Required. */
   pki: ClusterPki;
+  /** The KMS key encrypting the node's bundle secret. Required. */
   kmsKeyArn: pulumi.Input<string>;
-  /** 0 runs `kubeadm init`. */
+  /** The node's index; 0 is the first in init order. Required. */
   index: number;
   /** The stable API name: the cluster's API endpoint's, the one ClusterPki's certificates and kubeconfig name. Required. */
   apiName: string;
@@ -167,10 +171,14 @@ export function controlPlaneBootstrapArgs(o: ControlPlaneBootstrapOptions): Role
 }
 
 export interface WorkerBootstrapOptions {
-  spec: ClusterSpec;
+  /** The cluster's name, region and tags. Required. */
+  spec: RoleBootSpec;
+  /** The cluster's PKI (the join token and the CA pin only are used). Required. */
   pki: ClusterPki;
+  /** The KMS key encrypting the pool's bundle secret. Required. */
   kmsKeyArn: pulumi.Input<string>;
-  pool: NodePoolSpec;
+  /** The pool (its name, labels and taints). Required. */
+  pool: Pick<NodePoolSpec, "name" | "labels" | "taints">;
   /** More inline policies for the pool's role. @default {} */
   extraPolicies?: Record<string, pulumi.Input<PolicyDocument>>;
   /** The user's own files and units for the pool's workers (bootstrap/extensions.ts). @default undefined (none) */

@@ -7,7 +7,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterEnvironment } from "../cluster/seams";
+import type { ClusterEnvironment } from "./seam";
 import { contains, parseCidr } from "../core/cidr";
 
 const VPC_ID = /^vpc-[0-9a-z]+$/;

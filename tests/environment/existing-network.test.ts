@@ -9,12 +9,12 @@ import { spawnSync } from "child_process";
 import { mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import type { ClusterEnvironment } from "../../components/cluster/seams";
-import { existingNetwork, existingNetworkProblems, type ExistingNetworkArgs } from "../../components/network/existing";
+import type { ClusterEnvironment } from "../../components/environment/seam";
+import { existingNetwork, existingNetworkProblems, type ExistingNetworkArgs } from "../../components/environment/existing-network";
 import { MOCK_EXISTING_VPC_ID } from "../../tools/plan/mocks";
 import { REPO_ROOT } from "../../tools/plan/run";
 import { inputs, ofType, recordProgram } from "../helpers/record";
-import { AZS3, capture } from "./fixtures";
+import { AZS3, capture } from "../network/fixtures";
 
 const TSX = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
 const CLI = path.join(REPO_ROOT, "tools", "plan", "cli.ts");
@@ -193,7 +193,7 @@ describe("the layout is checked with AWS, once", () => {
     expect(failures(swapped.stdout)).toEqual([
       `  - cluster.network.existing: the subnets do not match the cluster's layout: privateSubnetIds[0] ${sub("b", 1)} is in eu-west-1b; expected eu-west-1a` +
         ` (one subnet per AZ, in availabilityZones order); privateSubnetIds[1] ${sub("b", 0)} is in eu-west-1a; expected eu-west-1b` +
-        ` (one subnet per AZ, in availabilityZones order) (thrown in an apply at components/network/existing.ts:${swapped.stdout.match(/existing\.ts:(\d+)/)?.[1]})`,
+        ` (one subnet per AZ, in availabilityZones order) (thrown in an apply at components/environment/existing-network.ts:${swapped.stdout.match(/existing-network\.ts:(\d+)/)?.[1]})`,
     ]);
     const other = plan(config("vpc-0fedcba9876543210", existing.privateSubnetIds));
     expect(other.status).toBe(1);

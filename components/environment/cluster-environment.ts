@@ -1,6 +1,6 @@
 /** Reads what a Cluster needs from an Environment built by this library. */
-import type { Environment } from "../environment/environment";
-import type { ClusterEnvironment } from "./seams";
+import type { Environment } from "./environment";
+import type { ClusterEnvironment } from "./seam";
 
 /**
  * The Environment's shared parts as Cluster args: its network (built or existing, every network

@@ -1,0 +1,2 @@
+/** The resolved cluster model every component reads: ClusterSpec and its parts (pure types). */
+export * from "./spec";
