@@ -13,7 +13,7 @@
  * (`kubeadm_aws_certificate_expiry_seconds{name=...}`), and the unit's failure when renewal fails.
  */
 import { nodeScriptText } from "./node-scripts";
-import { FILES, PATHS } from "./paths";
+import { FILES, PATHS, UNITS } from "./paths";
 
 /** The renewal's name: its script and its two units. */
 const CERT_RENEW = "kubeadm-aws-cert-renew";
@@ -55,7 +55,7 @@ export function certRenewScript(): string {
 export function certRenewServiceUnit(): string {
   return `[Unit]
 Description=kubeadm-aws: renew control-plane certificates before they expire
-After=network-online.target kubelet.service
+After=network-online.target ${UNITS.kubelet}
 ConditionPathExists=${FILES.adminConf}
 
 [Service]

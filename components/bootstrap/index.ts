@@ -2,6 +2,7 @@ export * from "./apiserver-files";
 export * from "./env-file";
 export * from "./extensions";
 export * from "./files";
+export * from "./input-files";
 export * from "./key";
 export * from "./kubeadm";
 export * from "./kubeadm-etcd";

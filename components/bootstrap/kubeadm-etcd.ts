@@ -20,9 +20,17 @@ export function etcdLayout(etcd: Pick<EtcdSpec, "topology" | "runtime">): EtcdLa
   return etcd.runtime === "on-host" ? "dedicated-on-host" : "dedicated-containerized";
 }
 
+/** kubeadm's stacked etcd on a control-plane node: its data dir, CA and health-check client (kubeadm's names). */
+export const KUBEADM_ETCD = {
+  dataDir: "/var/lib/etcd",
+  caFile: `${PATHS.pki}/etcd/ca.crt`,
+  healthcheckCert: `${PATHS.pki}/etcd/healthcheck-client.crt`,
+  healthcheckKey: `${PATHS.pki}/etcd/healthcheck-client.key`,
+} as const;
+
 /** Where kube-apiserver finds its etcd client certificate on a control-plane node (kubeadm's names). */
 export const APISERVER_ETCD_CLIENT_FILES = {
-  caFile: `${PATHS.pki}/etcd/ca.crt`,
+  caFile: KUBEADM_ETCD.caFile,
   certFile: `${PATHS.pki}/apiserver-etcd-client.crt`,
   keyFile: `${PATHS.pki}/apiserver-etcd-client.key`,
 } as const;
@@ -50,7 +58,7 @@ export function etcdImageTag(etcdVersion: string): string {
 
 /** `etcd.local` for stacked etcd, pinned to the manifest's etcd version. */
 export function kubeadmLocalEtcd(etcdVersion: string): KubeadmLocalEtcd {
-  return { local: { dataDir: "/var/lib/etcd", imageTag: etcdImageTag(etcdVersion) } };
+  return { local: { dataDir: KUBEADM_ETCD.dataDir, imageTag: etcdImageTag(etcdVersion) } };
 }
 
 /** The `etcd` block for a layout: local for stacked, external (with `endpoints`) for the others. */

@@ -58,6 +58,10 @@ export const UNITS = {
   bootstrap: "kubeadm-aws-bootstrap.service",
   tokenSyncService: "kubeadm-aws-token-sync.service",
   tokenSyncTimer: "kubeadm-aws-token-sync.timer",
+  /** The kubelet, from the image (kubeadm's nodes and a containerized etcd member's standalone kubelet). */
+  kubelet: "kubelet.service",
+  /** An on-host etcd member (components/etcd/systemd.ts renders it). */
+  etcd: "etcd.service",
 } as const;
 
 /** The kubeadm CRI socket (containerd from the image). */

@@ -1,5 +1,5 @@
 /** systemd units and kernel settings a node installs, pure strings. */
-import { FILES } from "./paths";
+import { FILES, UNITS } from "./paths";
 
 /**
  * Runs the boot script once per boot (it exits at once on a bootstrapped node). The boot script comes
@@ -30,7 +30,7 @@ WantedBy=multi-user.target
 export function tokenSyncServiceUnit(): string {
   return `[Unit]
 Description=kubeadm-aws: keep the current join token valid in the cluster
-After=network-online.target kubelet.service
+After=network-online.target ${UNITS.kubelet}
 ConditionPathExists=${FILES.adminConf}
 
 [Service]

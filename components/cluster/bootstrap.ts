@@ -21,14 +21,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  controlPlaneBootstrapArgs,
-  usesExternalEtcd,
-  workerBootstrapArgs,
-  type ExtraFile,
-  type KubeadmClusterSpec,
-  type RoleBootSpec,
-} from "./role-args";
+import { controlPlaneBootstrapArgs, usesExternalEtcd, workerBootstrapArgs, type KubeadmClusterSpec, type RoleBootSpec } from "./role-args";
 import { INIT_LOCK_FILES, initLockScript, initLockTableName, renderInitLockEnv } from "../bootstrap/init-lock";
 import { controlPlaneRole, workerRole } from "../core/roles";
 import { clusterTags } from "../core/tags";
@@ -36,6 +29,7 @@ import { initLockPolicy, instanceHealthPolicy } from "../iam/policy";
 import { poolGroupName } from "../node-pools/node-pool";
 import { BootstrapKey } from "../bootstrap/key";
 import { RoleBootstrap } from "../bootstrap/role-bootstrap";
+import { inputFiles, type ExtraFile } from "../bootstrap/input-files";
 import type { ClusterSpec, NodePoolSpec } from "../spec/spec";
 import { cloudControllerManagerPolicy } from "../control-plane/policy";
 import type { EtcdCluster } from "../etcd/cluster";
@@ -246,13 +240,8 @@ function colocatedHooks(
         bucket,
         intervalMinutes: spec.backup.intervalMinutes,
       });
-    const files = pulumi.output(bucketName).apply(render);
     return {
-      extraFiles: render("bucket").map((f, i) => ({
-        path: f.path,
-        permissions: f.permissions,
-        content: files.apply((r) => r[i]!.content),
-      })),
+      extraFiles: inputFiles(pulumi.output(bucketName), "bucket", render),
       enableUnits: [BACKUP_TIMER_UNIT],
     };
   }

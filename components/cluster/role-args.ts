@@ -17,6 +17,7 @@ import type { ClusterPki } from "../pki/pki";
 import { controlPlaneRole, workerRole } from "../core/roles";
 import type { RoleExtension } from "../bootstrap/extensions";
 import type { RoleFile } from "../bootstrap/files";
+import type { ExtraFile } from "../bootstrap/input-files";
 import type { ClusterConfigInput } from "../bootstrap/kubeadm";
 import type { RoleBootstrapArgs } from "../bootstrap/role-bootstrap";
 import { renderControlPlaneFiles, renderWorkerFiles, type ControlPlaneMaterial, type ControlPlaneSecrets } from "../bootstrap/roles";
@@ -58,16 +59,6 @@ export function clusterConfigInput(spec: KubeadmClusterSpec, etcdEndpoints: stri
     etcd: dedicated ? { external: { endpoints: etcdEndpoints! } } : { local: true },
     kubeletServingCertificates: spec.kubeletServingCertificates ?? "self-signed",
   };
-}
-
-/** A file added to a control-plane node's boot (through the bootstrap hook). */
-export interface ExtraFile {
-  /** Absolute path on the node (a bundle may write under the kubeadm directories, `/etc/etcd/`, `/usr/local/sbin/etcd-*` and `/etc/systemd/system/etcd*`). Required. */
-  path: string;
-  /** The content. Required. */
-  content: pulumi.Input<string>;
-  /** Octal mode. @default "0644" for plain files, "0600" for secret files */
-  permissions?: string;
 }
 
 /** Values/secrets key of an extra file (artifacts show secret ones as `<secret:file:/path>`). */

@@ -33,7 +33,7 @@ import { renderMemberFiles } from "./boot";
 import { issueCert, memberSanInputs, type EtcdCertificateAuthority } from "./certs";
 import { etcdClusterToken } from "./config";
 import { etcdLayout, kubeadmExternalEtcd, type KubeadmExternalEtcd } from "../bootstrap/kubeadm-etcd";
-import { clientEndpoints, planMembers, reservedBlockCidr, type EtcdMember } from "./members";
+import { clientEndpoints, memberDnsName, planMembers, reservedBlockCidr, type EtcdMember } from "./members";
 import { DATA_VOLUME_DEVICE } from "./node-files";
 import { etcdMemberBackupPolicy } from "./policy";
 
@@ -155,7 +155,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
       const subnetRef = args.privateSubnets[azIndex]!;
       const member = plan.apply((p) => p[n]!);
       const ip = member.apply((m) => m.ip);
-      const dnsName = `${mName}.${spec.name}.${spec.api.domain}`;
+      const dnsName = memberDnsName(mName, spec.name, spec.api.domain);
 
       const eni = new aws.ec2.NetworkInterface(
         `${rn}-eni`,

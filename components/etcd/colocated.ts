@@ -19,10 +19,14 @@ import { controlPlaneRole, ROLE_PREFIX } from "../core/roles";
 import { typeToken } from "../core/tokens";
 import { issueCert, memberSanInputs, type EtcdCertificateAuthority } from "./certs";
 import type { EtcdSubnetRef } from "./cluster";
-import { BACKUP_TIMER_UNIT, colocatedNodeFiles, NODE_START_SCRIPT } from "./colocated-files";
+import { BACKUP_TIMER_UNIT, NODE_START_SCRIPT } from "./colocated-files";
+import { etcdClusterToken } from "./config";
+import { memberFiles } from "./member-files";
+import type { ExtraFile } from "../bootstrap/input-files";
+import { inputFiles } from "../bootstrap/input-files";
 import { memberPkiPaths } from "./node-files";
 import { etcdLayout, kubeadmExternalEtcd, type KubeadmExternalEtcd } from "../bootstrap/kubeadm-etcd";
-import { clientEndpoints, planMembers, reservedBlockCidr, type EtcdMember } from "./members";
+import { clientEndpoints, memberDnsName, planMembers, reservedBlockCidr, type EtcdMember } from "./members";
 
 /** The /28 from the end of each private subnet that holds control-plane addresses. */
 export const CONTROL_PLANE_BLOCK_FROM_END = 3;
@@ -46,22 +50,15 @@ export interface ColocatedEtcdArgs {
   etcdBinary?: string;
 }
 
-/** A boot file whose path is known now and whose content is an Output. */
-export interface ColocatedFile {
-  path: string;
-  content: pulumi.Output<string>;
-  permissions: string;
-}
-
 export interface ColocatedNode {
   /** Member name, `control-plane-<n>`. */
   name: string;
   /** The node's fixed private IP. */
   privateIp: pulumi.Output<string>;
   /** Plain files (absolute paths): config, member env, unit, start hook, backup and restore. */
-  files: ColocatedFile[];
+  files: ExtraFile[];
   /** Secret files (absolute paths): CA certificate, server and peer certificates and keys. */
-  secretFiles: ColocatedFile[];
+  secretFiles: ExtraFile[];
 }
 
 export class ColocatedEtcd extends pulumi.ComponentResource {
@@ -117,7 +114,7 @@ export class ColocatedEtcd extends pulumi.ComponentResource {
       const mName = controlPlaneRole(n);
       const member = this.members.apply((all) => all[n]!);
       const ip = member.apply((m) => m.ip);
-      const dnsName = `${mName}.${spec.name}.${spec.api.domain}`;
+      const dnsName = memberDnsName(mName, spec.name, spec.api.domain);
       const req = { commonName: mName, ...memberSanInputs(mName, dnsName, ip), usages: ["server_auth", "client_auth"] };
       const server = issueCert(`${name}-${mName}-server`, args.ca, req, this);
       const peer = issueCert(`${name}-${mName}-peer`, args.ca, req, this);
@@ -128,31 +125,17 @@ export class ColocatedEtcd extends pulumi.ComponentResource {
           { parent },
         );
       }
-      const rendered = pulumi.all([this.members, args.backupBucketName]).apply(([all, bucket]) =>
-        colocatedNodeFiles({
+      const render = ([all, bucket]: [EtcdMember[], string]) =>
+        memberFiles({
           cluster: spec.name,
           region: spec.region,
-          member: all[n]!,
-          members: all,
-          bucket,
-          intervalMinutes: spec.backup.intervalMinutes,
-          etcdBinary: args.etcdBinary,
-        }),
-      );
-      const paths = colocatedNodeFiles({
-        cluster: spec.name,
-        region: spec.region,
-        member: PLACEHOLDER_MEMBER,
-        members: [PLACEHOLDER_MEMBER],
-        bucket: "b",
-        intervalMinutes: 1,
-      });
-      const files = paths.map((f, i): ColocatedFile => ({
-        path: f.path,
-        permissions: f.permissions,
-        content: rendered.apply((r) => r[i]!.content),
-      }));
-      const secretFiles: ColocatedFile[] = [
+          runtime: "on-host",
+          config: { member: all[n]!, members: all, clusterToken: etcdClusterToken(spec.name) },
+          backup: { bucket, intervalMinutes: spec.backup.intervalMinutes },
+          ...(args.etcdBinary ? { etcdBinary: args.etcdBinary } : {}),
+        });
+      const files = inputFiles(pulumi.all([this.members, pulumi.output(args.backupBucketName)]), shapeOf(count), render);
+      const secretFiles: ExtraFile[] = [
         { ...pkiPaths.ca, content: pulumi.output(args.ca.certPem) },
         { ...pkiPaths.serverCert, content: server.certPem },
         { ...pkiPaths.serverKey, content: server.privateKeyPem },
@@ -168,4 +151,8 @@ export class ColocatedEtcd extends pulumi.ComponentResource {
 }
 
 /** Only used to learn the (static) paths and modes of the rendered files. */
-const PLACEHOLDER_MEMBER: EtcdMember = { index: 0, name: "m", azIndex: 0, ip: "192.0.2.1", dnsName: "m.example" };
+const SHAPE_MEMBER: EtcdMember = { index: 0, name: "m", azIndex: 0, ip: "192.0.2.1", dnsName: "m.example" };
+const shapeOf = (count: number): [EtcdMember[], string] => [
+  Array.from({ length: count }, (_, index) => ({ ...SHAPE_MEMBER, index })),
+  "bucket",
+];

@@ -4,6 +4,7 @@ export * from "./cluster";
 export * from "./colocated";
 export * from "./colocated-files";
 export * from "./config";
+export * from "./member-files";
 export * from "./members";
 export * from "./node-files";
 export * from "./pod";

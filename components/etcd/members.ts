@@ -84,6 +84,11 @@ export interface MemberPlanInput {
   namePrefix?: string;
 }
 
+/** A member's name in the private zone (a SAN of its certificates): `<member>.<cluster>.<domain>`. */
+export function memberDnsName(member: string, cluster: string, domain: string): string {
+  return `${member}.${cluster}.${domain}`;
+}
+
 /** Every member's identity; throws on a member count etcd does not support. */
 export function planMembers(input: MemberPlanInput): EtcdMember[] {
   const { members, subnetCidrs } = input;
@@ -99,7 +104,7 @@ export function planMembers(input: MemberPlanInput): EtcdMember[] {
       name,
       azIndex,
       ip: hostAddress(block, RESERVED_BLOCK_FIRST_HOST + slot),
-      dnsName: `${name}.${input.cluster}.${input.domain}`,
+      dnsName: memberDnsName(name, input.cluster, input.domain),
     };
   });
 }

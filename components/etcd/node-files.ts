@@ -7,7 +7,7 @@
 import { renderEnvFile, type EnvEntry } from "../bootstrap/env-file";
 import type { NodeScript } from "../bootstrap/node-scripts";
 import type { EtcdRuntime } from "../spec/spec";
-import { FILES, PATHS } from "../bootstrap/paths";
+import { FILES, PATHS, UNITS } from "../bootstrap/paths";
 import { DEFAULT_ETCD_PATHS, metricsUrl, PKI_FILES, type EtcdPaths } from "./config";
 import { DEFAULT_ETCD_PORTS, type EtcdPorts } from "./members";
 
@@ -20,7 +20,7 @@ export const ETCD_NODE_FILES = {
   /** Starts the member and waits until it is healthy (colocated: the hook before kubeadm). */
   nodeStart: `${PATHS.sbin}/etcd-node-start`,
   /** On-host members. */
-  etcdUnit: `${PATHS.units}/etcd.service`,
+  etcdUnit: `${PATHS.units}/${UNITS.etcd}`,
   /** A dedicated member: sha256 of every plain file its bundle carries (in the user data). */
   bootFiles: `${PATHS.etcd}/boot-files.sha256`,
 } as const;
@@ -62,7 +62,7 @@ export function memberPkiPaths(
 
 /** The unit that runs the member: etcd.service on the host, or the standalone kubelet with etcd's static Pod. */
 export function memberUnit(runtime: EtcdRuntime): string {
-  return runtime === "on-host" ? "etcd.service" : "kubelet.service";
+  return runtime === "on-host" ? UNITS.etcd : UNITS.kubelet;
 }
 
 export interface MemberEnvInput {

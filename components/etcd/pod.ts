@@ -2,7 +2,7 @@
  * Containerized etcd, pure: the static pod manifest and, for dedicated members, the config of a
  * standalone kubelet (no API server) that runs it.
  */
-import { PATHS } from "../bootstrap/paths";
+import { PATHS, UNITS } from "../bootstrap/paths";
 import { etcdImageTag } from "../bootstrap/kubeadm-etcd";
 import { stringify } from "yaml";
 import { DEFAULT_ETCD_PATHS, type EtcdPaths } from "./config";
@@ -15,7 +15,7 @@ import { DEFAULT_ETCD_PORTS, type EtcdPorts } from "./members";
 export const STANDALONE_KUBELET = {
   config: `${PATHS.etcd}/kubelet.yaml`,
   staticPodPath: `${PATHS.etcd}/manifests`,
-  dropIn: `${PATHS.units}/kubelet.service.d/20-etcd-standalone.conf`,
+  dropIn: `${PATHS.units}/${UNITS.kubelet}.d/20-etcd-standalone.conf`,
 } as const;
 
 export interface EtcdPodInput {

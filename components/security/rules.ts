@@ -21,6 +21,7 @@
  * apply to them and nothing extra is needed.
  */
 import { API_PORT } from "../api-endpoint/settings";
+import { DEFAULT_ETCD_PORTS } from "../etcd/members";
 
 export const ROLES = ["bastion", "apiLb", "controlPlane", "etcd", "workers"] as const;
 export type Role = (typeof ROLES)[number];
@@ -54,8 +55,8 @@ export const PORTS = {
   ssh: 22,
   https: 443,
   api: API_PORT,
-  etcdClient: 2379,
-  etcdPeer: 2380,
+  etcdClient: DEFAULT_ETCD_PORTS.client,
+  etcdPeer: DEFAULT_ETCD_PORTS.peer,
   kubelet: 10250,
   vxlan: 8472,
   ciliumHealth: 4240,

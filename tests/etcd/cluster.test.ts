@@ -319,7 +319,7 @@ describe("colocated layouts", () => {
           privateZoneId: "Z0PRIVATEZONE",
         });
         void pulumi
-          .isSecret(c.nodes[0]!.secretFiles.find((f) => f.path.endsWith("server.key"))!.content)
+          .isSecret(pulumi.output(c.nodes[0]!.secretFiles.find((f) => f.path.endsWith("server.key"))!.content))
           .then((s: boolean) => (secret = s));
         pulumi.all(c.nodes[0]!.files.map((f) => f.content)).apply((f) => (files = f));
         c.kubeadmEtcd.apply((b) => (block = b));
@@ -327,12 +327,12 @@ describe("colocated layouts", () => {
         expect(c.nodes[0]!.files.map((f) => f.path)).toEqual([
           "/etc/etcd/etcd.conf.yml",
           "/etc/etcd/member.env",
-          "/etc/systemd/system/etcd.service",
           "/usr/local/sbin/etcd-node-start",
           "/usr/local/sbin/etcd-backup",
+          "/usr/local/sbin/etcd-restore",
           "/etc/systemd/system/etcd-backup.service",
           "/etc/systemd/system/etcd-backup.timer",
-          "/usr/local/sbin/etcd-restore",
+          "/etc/systemd/system/etcd.service",
         ]);
         expect(c.nodes[0]!.secretFiles.map((f) => [f.path, f.permissions])).toEqual([
           ["/etc/etcd/pki/ca.crt", "0644"],

@@ -11,7 +11,8 @@ import fc from "fast-check";
 import { parse as parseYaml } from "yaml";
 import { Pod } from "kubernetes-models/v1";
 import {
-  colocatedNodeFiles,
+  memberFiles as etcdMemberFiles,
+  etcdClusterToken,
   configFlagNames,
   etcdConfig,
   etcdPod,
@@ -22,7 +23,7 @@ import {
   reservedBlockCidr,
   stackedEtcdNodeFiles,
   standaloneKubeletConfig,
-  type MemberFilesInput,
+  type DedicatedMemberInput,
 } from "../../components/etcd";
 import { etcdLayout, kubeadmEtcdBlock } from "../../components/bootstrap";
 import { renderBackupTimer } from "../../components/backup";
@@ -63,7 +64,7 @@ function file(name: string, content: string): string {
   return p;
 }
 
-function memberInput(runtime: "on-host" | "containerized", members = 3, n = 0): MemberFilesInput {
+function memberInput(runtime: "on-host" | "containerized", members = 3, n = 0): DedicatedMemberInput {
   const all = plan(members);
   return {
     cluster: "prod",
@@ -295,13 +296,12 @@ describe("the etcd scripts are the node/sbin files, installed as they are", () =
     ["dedicated containerized", memberFiles("containerized", 7, 6)],
     [
       "colocated on-host",
-      colocatedNodeFiles({
+      etcdMemberFiles({
         cluster: "prod",
         region: "eu-west-1",
-        member: cpPlan(3)[2]!,
-        members: cpPlan(3),
-        bucket: "b",
-        intervalMinutes: 60,
+        runtime: "on-host",
+        config: { member: cpPlan(3)[2]!, members: cpPlan(3), clusterToken: etcdClusterToken("prod") },
+        backup: { bucket: "b", intervalMinutes: 60 },
       }),
     ],
     [
