@@ -1,8 +1,9 @@
 /** The API endpoint's names and load-balancer settings, pure. */
 import { awsName, AWS_NAME_LIMITS } from "../core/names";
+import { PORTS } from "../core/ports";
 
 /** The API server port, on the listener and on the targets. */
-export const API_PORT = 6443;
+export const API_PORT = PORTS.api;
 
 /**
  * The stable API name kubeadm's `controlPlaneEndpoint` and the API certificate use:

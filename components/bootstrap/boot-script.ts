@@ -4,7 +4,7 @@
  * The init marker's protocol lives in `kubeadm-aws-init-lock` (init-lock.ts); this script only calls it.
  */
 import { KUBEADM_TIMEOUT_SECONDS } from "./init-lock";
-import { nodeScriptText } from "./node-scripts";
+import { NODE_SCRIPTS, nodeScriptText } from "./node-scripts";
 
 export { KUBEADM_TIMEOUT_SECONDS };
 /** Pause between attempts. */
@@ -26,5 +26,5 @@ export function bootBudgetSeconds(e: { joinDelaySeconds: number; maxAttempts: nu
  * join (or run the role's action), kubeadm (retried), enable the role's units.
  */
 export function bootScript(): string {
-  return nodeScriptText("sbin/kubeadm-aws-boot.sh");
+  return nodeScriptText(NODE_SCRIPTS.boot.source);
 }

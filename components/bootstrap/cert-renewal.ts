@@ -12,7 +12,8 @@
  * Expiry is visible three ways: a journal line per certificate, a node-exporter textfile
  * (`kubeadm_aws_certificate_expiry_seconds{name=...}`), and the unit's failure when renewal fails.
  */
-import { nodeScriptText } from "./node-scripts";
+import { PORTS } from "../core/ports";
+import { NODE_SCRIPTS, nodeScriptText } from "./node-scripts";
 import { FILES, PATHS, UNITS } from "./paths";
 
 /** The renewal's name: its script and its two units. */
@@ -20,7 +21,7 @@ const CERT_RENEW = "kubeadm-aws-cert-renew";
 
 /** Paths of the renewal files on a node. */
 export const CERT_RENEWAL = {
-  script: `${PATHS.sbin}/${CERT_RENEW}`,
+  script: FILES.certRenewScript,
   service: `${PATHS.units}/${CERT_RENEW}.service`,
   timer: `${PATHS.units}/${CERT_RENEW}.timer`,
   /** The unit name the boot enables. */
@@ -41,15 +42,15 @@ export const MANIFEST_PAUSE_SECONDS = 25;
 
 /** Where kubeadm's control-plane components answer health checks on the node itself. */
 export const KUBEADM_LOCAL_HEALTH = {
-  scheduler: "https://127.0.0.1:10259/livez",
-  controllerManager: "https://127.0.0.1:10257/healthz",
+  scheduler: `https://127.0.0.1:${PORTS.scheduler}/livez`,
+  controllerManager: `https://127.0.0.1:${PORTS.controllerManager}/healthz`,
   /** Stacked etcd's metrics listener answers /health in plain HTTP on loopback. */
-  etcd: "http://127.0.0.1:2381/health",
+  etcd: `http://127.0.0.1:${PORTS.etcdMetrics}/health`,
 } as const;
 
 /** `kubeadm-aws-cert-renew` (node/sbin/kubeadm-aws-cert-renew.sh): its settings come from the env file. */
 export function certRenewScript(): string {
-  return nodeScriptText("sbin/kubeadm-aws-cert-renew.sh");
+  return nodeScriptText(NODE_SCRIPTS.certRenew.source);
 }
 
 export function certRenewServiceUnit(): string {

@@ -13,13 +13,13 @@
  * So exactly one node wins each race, and once `initializedAt` is set nobody ever initialises again.
  */
 import { renderEnvFile } from "./env-file";
-import { nodeScriptText } from "./node-scripts";
-import { PATHS } from "./paths";
+import { NODE_SCRIPTS, nodeScriptText } from "./node-scripts";
+import { FILES, PATHS } from "./paths";
 
 /** On-node paths of the init marker's files and of the boot's durable state. */
 export const INIT_LOCK_FILES = {
   /** The script (delivered through the control-plane bundle). */
-  script: `${PATHS.sbin}/kubeadm-aws-init-lock`,
+  script: FILES.initLockScript,
   /** Its settings: table and control-plane count (through the bundle, so the user data stays as it is). */
   env: `${PATHS.bootstrapDir}/init-lock.env`,
   /** Survives reboots: `instance-id`, `local-api-answered`, `init-claimed`, `init-marked`. */
@@ -67,5 +67,5 @@ export const RESTORE_RUNBOOK = 'docs/etcd.md, "Restore runbook"';
 
 /** `kubeadm-aws-init-lock SUBCOMMAND` (node/sbin/kubeadm-aws-init-lock.sh): the marker's protocol, on DynamoDB through the instance role. */
 export function initLockScript(): string {
-  return nodeScriptText("sbin/kubeadm-aws-init-lock.sh");
+  return nodeScriptText(NODE_SCRIPTS.initLock.source);
 }

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import type { RoleFile } from "./files";
+import { FILES } from "./paths";
 
 /** The package's `node/` folder (found from this module, in the sources and in `dist/` alike). */
 export function nodeDir(): string {
@@ -52,3 +53,15 @@ export function nodeScriptFile(s: NodeScript, opts: { viaBundle?: boolean } = {}
     ...(opts.viaBundle ? { viaBundle: true } : {}),
   };
 }
+
+/** Every node script, by where it comes from (under `node/`) and where it is installed: their one list. */
+export const NODE_SCRIPTS = {
+  lib: { source: "lib/lib.sh", path: FILES.shellLib },
+  fetch: { source: "sbin/kubeadm-aws-fetch-bundle.sh", path: FILES.fetchScript },
+  unpack: { source: "lib/unpack.py", path: FILES.unpacker },
+  boot: { source: "sbin/kubeadm-aws-boot.sh", path: FILES.bootScript },
+  tokenSync: { source: "sbin/kubeadm-aws-token-sync.sh", path: FILES.tokenSyncScript },
+  initLock: { source: "sbin/kubeadm-aws-init-lock.sh", path: FILES.initLockScript },
+  certRenew: { source: "sbin/kubeadm-aws-cert-renew.sh", path: FILES.certRenewScript },
+  certExpiry: { source: "lib/cert-expiry.py", path: FILES.certExpiry },
+} as const satisfies Record<string, NodeScript>;

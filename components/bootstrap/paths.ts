@@ -35,6 +35,12 @@ export const FILES = {
   fetchScript: `${PATHS.sbin}/kubeadm-aws-fetch-bundle`,
   bootScript: `${PATHS.sbin}/kubeadm-aws-boot`,
   tokenSyncScript: `${PATHS.sbin}/kubeadm-aws-token-sync`,
+  /** The init marker's protocol (control plane; components/bootstrap/init-lock.ts). */
+  initLockScript: `${PATHS.sbin}/kubeadm-aws-init-lock`,
+  /** The certificate renewal (control plane; components/bootstrap/cert-renewal.ts). */
+  certRenewScript: `${PATHS.sbin}/kubeadm-aws-cert-renew`,
+  /** Lists kubeadm's certificates with their seconds left (python3; the renewal calls it). */
+  certExpiry: `${PATHS.lib}/cert-expiry.py`,
   unpacker: `${PATHS.lib}/unpack.py`,
   /** The path prefixes the unpacker may write, one per line. */
   bundlePaths: `${PATHS.lib}/bundle-paths`,

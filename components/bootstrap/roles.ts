@@ -18,7 +18,8 @@ import {
 } from "./kubeadm";
 import { nodeScriptFile } from "./node-scripts";
 import { FILES, PATHS, UNITS } from "./paths";
-import { NODE_SCRIPTS, renderBootstrapEnv, renderBundlePaths, type ActionBootEnv, type BootstrapEnv } from "./scripts";
+import { NODE_SCRIPTS } from "./node-scripts";
+import { renderBootstrapEnv, renderBundlePaths, type ActionBootEnv, type BootstrapEnv } from "./scripts";
 import {
   bootstrapServiceUnit,
   kubeletSysctl,
@@ -262,6 +263,7 @@ export function renderControlPlaneFiles(input: ControlPlaneFilesInput, m: Contro
     { ...plain(FILES.auditPolicy, renderAuditPolicy(), "0600"), viaBundle: true },
     { ...plain(FILES.authenticationConfig, renderAuthenticationConfig(), "0600"), viaBundle: true },
     nodeScriptFile(NODE_SCRIPTS.certRenew, { viaBundle: true }),
+    nodeScriptFile(NODE_SCRIPTS.certExpiry, { viaBundle: true }),
     { ...plain(CERT_RENEWAL.service, certRenewServiceUnit()), viaBundle: true },
     { ...plain(CERT_RENEWAL.timer, certRenewTimerUnit()), viaBundle: true },
   ];

@@ -10,7 +10,7 @@ import { renderEnvFile, type EnvEntry } from "./env-file";
 import { BUNDLE_FORMAT } from "./files";
 import { INIT_LOCK_FILES, INIT_RESUME_PHASES, KUBEADM_TIMEOUT_SECONDS, RESTORE_RUNBOOK } from "./init-lock";
 import { BOOTSTRAP_TOKEN_GROUP, TOKEN_DESCRIPTION } from "./kubeadm";
-import { nodeScriptText, type NodeScript } from "./node-scripts";
+import { NODE_SCRIPTS, nodeScriptText } from "./node-scripts";
 import { FILES, PATHS, UNITS } from "./paths";
 
 // The boot script and the init marker live in their own modules; exported from here with the other scripts.
@@ -30,17 +30,6 @@ export type BootMode = "init" | "join";
 
 /** Attempts of a bundle fetch (about 8 minutes: IAM and the secret's version may still be propagating). */
 export const FETCH_ATTEMPTS = 30;
-
-/** The node scripts every role installs, by where they come from and where they go. */
-export const NODE_SCRIPTS = {
-  lib: { source: "lib/lib.sh", path: FILES.shellLib },
-  fetch: { source: "sbin/kubeadm-aws-fetch-bundle.sh", path: FILES.fetchScript },
-  unpack: { source: "lib/unpack.py", path: FILES.unpacker },
-  boot: { source: "sbin/kubeadm-aws-boot.sh", path: FILES.bootScript },
-  tokenSync: { source: "sbin/kubeadm-aws-token-sync.sh", path: FILES.tokenSyncScript },
-  initLock: { source: "sbin/kubeadm-aws-init-lock.sh", path: INIT_LOCK_FILES.script },
-  certRenew: { source: "sbin/kubeadm-aws-cert-renew.sh", path: CERT_RENEWAL.script },
-} as const satisfies Record<string, NodeScript>;
 
 /** What every role's boot needs, whatever it runs. */
 interface CommonBootEnv {
@@ -138,6 +127,7 @@ function controlPlaneConstants(): EnvEntry[] {
     ["KUBEADM_AWS_PKI", PATHS.pki],
     ["KUBEADM_AWS_MANIFEST_PAUSE", MANIFEST_PAUSE_SECONDS],
     ["KUBEADM_AWS_CERT_METRICS", CERT_RENEWAL.metrics],
+    ["KUBEADM_AWS_CERT_EXPIRY", FILES.certExpiry],
     ["KUBEADM_AWS_ETCD_CLIENT_STAMP", CERT_RENEWAL.etcdClientStamp],
     ["KUBEADM_AWS_CERT_RESTART_PENDING", CERT_RENEWAL.pendingRestart],
     ["KUBEADM_AWS_SCHEDULER_HEALTH", KUBEADM_LOCAL_HEALTH.scheduler],
@@ -203,14 +193,15 @@ export function fetchBundleScript(): string {
  */
 export const BUNDLE_EXTRA_PREFIXES = [
   `${PATHS.etcd}/`,
-  "/usr/local/sbin/etcd-",
-  "/etc/systemd/system/etcd",
+  `${PATHS.sbin}/etcd-`,
+  `${PATHS.units}/etcd`,
   INIT_LOCK_FILES.script,
   FILES.bootScript,
   FILES.tokenSyncScript,
   `${PATHS.units}/${UNITS.tokenSyncService}`,
   `${PATHS.units}/${UNITS.tokenSyncTimer}`,
   CERT_RENEWAL.script,
+  FILES.certExpiry,
   CERT_RENEWAL.service,
   CERT_RENEWAL.timer,
   FILES.kubeletSysctl,

@@ -5,3 +5,4 @@ export * from "./tags";
 export * from "./tokens";
 export * from "./roles";
 export * from "./instance";
+export * from "./ports";

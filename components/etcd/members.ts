@@ -6,6 +6,7 @@
  * type `explicit`, so AWS never hands those addresses to anything else). Adding members or AZs
  * never moves an existing member: its AZ and address depend only on `n` and its subnet.
  */
+import { PORTS } from "../core/ports";
 import { ROLE_PREFIX } from "../core/roles";
 import { formatCidr, hostAddress, parseCidr, size, subnet, type Cidr } from "../core/cidr";
 
@@ -19,7 +20,11 @@ export interface EtcdPorts {
   metrics: number;
 }
 
-export const DEFAULT_ETCD_PORTS: Readonly<EtcdPorts> = Object.freeze({ client: 2379, peer: 2380, metrics: 2381 });
+export const DEFAULT_ETCD_PORTS: Readonly<EtcdPorts> = Object.freeze({
+  client: PORTS.etcdClient,
+  peer: PORTS.etcdPeer,
+  metrics: PORTS.etcdMetrics,
+});
 
 /** One member's identity. */
 export interface EtcdMember {

@@ -3,8 +3,8 @@
  * functions complete it from its preset, pick its machine image, and check what the kubelet will accept.
  *
  * Dependencies point one way: components/config uses this module (stack config's pools are completed
- * by `completePool`), and nothing under components/node-pools imports components/config beyond the
- * types of config/spec (tests/node-pools/dependencies.test.ts).
+ * by `completePool`), and nothing under components/node-pools imports components/config: it takes the
+ * types of spec/ (tests/architecture/dependencies.test.ts).
  */
 import { labelKeyProblem, nodeLabelProblems } from "../core/labels";
 import type { NodePoolPreset, NodePoolSpec, SpotSpec, Taint } from "../spec/spec";

@@ -20,8 +20,7 @@
  * Nothing else. Colocated etcd: control-plane instances carry the etcd group too, so these same rules
  * apply to them and nothing extra is needed.
  */
-import { API_PORT } from "../api-endpoint/settings";
-import { DEFAULT_ETCD_PORTS } from "../etcd/members";
+import { PORTS } from "../core/ports";
 
 export const ROLES = ["bastion", "apiLb", "controlPlane", "etcd", "workers"] as const;
 export type Role = (typeof ROLES)[number];
@@ -49,18 +48,6 @@ export interface SgRule {
   toPort: number;
   description: string;
 }
-
-/** Ports the library relies on. */
-export const PORTS = {
-  ssh: 22,
-  https: 443,
-  api: API_PORT,
-  etcdClient: DEFAULT_ETCD_PORTS.client,
-  etcdPeer: DEFAULT_ETCD_PORTS.peer,
-  kubelet: 10250,
-  vxlan: 8472,
-  ciliumHealth: 4240,
-} as const;
 
 export interface RuleContext {
   /** Whether a bastion exists. */

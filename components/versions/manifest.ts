@@ -110,26 +110,40 @@ export interface VersionProblem {
   message: string;
 }
 
+/** The versions a node image carries: the node artifacts build them, the packer scripts install them. */
+export const NODE_VERSION_KEYS = [
+  "kubernetes",
+  "kubelet",
+  "etcd",
+  "containerd",
+  "runc",
+  "cniPlugins",
+  "crictl",
+  "coredns",
+  "pause",
+] as const;
+
+/** The versions of a node image. */
+export type NodeVersions = Pick<PlatformVersions, (typeof NODE_VERSION_KEYS)[number]>;
+
+/** How a version is written: `X.Y.Z`, but pause's `X.Y[.Z]` and the NVIDIA driver's branch. */
+export function versionFormat(key: keyof PlatformVersions): { pattern: RegExp; shape: string } | undefined {
+  if (key === "os" || key === "nvidiaDriver") return undefined;
+  return key === "pause"
+    ? { pattern: /^\d+\.\d+(\.\d+)?$/, shape: "version X.Y[.Z]" }
+    : { pattern: FULL_VERSION, shape: "full version X.Y.Z" };
+}
+
 /**
  * Checks a manifest for combinations kubeadm and the version-skew policy do not support.
  * Returns every problem, never throws.
  */
 export function checkVersions(v: PlatformVersions): VersionProblem[] {
   const problems: VersionProblem[] = [];
-  const full: (keyof PlatformVersions)[] = [
-    "kubernetes",
-    "kubelet",
-    "etcd",
-    "containerd",
-    "runc",
-    "cniPlugins",
-    "crictl",
-    "coredns",
-    "nvidiaContainerToolkit",
-  ];
-  for (const f of full) {
-    if (!FULL_VERSION.test(String(v[f]))) {
-      problems.push({ field: f, message: `must be a full version X.Y.Z (got "${String(v[f])}")` });
+  for (const f of Object.keys(v) as (keyof PlatformVersions)[]) {
+    const format = versionFormat(f);
+    if (format && !format.pattern.test(String(v[f]))) {
+      problems.push({ field: f, message: `must be a ${format.shape} (got "${String(v[f])}")` });
     }
   }
   const k8sMinor = minorOf(v.kubernetes);

@@ -19,18 +19,8 @@ STAMP="$KUBEADM_AWS_ETCD_CLIENT_STAMP"
 PENDING="$KUBEADM_AWS_CERT_RESTART_PENDING"
 
 report="$(kubeadm certs check-expiration -o json)"
-# name, seconds left, managed by kubeadm (true/false): one line per certificate.
-listing="$(python3 -c '
-import datetime, json, sys
-info = json.load(sys.stdin)
-now = datetime.datetime.now(datetime.timezone.utc)
-for c in info.get("certificates", []) + info.get("certificateAuthorities", []):
-    if c.get("missing"):
-        continue
-    when = datetime.datetime.fromisoformat(c["expirationDate"].replace("Z", "+00:00"))
-    ca = "true" if c in info.get("certificateAuthorities", []) else "false"
-    print(c["name"], int((when - now).total_seconds()), "false" if c.get("externallyManaged") else "true", ca)
-' <<<"$report")"
+# One line per certificate and CA: name, seconds left, managed by kubeadm, is a CA (node/lib/cert-expiry.py).
+listing="$(python3 "$KUBEADM_AWS_CERT_EXPIRY" <<<"$report")"
 
 mkdir -p "$(dirname "$METRICS")"
 {

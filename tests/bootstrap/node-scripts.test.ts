@@ -42,10 +42,39 @@ test.each(SHELL)("shellcheck -x -S style passes node/%s as it is", (f) => {
   expect(r.status).toBe(0);
 });
 
-test("the unpacker compiles with python3", () => {
-  const r = runTool("python3", ["-c", "import ast,sys; ast.parse(open(sys.argv[1]).read())", path.join(DIR, NODE_SCRIPTS.unpack.source)]);
+const PYTHON = FILES_ON_DISK.filter((f) => f.endsWith(".py"));
+
+test.each(PYTHON)("node/%s compiles with the node's python3", (f) => {
+  expect(PYTHON).toEqual(expect.arrayContaining([NODE_SCRIPTS.unpack.source, NODE_SCRIPTS.certExpiry.source]));
+  const r = runTool("python3", ["-c", "import ast,sys; ast.parse(open(sys.argv[1]).read())", path.join(DIR, f)]);
   expect(r.stderr).toBe("");
   expect(r.status).toBe(0);
+});
+
+test("cert-expiry.py lists each certificate and CA with its seconds left, leaving out missing ones", () => {
+  const inDays = (d: number) => new Date(Date.now() + d * 86_400_000).toISOString().replace(/\.\d+Z$/, "Z");
+  const report = {
+    kind: "CertificateExpirationInfo",
+    certificates: [
+      { name: "apiserver", expirationDate: inDays(30), externallyManaged: false, missing: false },
+      { name: "apiserver-etcd-client", expirationDate: inDays(300), externallyManaged: true, missing: false },
+      { name: "etcd-server", expirationDate: inDays(1), missing: true },
+    ],
+    certificateAuthorities: [{ name: "ca", expirationDate: inDays(3650), externallyManaged: true, missing: false }],
+  };
+  const r = runTool("/usr/bin/python3", [path.join(DIR, NODE_SCRIPTS.certExpiry.source)], { input: JSON.stringify(report) });
+  expect(r.stderr).toBe("");
+  const rows = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => l.split(" "));
+  expect(rows.map(([name, , managed, ca]) => [name, managed, ca])).toEqual([
+    ["apiserver", "true", "false"],
+    ["apiserver-etcd-client", "false", "false"],
+    ["ca", "false", "true"],
+  ]);
+  const days = rows.map(([, left]) => Math.round(Number(left) / 86_400));
+  expect(days).toEqual([30, 300, 3650]);
 });
 
 /** Every path, unit name and format the TypeScript defines once. */

@@ -305,6 +305,7 @@ describe("every role's boot files", () => {
     "/etc/systemd/system/kubeadm-aws-token-sync.service",
     "/etc/systemd/system/kubeadm-aws-token-sync.timer",
     "/usr/local/sbin/kubeadm-aws-cert-renew",
+    "/usr/local/lib/kubeadm-aws/cert-expiry.py",
     "/etc/systemd/system/kubeadm-aws-cert-renew.service",
     "/etc/systemd/system/kubeadm-aws-cert-renew.timer",
     "/etc/kubernetes/apiserver/audit-policy.yaml",

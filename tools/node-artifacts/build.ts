@@ -20,7 +20,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DEFAULT_VERSIONS, type PlatformVersions } from "../../components/versions/manifest";
+import { DEFAULT_VERSIONS, NODE_VERSION_KEYS, versionFormat, type NodeVersions } from "../../components/versions/manifest";
 import { cacheRoot, ensureBinaries } from "../k8s/build";
 import { BuildError, debVersion, isExecutable, lock, sha256, since, type Log } from "./common";
 import { ensureGoComponent, type BuiltComponent, type GoComponent } from "./go-builds";
@@ -32,10 +32,7 @@ export { BuildError };
 /** Bump when the layout or content of the outputs changes, so old caches are not reused. */
 const FORMAT = 1;
 
-export type NodeVersions = Pick<
-  PlatformVersions,
-  "kubernetes" | "kubelet" | "etcd" | "containerd" | "runc" | "cniPlugins" | "crictl" | "coredns" | "pause"
->;
+export type { NodeVersions };
 
 export interface NodeArtifactsOptions {
   /** Versions to build. @default DEFAULT_VERSIONS (the manifest) */
@@ -67,18 +64,6 @@ export interface NodeArtifacts {
   runcLinkage: string;
 }
 
-const VERSION_KEYS: readonly (keyof NodeVersions)[] = [
-  "kubernetes",
-  "kubelet",
-  "etcd",
-  "containerd",
-  "runc",
-  "cniPlugins",
-  "crictl",
-  "coredns",
-  "pause",
-];
-
 /** The cache folder name of a build: readable versions, and a hash of the host packages copied into images. Pure. */
 export function artifactsKey(v: NodeVersions, host: Readonly<Record<string, string>>): string {
   const hostHash = sha256(JSON.stringify({ FORMAT, host })).slice(0, 10);
@@ -96,7 +81,7 @@ export function artifactsFolder(opts: Pick<NodeArtifactsOptions, "versions" | "c
 }
 
 function requestedVersions(over: Partial<NodeVersions> = {}): NodeVersions {
-  const v = Object.fromEntries(VERSION_KEYS.map((k) => [k, over[k] ?? DEFAULT_VERSIONS[k]])) as unknown as NodeVersions;
+  const v = Object.fromEntries(NODE_VERSION_KEYS.map((k) => [k, over[k] ?? DEFAULT_VERSIONS[k]])) as unknown as NodeVersions;
   if (over.kubernetes && !over.kubelet) v.kubelet = over.kubernetes;
   return v;
 }
@@ -121,10 +106,9 @@ function reuse(dir: string): NodeArtifacts | undefined {
 export function ensureNodeArtifacts(opts: NodeArtifactsOptions = {}): NodeArtifacts {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const requested = requestedVersions(opts.versions);
-  for (const k of VERSION_KEYS) {
-    const want = k === "pause" ? /^\d+\.\d+(\.\d+)?$/ : /^\d+\.\d+\.\d+$/;
-    if (!want.test(requested[k]))
-      throw new BuildError(`${k} must be a version ${k === "pause" ? "X.Y[.Z]" : "X.Y.Z"} (got "${requested[k]}")`);
+  for (const k of NODE_VERSION_KEYS) {
+    const format = versionFormat(k)!;
+    if (!format.pattern.test(requested[k])) throw new BuildError(`${k} must be a ${format.shape} (got "${requested[k]}")`);
   }
   if (requested.kubelet !== requested.kubernetes) {
     throw new BuildError(
@@ -146,7 +130,7 @@ export function ensureNodeArtifacts(opts: NodeArtifactsOptions = {}): NodeArtifa
 }
 
 function refuseSubstitutes(r: NodeArtifacts): void {
-  const substituted = VERSION_KEYS.filter((k) => r.versions[k] !== r.requested[k]);
+  const substituted = NODE_VERSION_KEYS.filter((k) => r.versions[k] !== r.requested[k]);
   if (substituted.length > 0) {
     throw new BuildError(
       `--strict: the cached artifacts carry ${substituted.map((k) => `${k} ${r.versions[k]} for ${r.requested[k]}`).join(", ")} (the proxy did not serve the manifest's release)`,
@@ -222,7 +206,7 @@ function buildLocked(
   fs.writeFileSync(path.join(tmp, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.renameSync(tmp, dir);
-  const substituted = VERSION_KEYS.filter((k) => versions[k] !== requested[k]).map(
+  const substituted = NODE_VERSION_KEYS.filter((k) => versions[k] !== requested[k]).map(
     (k) => `${k} ${versions[k]} (manifest: ${requested[k]})`,
   );
   if (substituted.length > 0) log(`  NOTE: built ${substituted.join(", ")}: the proxy does not serve the manifest's release`);
