@@ -8,33 +8,11 @@ import { chownSync, readdirSync, readFileSync, statSync, writeFileSync } from "f
 import * as path from "path";
 import { renderBundle } from "../../components/bootstrap/files";
 import { nodeDir } from "../../components/bootstrap/node-scripts";
-import { planMembers, renderMemberFiles } from "../../components/etcd";
+import { dedicatedMemberFiles } from "../etcd/fixtures";
 import { runTool, writeTree } from "../bootstrap/tools";
 
-const members = planMembers({
-  cluster: "prod",
-  domain: "k8s.example.internal",
-  members: 3,
-  subnetCidrs: ["10.30.64.0/20", "10.30.80.0/20", "10.30.96.0/20"],
-});
-const files = renderMemberFiles(
-  {
-    cluster: "prod",
-    region: "eu-west-1",
-    runtime: "on-host",
-    etcdVersion: "3.6.8",
-    config: { member: members[0]!, members, clusterToken: "prod-etcd" },
-    volumeId: "vol-0abc",
-    backup: { bucket: "b", intervalMinutes: 15 },
-  },
-  {
-    caCertPem: "CA\n",
-    serverCertPem: "SC\n",
-    serverKeyPem: "-----BEGIN PRIVATE KEY-----\nSK\n",
-    peerCertPem: "PC\n",
-    peerKeyPem: "-----BEGIN PRIVATE KEY-----\nPK\n",
-  },
-);
+const files = dedicatedMemberFiles("on-host", 3, 0);
+
 const at = (p: string) => files.find((f) => f.path === p)!.content;
 const lib = (f: string) => path.join(nodeDir(), f);
 

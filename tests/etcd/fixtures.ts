@@ -1,7 +1,15 @@
 /** Specs and a recorder for the etcd tests. */
 import { resolveClusterSpec } from "../../components/config";
-import { type ClusterSpec, type EtcdSpec } from "../../components/spec";
-import { EtcdCluster, type EtcdClusterArgs } from "../../components/etcd";
+import { type ClusterSpec, type EtcdRuntime, type EtcdSpec } from "../../components/spec";
+import {
+  EtcdCluster,
+  planMembers,
+  renderMemberFiles,
+  type DedicatedMemberInput,
+  type EtcdClusterArgs,
+  type MemberPki,
+} from "../../components/etcd";
+import { DEFAULT_VERSIONS } from "../../components/versions";
 import { recordProgram } from "../helpers/record";
 
 export const AZS = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
@@ -49,3 +57,34 @@ export async function recordEtcd(spec: ClusterSpec, extra: Partial<EtcdClusterAr
     });
   });
 }
+
+/** The members of `prod` in the subnets above (`k8s.example.internal`). */
+export const memberPlan = (members = 3, subnetCidrs = SUBNETS.map((s) => s.cidrBlock)) =>
+  planMembers({ cluster: "prod", domain: "k8s.example.internal", members, subnetCidrs });
+
+/** Stand-in TLS material of a member: recognisable, and key-shaped where the secret scanner looks for keys. */
+export const MEMBER_PKI: MemberPki = {
+  caCertPem: "CA\n",
+  serverCertPem: "SC\n",
+  serverKeyPem: "-----BEGIN PRIVATE KEY-----\nSK\n",
+  peerCertPem: "PC\n",
+  peerKeyPem: "-----BEGIN PRIVATE KEY-----\nPK\n",
+};
+
+/** What dedicated member `n` of `members` boots with. */
+export function dedicatedMemberInput(runtime: EtcdRuntime = "on-host", members = 3, n = 0): DedicatedMemberInput {
+  const all = memberPlan(members);
+  return {
+    cluster: "prod",
+    region: "eu-west-1",
+    runtime,
+    etcdVersion: DEFAULT_VERSIONS.etcd,
+    config: { member: all[n]!, members: all, clusterToken: "prod-etcd" },
+    volumeId: "vol-0123456789abcdef0",
+    backup: { bucket: BUCKET.bucketName, intervalMinutes: 15 },
+  };
+}
+
+/** Every boot file of dedicated member `n` (`renderMemberFiles` with MEMBER_PKI). */
+export const dedicatedMemberFiles = (runtime: EtcdRuntime = "on-host", members = 3, n = 0) =>
+  renderMemberFiles(dedicatedMemberInput(runtime, members, n), MEMBER_PKI);

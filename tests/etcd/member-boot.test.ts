@@ -10,27 +10,12 @@ import { existsSync, readFileSync, symlinkSync, writeFileSync } from "fs";
 import * as path from "path";
 import { parseEnvFile } from "../../components/bootstrap/env-file";
 import { nodeDir } from "../../components/bootstrap/node-scripts";
-import { DATA_VOLUME_MOUNT_OPTIONS, planMembers, renderMemberFiles } from "../../components/etcd";
+import { DATA_VOLUME_MOUNT_OPTIONS } from "../../components/etcd";
+import { dedicatedMemberFiles } from "./fixtures";
 import { runTool, writeTree } from "../bootstrap/tools";
 
-const members = planMembers({
-  cluster: "prod",
-  domain: "k8s.example.internal",
-  members: 3,
-  subnetCidrs: ["10.30.64.0/20", "10.30.80.0/20", "10.30.96.0/20"],
-});
-const files = renderMemberFiles(
-  {
-    cluster: "prod",
-    region: "eu-west-1",
-    runtime: "on-host",
-    etcdVersion: "3.6.8",
-    config: { member: members[1]!, members, clusterToken: "prod-etcd" },
-    volumeId: "vol-0abc",
-    backup: { bucket: "b", intervalMinutes: 15 },
-  },
-  { caCertPem: "CA\n", serverCertPem: "SC\n", serverKeyPem: "SK\n", peerCertPem: "PC\n", peerKeyPem: "PK\n" },
-);
+const files = dedicatedMemberFiles("on-host", 3, 1);
+
 const content = (p: string) => files.find((f) => f.path === p)!.content;
 const log = (name: string) => `#!/bin/bash\necho "${name} $*" >>"$CALLS"\n`;
 
@@ -80,7 +65,7 @@ n=$(($(cat "$HEALTH_CALLS" 2>/dev/null || echo 0) + 1)); echo "$n" >"$HEALTH_CAL
     execFileSync("mkdir", ["-p", path.join(dir, "dev/disk/by-id")]);
     // A block device node that is never opened (every command that would read it is a stub); needs root.
     execFileSync("mknod", [path.join(dir, "dev/xvdf"), "b", "7", "250"]);
-    symlinkSync("../../xvdf", path.join(dir, "dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc"));
+    symlinkSync("../../xvdf", path.join(dir, "dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0"));
   }
   const digest = content("/etc/etcd/boot-files.sha256")
     .split("\n")
@@ -101,7 +86,7 @@ n=$(($(cat "$HEALTH_CALLS" 2>/dev/null || echo 0) + 1)); echo "$n" >"$HEALTH_CAL
       `KUBEADM_AWS_ETCD_FSTAB=${dir}/fstab`,
       `KUBEADM_AWS_ETCD_BOOT_FILES=${dir}/boot-files.sha256`,
       `KUBEADM_AWS_ETCD_NODE_START=${dir}/node-start`,
-      `KUBEADM_AWS_ETCD_VOLUME_DEVICES=${dir}/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc,${dir}/dev/xvdf`,
+      `KUBEADM_AWS_ETCD_VOLUME_DEVICES=${dir}/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0,${dir}/dev/xvdf`,
       "KUBEADM_AWS_ETCD_VOLUME_ATTEMPTS=3",
       "KUBEADM_AWS_ETCD_START_ATTEMPTS=4",
     ].join("\n")}\n`,
@@ -127,9 +112,9 @@ test("the rendered env files name the action, the volume and the next step (what
   const env = parseEnvFile(content("/etc/etcd/member.env"));
   expect(env).toMatchObject({
     KUBEADM_AWS_ETCD_MEMBER: "etcd-1",
-    KUBEADM_AWS_ETCD_VOLUME_ID: "vol-0abc",
+    KUBEADM_AWS_ETCD_VOLUME_ID: "vol-0123456789abcdef0",
     KUBEADM_AWS_ETCD_FSTAB: "/etc/fstab",
-    KUBEADM_AWS_ETCD_VOLUME_DEVICES: "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc,/dev/xvdf,/dev/sdf",
+    KUBEADM_AWS_ETCD_VOLUME_DEVICES: "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0,/dev/xvdf,/dev/sdf",
     KUBEADM_AWS_ETCD_NODE_START: "/usr/local/sbin/etcd-node-start",
     KUBEADM_AWS_ETCD_UNIT: "etcd.service",
     KUBEADM_AWS_ETCD_HEALTH_URL: "http://127.0.0.1:2381/health",
@@ -140,7 +125,7 @@ test("the rendered env files name the action, the volume and the next step (what
 test("a blank volume is formatted, mounted by its fstab line, and only then is the member started; a second run formats nothing and adds no line", () => {
   const m = member();
   const r = m.run();
-  expect(r.stderr).toContain("etcd-member-boot[etcd-1]: formatting the blank volume vol-0abc");
+  expect(r.stderr).toContain("etcd-member-boot[etcd-1]: formatting the blank volume vol-0123456789abcdef0");
   expect(r.status).toBe(0);
   const dev = path.join(m.dir, "dev/xvdf");
   expect(r.calls.filter((c) => c.startsWith("mkfs"))).toEqual([`mkfs.ext4 -q -L etcd-data -m 0 ${dev}`]);
@@ -187,7 +172,7 @@ test.each([
 test("a volume that never appears fails the attempt after its retries, touching nothing (the common boot retries the action)", () => {
   const r = member({ device: false }).run();
   expect(r.status).not.toBe(0);
-  expect(r.stderr).toContain("data volume vol-0abc to appear: failed 3 times");
+  expect(r.stderr).toContain("data volume vol-0123456789abcdef0 to appear: failed 3 times");
   expect(r.calls.filter((c) => c.startsWith("sleep"))).toEqual(["sleep 2", "sleep 4"]);
   expect(r.calls.filter((c) => /^(blkid|mkfs|mount|systemctl)/.test(c))).toEqual([]);
 });

@@ -3,6 +3,7 @@
  * node/sbin files themselves), cloud-init schema, yamllint, systemd-analyze, kubernetes-models; and the member env
  * file checked against what the scripts read.
  */
+import { dedicatedMemberFiles, dedicatedMemberInput, MEMBER_PKI } from "./fixtures";
 import { execFileSync, spawnSync } from "child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
@@ -23,7 +24,6 @@ import {
   reservedBlockCidr,
   stackedEtcdNodeFiles,
   standaloneKubeletConfig,
-  type DedicatedMemberInput,
 } from "../../components/etcd";
 import { etcdLayout, kubeadmEtcdBlock } from "../../components/bootstrap";
 import { renderBackupTimer } from "../../components/backup";
@@ -64,26 +64,9 @@ function file(name: string, content: string): string {
   return p;
 }
 
-function memberInput(runtime: "on-host" | "containerized", members = 3, n = 0): DedicatedMemberInput {
-  const all = plan(members);
-  return {
-    cluster: "prod",
-    region: "eu-west-1",
-    runtime,
-    etcdVersion: DEFAULT_VERSIONS.etcd,
-    config: { member: all[n]!, members: all, clusterToken: "prod-etcd" },
-    volumeId: "vol-0123456789abcdef0",
-    backup: { bucket: "prod-etcd-backups-abc", intervalMinutes: 15 },
-  };
-}
-const PKI = {
-  caCertPem: "CA\n",
-  serverCertPem: "SC\n",
-  serverKeyPem: "-----BEGIN PRIVATE KEY-----\nSK\n",
-  peerCertPem: "PC\n",
-  peerKeyPem: "-----BEGIN PRIVATE KEY-----\nPK\n",
-};
-const memberFiles = (runtime: "on-host" | "containerized", members = 3, n = 0) => renderMemberFiles(memberInput(runtime, members, n), PKI);
+const memberInput = dedicatedMemberInput;
+const PKI = MEMBER_PKI;
+const memberFiles = dedicatedMemberFiles;
 
 describe("etcd config file", () => {
   /** `etcd --help` of the manifest's etcd: each flag (`--name`) with its description lines. */
