@@ -14,13 +14,29 @@ import { clusterTags } from "../core/tags";
 import { typeToken } from "../core/tokens";
 import { existingNetwork, type ExistingNetwork } from "./existing-network";
 import type { SubnetPlan } from "../network/plan";
-import { Vpc } from "../network/vpc";
+import { Vpc, type VpcArgs } from "../network/vpc";
 
 /** What an Environment takes from a spec: the network, zones, bastion, API domain and exposure, backup retention, protection. */
 export type EnvironmentSpec = Pick<
   ClusterSpec,
   "name" | "region" | "availabilityZones" | "network" | "tags" | "deletionProtection" | "bastion" | "api" | "backup"
 >;
+
+/** The Vpc's narrow args, read from a spec: what an Environment builds its network with. */
+export function vpcArgsOf(
+  spec: Pick<ClusterSpec, "name" | "region" | "availabilityZones" | "network" | "tags" | "deletionProtection">,
+  extra: Partial<VpcArgs> = {},
+): VpcArgs {
+  return {
+    clusterName: spec.name,
+    region: spec.region,
+    availabilityZones: spec.availabilityZones,
+    network: spec.network,
+    tags: spec.tags,
+    retainFlowLogsOnDelete: spec.deletionProtection,
+    ...extra,
+  };
+}
 
 export interface EnvironmentArgs {
   /** The resolved cluster spec's environment fields (`EnvironmentSpec`). Required. */
@@ -96,15 +112,7 @@ export class Environment extends pulumi.ComponentResource {
     } else {
       const vpc = new Vpc(
         `${name}-network`,
-        {
-          clusterName: spec.name,
-          region: spec.region,
-          availabilityZones: spec.availabilityZones,
-          network: spec.network,
-          tags: spec.tags,
-          retainFlowLogsOnDelete: spec.deletionProtection,
-          flowLogRetentionDays: args.flowLogRetentionDays,
-        },
+        vpcArgsOf(spec, args.flowLogRetentionDays !== undefined ? { flowLogRetentionDays: args.flowLogRetentionDays } : {}),
         { parent: this },
       );
       this.builtVpc = vpc;

@@ -18,7 +18,7 @@ import {
 import { Cluster } from "../../components/cluster";
 import { NODE_SCRIPTS, nodeDir } from "../../components/bootstrap";
 import { inputs, ofType, recordProgram } from "../helpers/record";
-import { stackSpec } from "../cluster/fixtures";
+import { stackSpec, testEnvironment } from "../cluster/fixtures";
 import { FAKE_MATERIAL } from "./stack-roles";
 import { runTool, writeTree } from "./tools";
 import { readFileSync, statSync } from "fs";
@@ -147,13 +147,7 @@ describe("a role's extension", () => {
 
 describe("extensions through a Cluster", () => {
   const spec = stackSpec("dev");
-  const environment = {
-    vpcId: "vpc-1",
-    privateSubnetIds: spec.availabilityZones.map((_, i) => `subnet-priv-${i}`),
-    publicSubnetIds: spec.availabilityZones.map((_, i) => `subnet-pub-${i}`),
-    privateSubnetCidrs: spec.availabilityZones.map((_, i) => `10.9.${i * 16}.0/20`),
-    zoneId: "Z0PRIVATE",
-  };
+  const environment = testEnvironment(spec);
   const pool = spec.nodePools[0]!.name;
 
   test("control plane and pool get their own; nothing else does", async () => {
@@ -180,13 +174,7 @@ describe("extensions through a Cluster", () => {
   test("dedicated etcd members get the etcd extension, through their bundle", async () => {
     const prod = stackSpec("prod");
     expect(prod.etcd.topology).toBe("dedicated");
-    const env = {
-      vpcId: "vpc-1",
-      privateSubnetIds: prod.availabilityZones.map((_, i) => `subnet-priv-${i}`),
-      publicSubnetIds: prod.availabilityZones.map((_, i) => `subnet-pub-${i}`),
-      privateSubnetCidrs: prod.availabilityZones.map((_, i) => `10.9.${i * 16}.0/20`),
-      zoneId: "Z0PRIVATE",
-    };
+    const env = testEnvironment(prod);
     const rec = await recordProgram(
       () => {
         new Cluster(prod.name, {

@@ -5,7 +5,7 @@ import type { ClusterSpec } from "../../components/spec";
 import { imageFilters } from "../../components/images";
 import { PlanMocks } from "../../tools/plan/mocks";
 import { inputs, named, ofType, recordProgram } from "../helpers/record";
-import { STACKS, decodeBase64, stackSpec } from "./fixtures";
+import { STACKS, decodeBase64, stackSpec, testEnvironment } from "./fixtures";
 
 /** A bootstrap stand-in: per-role stubs that name their role, so the wiring can be asserted. */
 function fakeBootstrap(): ClusterBootstrap {
@@ -159,13 +159,7 @@ describe.each(STACKS)("Cluster of stack %s with the default kubeadm bootstrap", 
       () => {
         new Cluster(spec.name, {
           spec,
-          environment: {
-            vpcId: "vpc-1",
-            privateSubnetIds: spec.availabilityZones.map((_, i) => `subnet-priv-${i}`),
-            publicSubnetIds: spec.availabilityZones.map((_, i) => `subnet-pub-${i}`),
-            privateSubnetCidrs: spec.availabilityZones.map((_, i) => `10.9.${i * 16}.0/20`),
-            zoneId: "Z0PRIVATE",
-          },
+          environment: testEnvironment(spec),
         });
       },
       { region: spec.region, availabilityZones: spec.availabilityZones },

@@ -3,6 +3,7 @@ import { parse as parseYaml } from "yaml";
 import { readFileSync } from "fs";
 import * as path from "path";
 import { resolveClusterSpec } from "../../components/config";
+import type { ClusterEnvironment } from "../../components/environment";
 import { type ClusterSpec } from "../../components/spec";
 
 export const STACKS = ["dev", "staging", "prod"] as const;
@@ -26,3 +27,15 @@ export function tierSpec(tier: "dev" | "standard" | "critical", extra: Record<st
 }
 
 export const decodeBase64 = (s: string) => Buffer.from(s, "base64").toString("utf8");
+
+/** A network for a Cluster under mocks: one private and one public subnet per AZ of `spec`, a private zone. */
+export function testEnvironment(spec: Pick<ClusterSpec, "availabilityZones">, extra: Partial<ClusterEnvironment> = {}): ClusterEnvironment {
+  return {
+    vpcId: "vpc-1",
+    privateSubnetIds: spec.availabilityZones.map((_, i) => `subnet-priv-${i}`),
+    publicSubnetIds: spec.availabilityZones.map((_, i) => `subnet-pub-${i}`),
+    privateSubnetCidrs: spec.availabilityZones.map((_, i) => `10.9.${i * 16}.0/20`),
+    zoneId: "Z0PRIVATE",
+    ...extra,
+  };
+}

@@ -8,7 +8,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { Cluster } from "../../components/cluster";
 import { inputs, ofType, recordProgram } from "../helpers/record";
-import { decodeBase64, stackSpec } from "./fixtures";
+import { decodeBase64, stackSpec, testEnvironment } from "./fixtures";
 
 test("every control-plane and pool user data of the prod cluster passes cloud-init schema and fits EC2's 16 KiB", async () => {
   const spec = stackSpec("prod");
@@ -16,13 +16,7 @@ test("every control-plane and pool user data of the prod cluster passes cloud-in
     () => {
       new Cluster(spec.name, {
         spec,
-        environment: {
-          vpcId: "vpc-1",
-          privateSubnetIds: ["subnet-a", "subnet-b", "subnet-c"],
-          publicSubnetIds: ["subnet-d", "subnet-e", "subnet-f"],
-          privateSubnetCidrs: ["10.30.0.0/20", "10.30.16.0/20", "10.30.32.0/20"],
-          zoneId: "Z0PRIVATE",
-        },
+        environment: testEnvironment(spec),
       });
     },
     { region: spec.region, availabilityZones: spec.availabilityZones },

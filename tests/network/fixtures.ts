@@ -2,7 +2,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { deepMerge, resolveClusterSpec } from "../../components/config/resolve";
 import type { ClusterSpec, TierName } from "../../components/spec/spec";
-import type { VpcArgs } from "../../components/network/vpc";
 
 export const AZS3 = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
 
@@ -28,15 +27,5 @@ export function capture<T>(o: T): { value?: pulumi.Unwrap<T> } {
   return box;
 }
 
-/** A Vpc's narrow args, read from a ClusterSpec exactly as the Environment reads them. */
-export function vpcArgsOf(spec: ClusterSpec, extra: Partial<VpcArgs> = {}): VpcArgs {
-  return {
-    clusterName: spec.name,
-    region: spec.region,
-    availabilityZones: spec.availabilityZones,
-    network: spec.network,
-    tags: spec.tags,
-    retainFlowLogsOnDelete: spec.deletionProtection,
-    ...extra,
-  };
-}
+/** A Vpc's narrow args, read from a ClusterSpec by the Environment's own function. */
+export { vpcArgsOf } from "../../components/environment/environment";
