@@ -6,7 +6,7 @@
 import { API_PORT } from "../api-endpoint/settings";
 import { hostAddress, parseCidr } from "../core/cidr";
 import { nodeLabelProblems } from "../core/labels";
-import { kubeadmLocalEtcd } from "./kubeadm-etcd";
+import { kubeadmExternalEtcd, kubeadmLocalEtcd } from "./kubeadm-etcd";
 import { minorOf } from "../versions/manifest";
 import {
   KUBEADM_API_VERSION,
@@ -96,20 +96,13 @@ export function renderClusterConfiguration(input: ClusterConfigInput): ClusterCo
     "audit-log-maxsize": String(audit.maxSizeMiB),
     "encryption-provider-config": FILES.encryptionConfig,
     "tls-min-version": "VersionTLS12",
+    // Projected service-account tokens expire when they say (1 h by default), not a year later (CIS 1.2.x).
+    "service-account-extend-token-expiration": "false",
   };
   if (input.kubeletServingCertificates === "cluster-ca") apiserverArgs["kubelet-certificate-authority"] = `${PATHS.pki}/ca.crt`;
+  // kubeadm's etcd block, from its one source (kubeadm-etcd.ts): an external block refuses an empty endpoint list.
   const etcd: ClusterConfiguration["etcd"] =
-    "external" in input.etcd
-      ? {
-          external: {
-            endpoints: [...input.etcd.external.endpoints],
-            caFile: `${PATHS.pki}/etcd/ca.crt`,
-            certFile: `${PATHS.pki}/apiserver-etcd-client.crt`,
-            keyFile: `${PATHS.pki}/apiserver-etcd-client.key`,
-          },
-        }
-      : kubeadmLocalEtcd(input.etcdVersion);
-  if ("external" in input.etcd && input.etcd.external.endpoints.length === 0) throw new Error("external etcd needs at least one endpoint");
+    "external" in input.etcd ? kubeadmExternalEtcd(input.etcd.external.endpoints) : kubeadmLocalEtcd(input.etcdVersion);
   return {
     apiVersion: KUBEADM_API_VERSION,
     kind: "ClusterConfiguration",

@@ -6,7 +6,15 @@
  * has its own role), so the node needs: read the instances, subnets and route tables it labels and
  * reconciles; create load balancers and security groups for `type: LoadBalancer` Services; and
  * change or delete only those carrying this cluster's ownership tag.
+ *
+ * That tag alone is not enough: the library tags everything it creates with it too (the API load balancer,
+ * its target group, the cluster's security groups), so an explicit Deny keeps every change and delete off
+ * resources carrying the library's own tag (`LIBRARY_CLUSTER_TAG`, which the CCM never sets). A control-plane
+ * node can thus neither disable the API load balancer's deletion protection nor delete it, nor open the
+ * cluster's own groups. `ec2:CreateTags` is allowed only inside `CreateSecurityGroup` (`ec2:CreateAction`):
+ * the CCM tags the groups it creates, and cannot re-tag any other.
  */
+import { LIBRARY_CLUSTER_TAG, ownershipTagKey } from "../core/tags";
 
 export interface CpPolicyStatement {
   Sid: string;
@@ -21,10 +29,7 @@ export interface CpPolicyDocument {
   Statement: CpPolicyStatement[];
 }
 
-/** The tag that marks what belongs to a cluster; the CCM sets it on what it creates. */
-export function ownershipTagKey(clusterName: string): string {
-  return `kubernetes.io/cluster/${clusterName}`;
-}
+export { ownershipTagKey };
 
 /** Read-only calls the CCM's node, service and tagging controllers make. */
 export const CCM_DESCRIBE_ACTIONS = [
@@ -99,6 +104,7 @@ export function cloudControllerManagerPolicy(clusterName: string, region: string
         Effect: "Allow",
         Action: ["ec2:CreateTags"],
         Resource: `arn:aws:ec2:${region}:*:security-group/*`,
+        Condition: { StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" } },
       },
       {
         Sid: "ChangeOwnedSecurityGroups",
@@ -113,6 +119,20 @@ export function cloudControllerManagerPolicy(clusterName: string, region: string
         Action: [...CCM_OWNED_ELB_ACTIONS],
         Resource: "*",
         Condition: { StringEquals: { [`aws:ResourceTag/${tag}`]: "owned" } },
+      },
+      {
+        Sid: "NothingTheLibraryCreated",
+        Effect: "Deny",
+        Action: [...CCM_OWNED_EC2_ACTIONS, "ec2:CreateTags", "ec2:DeleteTags"],
+        Resource: "*",
+        Condition: { StringLike: { [`ec2:ResourceTag/${LIBRARY_CLUSTER_TAG}`]: "*" } },
+      },
+      {
+        Sid: "NoLoadBalancerTheLibraryCreated",
+        Effect: "Deny",
+        Action: [...CCM_OWNED_ELB_ACTIONS, "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+        Resource: "*",
+        Condition: { StringLike: { [`aws:ResourceTag/${LIBRARY_CLUSTER_TAG}`]: "*" } },
       },
       {
         Sid: "LoadBalancingServiceLinkedRole",

@@ -2,6 +2,7 @@
  * IAM policy documents as plain data, built by pure functions (never `aws.iam.getPolicyDocument`,
  * which is an invoke: it would need AWS, and the offline plan's mocks refuse unknown invokes).
  */
+import { ownershipTagKey } from "../core/tags";
 
 export type ConditionBlock = Record<string, Record<string, string | string[]>>;
 
@@ -125,7 +126,7 @@ export function instanceHealthPolicy(a: InstanceHealthPolicyArgs): PolicyDocumen
         Resource: [`arn:aws:autoscaling:${a.region}:*:autoScalingGroup:*:autoScalingGroupName/${a.groupName}`],
         Condition: {
           StringEquals: {
-            [`autoscaling:ResourceTag/kubernetes.io/cluster/${a.clusterName}`]: "owned",
+            [`autoscaling:ResourceTag/${ownershipTagKey(a.clusterName)}`]: "owned",
             "autoscaling:ResourceTag/pulumi-kubeadm-aws:node-pool": a.poolName,
           },
         },

@@ -7,7 +7,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../spec/spec";
-import { clusterTags } from "../core/tags";
+import { clusterTags, ownershipTagKey } from "../core/tags";
 import { typeToken } from "../core/tokens";
 import { createRuleResources } from "./resources";
 import { clusterRules, instanceGroups, type Role, type SgRule } from "./rules";
@@ -64,7 +64,7 @@ export class ClusterSecurityGroups extends pulumi.ComponentResource {
       const tags = clusterTags(spec.name, spec.tags, groupName);
       // The AWS cloud provider expects exactly one group carrying the cluster tag per instance; a
       // colocated control plane carries the etcd group too, so that one goes without it.
-      if (role === "etcd") delete tags[`kubernetes.io/cluster/${spec.name}`];
+      if (role === "etcd") delete tags[ownershipTagKey(spec.name)];
       groups[role] = new aws.ec2.SecurityGroup(
         `${name}-${role}`,
         {

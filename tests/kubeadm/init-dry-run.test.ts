@@ -134,6 +134,8 @@ describe.each(labels)("%s", (label) => {
       expect(Number(f.get("audit-log-maxsize"))).toBeGreaterThanOrEqual(100);
     });
     test("[ours] --encryption-provider-config", () => expect(flags().get("encryption-provider-config")).toBe(FILES.encryptionConfig));
+    test("[ours] --service-account-extend-token-expiration=false: projected tokens expire when they say", () =>
+      expect(flags().get("service-account-extend-token-expiration")).toBe("false"));
     test("[ours] --tls-min-version is TLS 1.2 or 1.3", () =>
       expect(["VersionTLS12", "VersionTLS13"]).toContain(flags().get("tls-min-version")));
     test("[kubeadm] --kubelet-client-certificate/key", () => {

@@ -302,7 +302,9 @@ describe("a worker of the general pool joins with the real kubeadm join and kube
       ]).stdout;
       if (
         /\|kubernetes\.io\/kube-apiserver-client-kubelet\|Approved\|\S+/.test(csr) &&
-        worker.run("test", ["-s", "/etc/kubernetes/kubelet.conf"]).status === 0
+        worker.run("test", ["-s", "/etc/kubernetes/kubelet.conf"]).status === 0 &&
+        // The kubelet stores its certificate a moment after the CSR shows Approved (seen under load).
+        worker.run("test", ["-s", "/var/lib/kubelet/pki/kubelet-client-current.pem"]).status === 0
       )
         break;
       await new Promise((r) => setTimeout(r, 2000));
