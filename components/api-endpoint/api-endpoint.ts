@@ -10,7 +10,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../spec/spec";
 import { clusterTags } from "../core/tags";
 import { typeToken } from "../core/tokens";
-import { API_HEALTH_CHECK, API_PORT, apiLoadBalancerNames, apiName } from "./settings";
+import { PORTS } from "../core/ports";
+import { API_HEALTH_CHECK, apiLoadBalancerNames, apiName } from "./settings";
 
 /** The parts of a ClusterSpec the API endpoint uses (a whole ClusterSpec will do). */
 export type ApiEndpointSpec = Pick<ClusterSpec, "name" | "tags" | "api" | "deletionProtection">;
@@ -74,7 +75,7 @@ export class ApiEndpoint extends pulumi.ComponentResource {
       `${name}-tg`,
       {
         name: names.targetGroup,
-        port: API_PORT,
+        port: PORTS.api,
         protocol: "TCP",
         targetType: "instance",
         vpcId: args.vpcId,
@@ -95,10 +96,10 @@ export class ApiEndpoint extends pulumi.ComponentResource {
       `${name}-listener`,
       {
         loadBalancerArn: lb.arn,
-        port: API_PORT,
+        port: PORTS.api,
         protocol: "TCP",
         defaultActions: [{ type: "forward", targetGroupArn: tg.arn }],
-        tags: tags(`${spec.name}-api-${API_PORT}`),
+        tags: tags(`${spec.name}-api-${PORTS.api}`),
       },
       p,
     );

@@ -2,9 +2,6 @@
 import { awsName, AWS_NAME_LIMITS } from "../core/names";
 import { PORTS } from "../core/ports";
 
-/** The API server port, on the listener and on the targets. */
-export const API_PORT = PORTS.api;
-
 /**
  * The stable API name kubeadm's `controlPlaneEndpoint` and the API certificate use:
  * `api.<cluster>.<domain>`, a record we own in the private zone (docs/design.md, "A stable API name").
@@ -17,7 +14,7 @@ export function apiName(clusterName: string, domain: string): string {
 export function apiLoadBalancerNames(clusterName: string): { loadBalancer: string; targetGroup: string } {
   return {
     loadBalancer: awsName(`${clusterName}-api`, AWS_NAME_LIMITS.loadBalancer),
-    targetGroup: awsName(`${clusterName}-api-${API_PORT}`, AWS_NAME_LIMITS.targetGroup),
+    targetGroup: awsName(`${clusterName}-api-${PORTS.api}`, AWS_NAME_LIMITS.targetGroup),
   };
 }
 

@@ -3,7 +3,7 @@
  * Secrets (the join token) are plain string parameters: render once with placeholders for the
  * artifacts, once with the real values for the Secrets Manager bundle.
  */
-import { API_PORT } from "../api-endpoint/settings";
+import { apiHostPort, PORTS } from "../core/ports";
 import { hostAddress, parseCidr } from "../core/cidr";
 import { nodeLabelProblems } from "../core/labels";
 import { kubeadmExternalEtcd, kubeadmLocalEtcd } from "./kubeadm-etcd";
@@ -67,7 +67,7 @@ export type KubeletServingCertificates = "self-signed" | "cluster-ca";
 
 /** `host:port` of the API: what kubeadm's `controlPlaneEndpoint` and joiners' discovery use. */
 export function apiEndpoint(apiName: string): string {
-  return `${apiName}:${API_PORT}`;
+  return apiHostPort(apiName);
 }
 
 /** The cluster DNS service address: the 10th address of the service range (kubeadm's convention). */
@@ -208,7 +208,7 @@ export function renderJoinConfiguration(input: JoinInput): JoinConfiguration {
     nodeRegistration: nodeRegistration(taints, input.labels ?? {}),
     caCertPath: `${PATHS.pki}/ca.crt`,
     discovery: { bootstrapToken: { token: input.token, apiServerEndpoint: input.apiServerEndpoint, caCertHashes: [input.caCertHash] } },
-    ...(input.controlPlane ? { controlPlane: { localAPIEndpoint: { bindPort: API_PORT } } } : {}),
+    ...(input.controlPlane ? { controlPlane: { localAPIEndpoint: { bindPort: PORTS.api } } } : {}),
     timeouts: { discovery: "5m0s", tlsBootstrap: "5m0s" },
   };
 }

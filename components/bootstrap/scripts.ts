@@ -4,7 +4,7 @@
  * and limit they use, comes from the env file rendered here, so one reviewed script serves every role
  * and each fact keeps its one TypeScript source.
  */
-import { API_PORT } from "../api-endpoint/settings";
+import { apiHostPort } from "../core/ports";
 import { CERT_RENEWAL, DEFAULT_RENEW_DAYS, KUBEADM_LOCAL_HEALTH, MANIFEST_PAUSE_SECONDS } from "./cert-renewal";
 import { renderEnvFile, type EnvEntry } from "./env-file";
 import { BUNDLE_FORMAT } from "./files";
@@ -119,7 +119,7 @@ function controlPlaneConstants(): EnvEntry[] {
     ["KUBEADM_AWS_KUBECONFIG", FILES.adminConf],
     ["KUBEADM_AWS_TOKEN_DESCRIPTION", TOKEN_DESCRIPTION, "quoted"],
     ["KUBEADM_AWS_TOKEN_GROUPS", BOOTSTRAP_TOKEN_GROUP],
-    ["KUBEADM_AWS_LOCAL_API", `127.0.0.1:${API_PORT}`],
+    ["KUBEADM_AWS_LOCAL_API", apiHostPort("127.0.0.1")],
     ["KUBEADM_AWS_INIT_RESUME_PHASES", INIT_RESUME_PHASES.join(","), "quoted"],
     ["KUBEADM_AWS_RESTORE_RUNBOOK", RESTORE_RUNBOOK, "quoted"],
     ["KUBEADM_AWS_CERT_RENEW_DAYS", DEFAULT_RENEW_DAYS],

@@ -32,7 +32,7 @@ export interface RoleBoot {
  * `kubeadmBootstrap` (components/cluster/bootstrap.ts) builds it from ClusterPki and RoleBootstrap.
  */
 export interface ClusterBootstrap {
-  /** Boot of control-plane node `node` (node 0 inits, the others join --control-plane). */
+  /** Boot of control-plane node `node` (the node the init marker picks inits, the others join --control-plane). */
   controlPlane(node: ControlPlaneNode): RoleBoot;
   /** Boot of a worker pool's nodes (join with the pool's labels and taints). */
   worker(pool: NodePoolSpec): RoleBoot;

@@ -10,7 +10,7 @@
  * a change of user data replaces the node (userDataReplaceOnChange) instead of rebooting it with
  * a configuration kubeadm has already consumed.
  */
-import { API_PORT } from "../api-endpoint/settings";
+import { PORTS } from "../core/ports";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ControlPlaneSpec } from "../spec/spec";
@@ -113,7 +113,7 @@ export class ControlPlane extends pulumi.ComponentResource {
         {
           targetGroupArn: args.targetGroupArn,
           targetId: instance.id,
-          port: API_PORT,
+          port: PORTS.api,
         },
         { parent: this, deleteBeforeReplace: true },
       );

@@ -24,3 +24,8 @@ export const PORTS = {
   /** Cilium's health checks. */
   ciliumHealth: 4240,
 } as const;
+
+/** `host:6443`: how kubeadm (controlPlaneEndpoint, join discovery), the kubeconfigs and the boot scripts address the API. */
+export function apiHostPort(host: string): string {
+  return `${host}:${PORTS.api}`;
+}

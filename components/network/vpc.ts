@@ -3,7 +3,7 @@
  * (load balancers, NAT, bastion) and private subnets (every node) per AZ, optional isolated subnets;
  * NAT per AZ or a single one; the S3 gateway endpoint always, interface endpoints and flow logs as
  * asked. It takes only what it reads (a network, the AZs, the region, a name and tags), not a
- * ClusterSpec. A VPC that exists already is not a Vpc: see `existingNetwork` (existing.ts).
+ * ClusterSpec. A VPC that exists already is not a Vpc: see `existingNetwork` (environment/existing-network.ts).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";

@@ -4,7 +4,7 @@
  * encryption key, the discovery hash, and an admin kubeconfig minted here (no node hands anything
  * back). Every private key, the token and the kubeconfig are Pulumi secrets.
  */
-import { API_PORT } from "../api-endpoint/settings";
+import { apiHostPort } from "../core/ports";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
@@ -25,7 +25,7 @@ const CA_USES = ["cert_signing", "crl_signing", "digital_signature", "key_enciph
 export interface ClusterPkiArgs {
   /** Cluster name (CA subjects, kubeconfig names). Required. */
   clusterName: string;
-  /** The stable API name; the kubeconfig's server is `https://<apiName>:<API_PORT>`. Required. */
+  /** The stable API name; the kubeconfig's server is `https://<apiName>:6443`. Required. */
   apiName: pulumi.Input<string>;
   /** CA validity, hours. @default 87600 (10 years) */
   caValidityHours?: number;
@@ -152,7 +152,7 @@ export class ClusterPki extends pulumi.ComponentResource {
       pulumi.all([args.apiName, this.clusterCa.cert.certPem, adminCert.certPem, adminKey.privateKeyPem]).apply(([api, caCert, cert, key]) =>
         renderKubeconfig({
           clusterName: args.clusterName,
-          server: `https://${api}:${API_PORT}`,
+          server: `https://${apiHostPort(api)}`,
           caCertPem: caCert,
           clientCertPem: cert,
           clientKeyPem: key,

@@ -1,7 +1,7 @@
 /**
  * Cluster tiers by SLO, as data. A tier maps an availability target to the choices that buy it;
  * stack config may override any field (components/config/resolve.ts). The README's tier table is
- * written from these values, and tests/tiers.test.ts checks that the two agree.
+ * written from these values, and tests/config/tiers.test.ts checks that the two agree.
  */
 import type {
   ApiExposure,

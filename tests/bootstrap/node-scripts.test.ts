@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from "fs";
 import * as path from "path";
-import { API_PORT } from "../../components/api-endpoint";
+import { PORTS } from "../../components/core/ports";
 import {
   BUNDLE_FORMAT,
   FILES,
@@ -89,7 +89,7 @@ const CONSTANTS = [
   ...Object.values(BACKUP_FILES),
   ...Object.values(DEFAULT_ETCD_PATHS),
   BUNDLE_FORMAT,
-  `:${API_PORT}`,
+  `:${PORTS.api}`,
   ...Object.values(DEFAULT_ETCD_PORTS).map((p) => `:${p}`),
 ].filter((c) => c.length > 4);
 

@@ -6,7 +6,8 @@
 import { parseAllDocuments } from "yaml";
 import { Cluster } from "../../components/cluster";
 import { FILES } from "../../components/bootstrap/paths";
-import { apiName as defaultApiName, API_PORT } from "../../components/api-endpoint/settings";
+import { apiName as defaultApiName } from "../../components/api-endpoint/settings";
+import { apiHostPort } from "../../components/core/ports";
 import { ofType, recordProgram } from "../helpers/record";
 import { stackSpec } from "./fixtures";
 
@@ -42,7 +43,7 @@ function bundleFiles(rec: Awaited<ReturnType<typeof record>>["rec"], role: strin
 describe.each(["dev", "prod"] as const)("a custom API name on stack %s", (stack) => {
   test("reaches kubeadm, the certificate SANs, discovery, the boot env and the kubeconfig; the default name nowhere", async () => {
     const { spec, rec } = await record(stack);
-    const endpoint = `${CUSTOM}:${API_PORT}`;
+    const endpoint = apiHostPort(CUSTOM);
     const def = defaultApiName(spec.name, spec.api.domain);
     expect(rec.outputs.apiName).toBe(CUSTOM);
 

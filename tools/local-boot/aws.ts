@@ -1,5 +1,5 @@
 /**
- * AWS, stood in for inside the local VPC (docs/local-boot.md, "AWS stand-ins"), each a real peer
+ * AWS, stood in for inside the local VPC (docs/local-boot.md, "AWS, stood in for"), each a real peer
  * that can fail the boot:
  * - moto (PyPI) serves Secrets Manager, DynamoDB, EC2 and Auto Scaling: machines reach it through the
  *   AWS CLI's `endpoint_url`; the bundles, the init marker table, the instances and groups the plan

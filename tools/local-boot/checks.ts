@@ -1,5 +1,5 @@
 /**
- * What a booted local cluster must show (docs/local-boot.md, "Must show"), each a check against the
+ * What a booted local cluster must show (docs/local-boot.md, "Layouts"), each a check against the
  * real cluster that throws with what it saw.
  */
 import * as fs from "node:fs";

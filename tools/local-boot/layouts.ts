@@ -1,6 +1,6 @@
 /**
  * The layouts the tiers use, each planned from a stack file, and the faults each survives
- * (docs/local-boot.md, "Layouts" and "Faults").
+ * (docs/local-boot.md, "Layouts").
  */
 import * as path from "node:path";
 import { DEFAULT_ETCD_PATHS, PKI_FILES } from "../../components/etcd/config";

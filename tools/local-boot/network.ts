@@ -1,5 +1,5 @@
 /**
- * The local VPC (docs/local-boot.md, "Network"): a network namespace holding a bridge, the VPC's
+ * The local VPC (docs/local-boot.md, "The machines"): a network namespace holding a bridge, the VPC's
  * router (`.1`), its DNS resolver (`.2`, as AWS puts it), the instance metadata address
  * 169.254.169.254 and the stand-ins' addresses. Each machine gets its own network namespace with
  * an `eth0` on the bridge, its private address and a default route through the router.

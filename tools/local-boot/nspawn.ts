@@ -1,5 +1,5 @@
 /**
- * Machines as systemd-nspawn containers booting systemd (docs/local-boot.md, "Machines"). What this
+ * Machines as systemd-nspawn containers booting systemd (docs/local-boot.md, "The machines"). What this
  * host needs for them, each for a reason seen here:
  * - `--register=no --keep-unit`: no systemd runs on the host, so there is no machined to register with;
  * - `--capability=all --bind=/sys/fs/cgroup`: containerd and the kubelet create cgroups (cgroup v1 host);
