@@ -34,7 +34,6 @@ export const USER_DATA_LIMIT_BYTES = 16384;
 export const BUNDLE_FORMAT = "kubeadm-aws-bundle/v1";
 /** Secrets Manager's limit on a secret value. */
 export const SECRET_VALUE_LIMIT_BYTES = 65536;
-export const BOOTSTRAP_UNIT = UNITS.bootstrap;
 
 /** The `#cloud-config` user data: writes the plain files, starts the bootstrap unit. Never contains a sensitive file. */
 export function renderCloudConfig(role: string, files: RoleFile[]): string {
@@ -47,7 +46,7 @@ export function renderCloudConfig(role: string, files: RoleFile[]): string {
       .map((f) => ({ path: f.path, owner: "root:root", permissions: f.permissions, content: f.content })),
     runcmd: [
       ["systemctl", "daemon-reload"],
-      ["systemctl", "enable", "--now", "--no-block", BOOTSTRAP_UNIT],
+      ["systemctl", "enable", "--now", "--no-block", UNITS.bootstrap],
     ],
   };
   return checkUserDataSize(

@@ -66,6 +66,11 @@ export interface ClusterConfigInput {
 export type KubeletServingCertificates = "self-signed" | "cluster-ca";
 
 /** `host:port` of the API: what kubeadm's `controlPlaneEndpoint` and joiners' discovery use. */
+/** The join token's lifetime in the cluster unless a caller sets one (the control plane's token-sync timer renews it). */
+export const DEFAULT_TOKEN_TTL = "24h0m0s";
+/** The cluster's DNS domain unless a caller sets one. */
+export const DEFAULT_DNS_DOMAIN = "cluster.local";
+
 export function apiEndpoint(apiName: string): string {
   return apiHostPort(apiName);
 }
@@ -111,7 +116,7 @@ export function renderClusterConfiguration(input: ClusterConfigInput): ClusterCo
     controlPlaneEndpoint: apiEndpoint(input.apiName),
     certificatesDir: PATHS.pki,
     encryptionAlgorithm: "RSA-2048",
-    networking: { podSubnet: input.podCidr, serviceSubnet: input.serviceCidr, dnsDomain: input.dnsDomain ?? "cluster.local" },
+    networking: { podSubnet: input.podCidr, serviceSubnet: input.serviceCidr, dnsDomain: input.dnsDomain ?? DEFAULT_DNS_DOMAIN },
     etcd,
     // The image pre-pulls exactly this tag (packer/): without it kubeadm would pick its own default.
     dns: { imageTag: `v${input.corednsVersion}` },
@@ -172,7 +177,7 @@ export function renderInitConfiguration(input: InitInput): InitConfiguration {
       {
         token: input.token,
         description: TOKEN_DESCRIPTION,
-        ttl: input.tokenTtl ?? "24h0m0s",
+        ttl: input.tokenTtl ?? DEFAULT_TOKEN_TTL,
         usages: ["signing", "authentication"],
         groups: [BOOTSTRAP_TOKEN_GROUP],
       },
@@ -234,7 +239,7 @@ export function renderKubeletConfiguration(input: {
     cgroupDriver: "systemd",
     containerRuntimeEndpoint: CRI_SOCKET,
     clusterDNS: [clusterDnsAddress(input.serviceCidr)],
-    clusterDomain: input.dnsDomain ?? "cluster.local",
+    clusterDomain: input.dnsDomain ?? DEFAULT_DNS_DOMAIN,
     protectKernelDefaults: true,
     makeIPTablesUtilChains: true,
     eventRecordQPS: 5,

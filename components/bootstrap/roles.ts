@@ -9,6 +9,7 @@ import { CERT_RENEWAL, certRenewServiceUnit, certRenewTimerUnit } from "./cert-r
 import type { RoleFile } from "./files";
 import {
   apiEndpoint,
+  DEFAULT_TOKEN_TTL,
   renderClusterConfiguration,
   renderInitConfiguration,
   renderJoinConfiguration,
@@ -223,7 +224,7 @@ function envFor(
     joinDelaySeconds,
     apiWaitSeconds: input.apiWaitSeconds ?? 900,
     maxAttempts: input.maxAttempts ?? (controlPlane ? 30 : WORKER_MAX_ATTEMPTS),
-    tokenTtl: input.tokenTtl ?? "24h0m0s",
+    tokenTtl: input.tokenTtl ?? DEFAULT_TOKEN_TTL,
     tokenRefreshHours: input.tokenRefreshHours ?? 12,
   };
 }

@@ -181,11 +181,6 @@ export function renderBootstrapEnv(e: BootstrapEnv | ActionBootEnv): string {
   ].join("\n");
 }
 
-/** `kubeadm-aws-fetch-bundle`: reads the role's bundle (instance role; retried) and unpacks it. */
-export function fetchBundleScript(): string {
-  return nodeScriptText(NODE_SCRIPTS.fetch.source);
-}
-
 /**
  * Path prefixes outside the kubeadm directories a bundle may write: a colocated etcd member's
  * config and keys, its unit and its backup scripts and units; the node scripts and units the bundle
@@ -235,6 +230,3 @@ export function unpackScript(): string {
 export function tokenSyncScript(): string {
   return nodeScriptText(NODE_SCRIPTS.tokenSync.source);
 }
-
-/** The unit that runs the token sync, and the boot unit's name (so tests and tools need not spell it). */
-export const TOKEN_SYNC_UNITS = { service: UNITS.tokenSyncService, timer: UNITS.tokenSyncTimer } as const;

@@ -14,7 +14,7 @@ import { PORTS } from "../core/ports";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ControlPlaneSpec } from "../spec/spec";
-import { clusterTags } from "../core/tags";
+import { clusterTags, ROLE_TAGS } from "../core/tags";
 import { typeToken } from "../core/tokens";
 import { NODE_METADATA_OPTIONS } from "../core/instance";
 import { controlPlaneNodes, type ControlPlaneNode } from "./placement";
@@ -99,7 +99,7 @@ export class ControlPlane extends pulumi.ComponentResource {
             tags: clusterTags(args.clusterName, extra, `${nodeName}-root`),
           },
           monitoring: true,
-          tags: { ...clusterTags(args.clusterName, extra, nodeName), "pulumi-kubeadm-aws:role": "control-plane" },
+          tags: { ...clusterTags(args.clusterName, extra, nodeName), [ROLE_TAGS.role]: "control-plane" },
         },
         {
           parent: this,

@@ -25,7 +25,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { RoleBootstrap } from "../bootstrap/role-bootstrap";
 import type { ClusterSpec } from "../spec/spec";
-import { clusterTags } from "../core/tags";
+import { clusterTags, ROLE_TAGS } from "../core/tags";
 import { etcdMemberRole } from "../core/roles";
 import { typeToken } from "../core/tokens";
 import { lookupImage } from "../images/lookup";
@@ -180,7 +180,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
           encrypted: true,
           ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}),
           finalSnapshot: true,
-          tags: { ...tags(`${spec.name}-${mName}-data`), "pulumi-kubeadm-aws:etcd-member": mName },
+          tags: { ...tags(`${spec.name}-${mName}-data`), [ROLE_TAGS.etcdMember]: mName },
         },
         { parent, protect, retainOnDelete: protect },
       );
@@ -269,7 +269,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
             deleteOnTermination: true,
             ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}),
           },
-          tags: { ...tags(`${spec.name}-${mName}`), "pulumi-kubeadm-aws:role": "etcd", "pulumi-kubeadm-aws:etcd-member": mName },
+          tags: { ...tags(`${spec.name}-${mName}`), [ROLE_TAGS.role]: "etcd", [ROLE_TAGS.etcdMember]: mName },
         },
         {
           parent,

@@ -2,7 +2,7 @@
  * Containerized etcd, pure: the static pod manifest and, for dedicated members, the config of a
  * standalone kubelet (no API server) that runs it.
  */
-import { PATHS, UNITS } from "../bootstrap/paths";
+import { CRI_SOCKET, PATHS, UNITS } from "../bootstrap/paths";
 import { etcdImageTag } from "../bootstrap/kubeadm-etcd";
 import { stringify } from "yaml";
 import { DEFAULT_ETCD_PATHS, type EtcdPaths } from "./config";
@@ -98,7 +98,7 @@ export function standaloneKubeletConfig(): Record<string, unknown> {
     authentication: { anonymous: { enabled: false }, webhook: { enabled: false } },
     authorization: { mode: "AlwaysAllow" },
     cgroupDriver: "systemd",
-    containerRuntimeEndpoint: "unix:///run/containerd/containerd.sock",
+    containerRuntimeEndpoint: CRI_SOCKET,
     rotateCertificates: false,
     serverTLSBootstrap: false,
   };

@@ -1,5 +1,6 @@
 /** systemd units for on-host etcd, pure. */
 import { DEFAULT_ETCD_PATHS, type EtcdPaths } from "./config";
+import { ETCD_USER } from "./node-files";
 
 export interface EtcdUnitInput {
   /** Member name (for the description). */
@@ -17,7 +18,7 @@ export interface EtcdUnitInput {
 /** `etcd.service`: Type=notify (active only once the member serves), restarts forever, runs unprivileged. */
 export function renderEtcdUnit(input: EtcdUnitInput): string {
   const paths = input.paths ?? DEFAULT_ETCD_PATHS;
-  const user = input.user ?? "etcd";
+  const user = input.user ?? ETCD_USER;
   return [
     "[Unit]",
     `Description=etcd member ${input.memberName} of cluster ${input.cluster}`,

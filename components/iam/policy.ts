@@ -2,7 +2,7 @@
  * IAM policy documents as plain data, built by pure functions (never `aws.iam.getPolicyDocument`,
  * which is an invoke: it would need AWS, and the offline plan's mocks refuse unknown invokes).
  */
-import { ownershipTagKey } from "../core/tags";
+import { ownershipTagKey, ROLE_TAGS } from "../core/tags";
 
 export type ConditionBlock = Record<string, Record<string, string | string[]>>;
 
@@ -127,7 +127,7 @@ export function instanceHealthPolicy(a: InstanceHealthPolicyArgs): PolicyDocumen
         Condition: {
           StringEquals: {
             [`autoscaling:ResourceTag/${ownershipTagKey(a.clusterName)}`]: "owned",
-            "autoscaling:ResourceTag/pulumi-kubeadm-aws:node-pool": a.poolName,
+            [`autoscaling:ResourceTag/${ROLE_TAGS.nodePool}`]: a.poolName,
           },
         },
       },

@@ -8,7 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { NodePoolSpec } from "../spec/spec";
 import { AWS_NAME_LIMITS, awsName } from "../core/names";
-import { clusterTags } from "../core/tags";
+import { clusterTags, ROLE_TAGS } from "../core/tags";
 import { typeToken } from "../core/tokens";
 import { NODE_METADATA_OPTIONS } from "../core/instance";
 import { instanceRefresh, mixedInstancesPolicy, needsMixedInstances, rootBlockDevice } from "./launch";
@@ -89,11 +89,11 @@ export class NodePool extends pulumi.ComponentResource {
         tagSpecifications: [
           {
             resourceType: "instance",
-            tags: { ...clusterTags(args.clusterName, extra, instanceName), "pulumi-kubeadm-aws:node-pool": pool.name },
+            tags: { ...clusterTags(args.clusterName, extra, instanceName), [ROLE_TAGS.nodePool]: pool.name },
           },
           {
             resourceType: "volume",
-            tags: { ...clusterTags(args.clusterName, extra, `${instanceName}-root`), "pulumi-kubeadm-aws:node-pool": pool.name },
+            tags: { ...clusterTags(args.clusterName, extra, `${instanceName}-root`), [ROLE_TAGS.nodePool]: pool.name },
           },
         ],
         tags: clusterTags(args.clusterName, extra, instanceName),

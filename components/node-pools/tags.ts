@@ -4,7 +4,7 @@
  * autoscaler can build a template node and scale a pool up from zero.
  */
 import type { NodePoolSpec } from "../spec/spec";
-import { clusterTags } from "../core/tags";
+import { clusterTags, ROLE_TAGS } from "../core/tags";
 
 export interface AsgTag {
   key: string;
@@ -42,7 +42,7 @@ export function asgTags(
   pool: Pick<NodePoolSpec, "name" | "labels" | "taints">,
   instanceName: string,
 ): AsgTag[] {
-  const propagated = { ...clusterTags(clusterName, extra, instanceName), "pulumi-kubeadm-aws:node-pool": pool.name };
+  const propagated = { ...clusterTags(clusterName, extra, instanceName), [ROLE_TAGS.nodePool]: pool.name };
   const groupOnly = { ...autoscalerDiscoveryTags(clusterName), ...nodeTemplateTags(pool) };
   const tags: AsgTag[] = [];
   for (const [key, value] of Object.entries(propagated)) tags.push({ key, value, propagateAtLaunch: true });

@@ -5,13 +5,13 @@
  */
 import { parse, parseAllDocuments } from "yaml";
 import {
-  BOOTSTRAP_UNIT,
   bootBudgetSeconds,
   bootstrapSecretName,
   clusterDnsAddress,
   FILES,
   kubeletLabelProblem,
   PATHS,
+  UNITS,
   renderBundle,
   renderClusterConfiguration,
   renderCloudConfig,
@@ -330,7 +330,7 @@ describe("every role's boot files", () => {
     "/usr/local/sbin/kubeadm-aws-fetch-bundle",
     "/usr/local/lib/kubeadm-aws/unpack.py",
     "/usr/local/lib/kubeadm-aws/bundle-paths",
-    `/etc/systemd/system/${BOOTSTRAP_UNIT}`,
+    `/etc/systemd/system/${UNITS.bootstrap}`,
   ];
 
   /** Keys, the token, and every file embedding a secret or the cluster's trust: the bundle only. */
@@ -450,7 +450,7 @@ describe("every role's boot files", () => {
       }
       for (const t of units.filter((f) => f.path.endsWith(".timer")))
         expect([role, byPath.has(t.path.replace(/\.timer$/, ".service"))]).toEqual([role, true]);
-      const enabled = [BOOTSTRAP_UNIT, ...(envOf(files).KUBEADM_AWS_ENABLE_UNITS?.split(",") ?? [])];
+      const enabled = [UNITS.bootstrap, ...(envOf(files).KUBEADM_AWS_ENABLE_UNITS?.split(",") ?? [])];
       for (const name of enabled) expect([role, name, byPath.has(`${PATHS.units}/${name}`)]).toEqual([role, name, true]);
     }
   });

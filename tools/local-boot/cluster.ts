@@ -22,7 +22,7 @@ import { Machine } from "./nspawn";
 import type { Launch, LocalPlan } from "./plan";
 
 /** The boot unit every role runs (components/bootstrap/files.ts). */
-import { BOOTSTRAP_UNIT } from "../../components/bootstrap/files";
+import { UNITS } from "../../components/bootstrap/paths";
 
 export const UNINITIALIZED_TAINT = "node.cloudprovider.kubernetes.io/uninitialized";
 
@@ -294,7 +294,7 @@ export class LocalCluster {
   /** The machine's boot log (the bootstrap unit's journal lines). */
   bootLog(m: LocalMachine, currentBoot = false): string {
     // Every role boots by the bootstrap unit (a dedicated etcd member's action, etcd-member-boot, runs inside it).
-    return m.machine.journal([...(currentBoot ? ["-b"] : []), "-u", BOOTSTRAP_UNIT, "-o", "cat"]);
+    return m.machine.journal([...(currentBoot ? ["-b"] : []), "-u", UNITS.bootstrap, "-o", "cat"]);
   }
 
   /** Every `kubeadm-aws[...]` line the machines' boots wrote saying how they bootstrapped (`init`, `join`, or a role's action). */
