@@ -21,7 +21,6 @@ import type { KubeletConfiguration, KubeProxyConfiguration } from "./kubelet-typ
 import { CRI_SOCKET, FILES, PATHS } from "./paths";
 
 /** Why the kubelet may not set a label on its own node (the one rule, components/core/labels.ts); undefined when it may. */
-export { kubeletLabelProblem } from "../core/labels";
 
 /** The group kubeadm's node bootstrap RBAC is bound to. */
 export const BOOTSTRAP_TOKEN_GROUP = "system:bootstrappers:kubeadm:default-node-token";

@@ -3,7 +3,7 @@
  * reads, so the rules also run on config that failed the schema: every problem is reported at once.
  */
 import { overlaps, parseCidr, type Cidr } from "../core/cidr";
-import { kubeletLabelProblem, labelKeyProblem, nodeLabelProblems } from "../core/labels";
+import { labelKeyProblem, nodeLabelProblems } from "../core/labels";
 import { AWS_NAME_LIMITS, DNS_LABEL } from "../core/names";
 import { isGpuInstanceType } from "../tiers/tiers";
 import { checkVersions, type PlatformVersions } from "../versions/manifest";
@@ -20,12 +20,6 @@ const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInt
 const isStr = (v: unknown): v is string => typeof v === "string";
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/**
- * Why the kubelet may not set this label on its own node, or undefined when it may: the one rule
- * of components/core/labels.ts (the renderer and the node-pool helpers use the same function).
- */
-export const restrictedLabelProblem = kubeletLabelProblem;
 
 function cidrRule(issues: ConfigIssue[], path: string, value: unknown): Cidr | undefined {
   if (!isStr(value)) return undefined;

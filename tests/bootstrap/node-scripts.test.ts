@@ -19,8 +19,8 @@ import {
   type BootstrapEnv,
 } from "../../components/bootstrap";
 import { CERT_RENEWAL, KUBEADM_LOCAL_HEALTH } from "../../components/bootstrap/cert-renewal";
-import { BACKUP_FILES } from "../../components/backup/scripts";
-import { DEFAULT_ETCD_PATHS, DEFAULT_ETCD_PORTS, ETCD_NODE_FILES } from "../../components/etcd";
+import { BACKUP_FILES, BACKUP_SCRIPTS } from "../../components/backup/scripts";
+import { DEFAULT_ETCD_PATHS, DEFAULT_ETCD_PORTS, ETCD_NODE_FILES, ETCD_SCRIPTS } from "../../components/etcd";
 import { runTool } from "./tools";
 
 const DIR = nodeDir();
@@ -31,9 +31,14 @@ const FILES_ON_DISK = all(DIR)
   .sort();
 const SHELL = FILES_ON_DISK.filter((f) => f.endsWith(".sh"));
 
-test("the package has the node scripts it installs", () => {
-  for (const s of Object.values(NODE_SCRIPTS)) expect(FILES_ON_DISK).toContain(s.source);
-  expect(SHELL.length).toBeGreaterThanOrEqual(6);
+/** Every script the library installs: the boot's, etcd's and the backup's lists. */
+const INSTALLED = [...Object.values(NODE_SCRIPTS), ...Object.values(ETCD_SCRIPTS), ...Object.values(BACKUP_SCRIPTS)];
+
+test("the package has every node script the library installs, and no file it does not install", () => {
+  const sources: string[] = INSTALLED.map((s) => s.source);
+  for (const s of sources) expect(FILES_ON_DISK).toContain(s);
+  expect(FILES_ON_DISK.filter((f) => !sources.includes(f))).toEqual([]);
+  expect(new Set(INSTALLED.map((s) => s.path)).size).toBe(INSTALLED.length); // no two scripts installed at one path
 });
 
 test.each(SHELL)("shellcheck -x -S style passes node/%s as it is", (f) => {

@@ -3,13 +3,13 @@
  * set, the modes, what travels in the user data and what in the bundle, the units' wiring), and
  * snapshots of the dev stack's kubeadm documents only: those a reviewer reads whole.
  */
+import { kubeletLabelProblem } from "../../components/core/labels";
 import { parse, parseAllDocuments } from "yaml";
 import {
   bootBudgetSeconds,
   bootstrapSecretName,
   clusterDnsAddress,
   FILES,
-  kubeletLabelProblem,
   PATHS,
   UNITS,
   renderBundle,
