@@ -8,7 +8,7 @@
  */
 import { labelKeyProblem, nodeLabelProblems } from "../core/labels";
 import type { NodePoolPreset, NodePoolSpec, SpotSpec, Taint } from "../spec/spec";
-import { POOL_PRESETS, isGpuInstanceType } from "../tiers/tiers";
+import { GPU_TAINT, INGRESS_LABEL, POOL_PRESETS, isGpuInstanceType } from "../tiers/tiers";
 
 /** What each preset is for: the EC2 family and its vCPU : GiB ratio, as documented in docs/cluster.md. */
 export const PRESET_CHARACTERISTICS: Readonly<Record<NodePoolPreset, { families: string[]; ratio: string; purpose: string }>> = {
@@ -23,11 +23,8 @@ export const PRESET_CHARACTERISTICS: Readonly<Record<NodePoolPreset, { families:
   },
 };
 
-/** The taint every GPU pool carries, so only pods that tolerate it (the device plugin, CUDA jobs) land there. */
-export const GPU_TAINT: Taint = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" };
-
-/** The label and taint that reserve an ingress pool for the ingress controller. */
-export const INGRESS_LABEL = { key: "node.kubeadm-aws.io/role", value: "ingress" } as const;
+// The GPU taint and the ingress label are the pool presets' (components/tiers/tiers.ts, their one source).
+export { GPU_TAINT, INGRESS_LABEL };
 
 export interface PoolOptions {
   /** Instance types, first preferred. @default the preset's (e.g. m5.xlarge for general) */

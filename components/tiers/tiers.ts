@@ -11,6 +11,7 @@ import type {
   InterfaceEndpointService,
   NatStrategy,
   NodePoolSpec,
+  Taint,
   TierName,
   UpgradeStrategy,
 } from "../spec/spec";
@@ -131,6 +132,12 @@ export const TIERS: Readonly<Record<TierName, TierPreset>> = {
 
 export const TIER_NAMES = Object.keys(TIERS) as TierName[];
 
+/** The taint every GPU pool carries, so only pods that tolerate it (the device plugin, CUDA jobs) land there. */
+export const GPU_TAINT: Taint = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" };
+
+/** The label (and, as a NoSchedule taint, the taint) that reserve an ingress pool for the ingress controller. */
+export const INGRESS_LABEL = { key: "node.kubeadm-aws.io/role", value: "ingress" } as const;
+
 /** Default instance types per node-pool preset (the ratio is vCPU : GiB of memory). */
 export const POOL_PRESETS: Readonly<
   Record<string, { instanceTypes: string[]; ratio: string; gpu: boolean; labels: Record<string, string>; taints: NodePoolSpec["taints"] }>
@@ -143,14 +150,14 @@ export const POOL_PRESETS: Readonly<
     ratio: "GPU",
     gpu: true,
     labels: { "node.kubeadm-aws.io/class": "gpu", "nvidia.com/gpu.present": "true" },
-    taints: [{ key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" }],
+    taints: [GPU_TAINT],
   },
   ingress: {
     instanceTypes: ["c5.large"],
     ratio: "1:2",
     gpu: false,
-    labels: { "node.kubeadm-aws.io/role": "ingress" },
-    taints: [{ key: "node.kubeadm-aws.io/role", value: "ingress", effect: "NoSchedule" }],
+    labels: { [INGRESS_LABEL.key]: INGRESS_LABEL.value },
+    taints: [{ ...INGRESS_LABEL, effect: "NoSchedule" }],
   },
 };
 
