@@ -8,7 +8,23 @@ import * as pulumi from "@pulumi/pulumi";
 import { awsName } from "../core/names";
 import { clusterTags } from "../core/tags";
 import { typeToken } from "../core/tokens";
+import type { ClusterSpec } from "../spec/spec";
 import { backupLifecycleRules, denyInsecureTransportPolicy } from "./policy";
+
+/** A bucket's args from a spec's retention and protection: what the Environment and a Cluster without one pass. */
+export function backupBucketArgsOf(
+  spec: Pick<ClusterSpec, "name" | "backup" | "deletionProtection" | "tags">,
+  extra: Partial<BackupBucketArgs> = {},
+): BackupBucketArgs {
+  return {
+    clusterName: spec.name,
+    frequentRetentionDays: spec.backup.frequentRetentionDays,
+    dailyRetentionDays: spec.backup.dailyRetentionDays,
+    deletionProtection: spec.deletionProtection,
+    tags: spec.tags,
+    ...extra,
+  };
+}
 
 export interface BackupBucketArgs {
   /** Cluster (or environment) name: the bucket name prefix and the tags. Required. */

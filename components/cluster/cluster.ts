@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ApiEndpoint } from "../api-endpoint/api-endpoint";
-import { BackupBucket } from "../backup/bucket";
+import { BackupBucket, backupBucketArgsOf } from "../backup/bucket";
 import type { ClusterSpec, NodePoolSpec } from "../spec/spec";
 import { ControlPlane } from "../control-plane/control-plane";
 import { controlPlaneNodes } from "../control-plane/placement";
@@ -121,17 +121,7 @@ export class Cluster extends pulumi.ComponentResource {
       const bucketName = env.backupBucketName;
       backup = { bucketName, bucketArn: env.backupBucketArn ?? pulumi.interpolate`arn:aws:s3:::${bucketName}` };
     } else {
-      const bucket = new BackupBucket(
-        `${name}-backups`,
-        {
-          clusterName: spec.name,
-          frequentRetentionDays: spec.backup.frequentRetentionDays,
-          dailyRetentionDays: spec.backup.dailyRetentionDays,
-          deletionProtection: spec.deletionProtection,
-          tags: spec.tags,
-        },
-        child,
-      );
+      const bucket = new BackupBucket(`${name}-backups`, backupBucketArgsOf(spec), child);
       backup = { bucketName: bucket.bucketName, bucketArn: bucket.bucketArn };
     }
     this.backupBucketName = pulumi.output(backup.bucketName);

@@ -7,7 +7,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { BackupBucket } from "../backup/bucket";
+import { BackupBucket, backupBucketArgsOf } from "../backup/bucket";
 import { Bastion } from "../bastion/bastion";
 import type { ClusterSpec } from "../spec/spec";
 import { clusterTags } from "../core/tags";
@@ -165,14 +165,7 @@ export class Environment extends pulumi.ComponentResource {
     // Cluster's seam does not carry (yet).
     this.backupBucket = new BackupBucket(
       `${name}-backups`,
-      {
-        clusterName: spec.name,
-        frequentRetentionDays: spec.backup.frequentRetentionDays,
-        dailyRetentionDays: spec.backup.dailyRetentionDays,
-        deletionProtection: spec.deletionProtection,
-        bucketName: args.backupBucketName,
-        tags: spec.tags,
-      },
+      backupBucketArgsOf(spec, args.backupBucketName !== undefined ? { bucketName: args.backupBucketName } : {}),
       { parent: this, aliases: args.backupBucketAliases ?? [] },
     );
     this.registerOutputs({
