@@ -29,8 +29,6 @@ export interface CpPolicyDocument {
   Statement: CpPolicyStatement[];
 }
 
-export { ownershipTagKey };
-
 /** Read-only calls the CCM's node, service and tagging controllers make. */
 export const CCM_DESCRIBE_ACTIONS = [
   "ec2:DescribeAvailabilityZones",

@@ -23,9 +23,6 @@ export const PRESET_CHARACTERISTICS: Readonly<Record<NodePoolPreset, { families:
   },
 };
 
-// The GPU taint and the ingress label are the pool presets' (components/tiers/tiers.ts, their one source).
-export { GPU_TAINT, INGRESS_LABEL };
-
 export interface PoolOptions {
   /** Instance types, first preferred. @default the preset's (e.g. m5.xlarge for general) */
   instanceTypes?: string[];
