@@ -8,7 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../spec/spec";
 import { publishBootArtifacts } from "../core/artifacts";
-import { NODE_METADATA_OPTIONS } from "../core/instance";
+import { NODE_METADATA_OPTIONS, launchTemplateRootVolume } from "../core/instance";
 import { NodeRole, SSM_CORE_POLICY_ARN } from "../iam/node-role";
 import { clusterTags } from "../core/tags";
 import { typeToken } from "../core/tokens";
@@ -40,7 +40,7 @@ export interface BastionArgs {
   sshUser?: string;
   /** An EC2 key pair for SSH. @default undefined (keys come from EC2 Instance Connect or the image) */
   keyName?: pulumi.Input<string>;
-  /** The image's root device. @default "/dev/sda1" (Ubuntu) */
+  /** The image's root device. @default ROOT_DEVICE, "/dev/sda1" (Ubuntu) */
   rootDeviceName?: string;
   /** Root volume size, GiB. @default 16 */
   rootVolumeGiB?: number;
@@ -101,12 +101,7 @@ export class Bastion extends pulumi.ComponentResource {
         iamInstanceProfile: { arn: role.instanceProfileArn },
         userData: Buffer.from(userData).toString("base64"),
         metadataOptions: { ...NODE_METADATA_OPTIONS },
-        blockDeviceMappings: [
-          {
-            deviceName: args.rootDeviceName ?? "/dev/sda1",
-            ebs: { volumeSize: args.rootVolumeGiB ?? 16, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
-          },
-        ],
+        blockDeviceMappings: [launchTemplateRootVolume(args.rootVolumeGiB ?? 16, undefined, args.rootDeviceName)],
         // The one public address in the cluster: asked for here, never by the subnets.
         networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "true", deleteOnTermination: "true", securityGroups: [sg.id] }],
         monitoring: { enabled: false },

@@ -3,9 +3,8 @@
  * reads, so the rules also run on config that failed the schema: every problem is reported at once.
  */
 import { overlaps, parseCidr, type Cidr } from "../core/cidr";
-import { labelKeyProblem, nodeLabelProblems } from "../core/labels";
 import { AWS_NAME_LIMITS, DNS_LABEL } from "../core/names";
-import { isGpuInstanceType } from "../tiers/tiers";
+import { poolRuleProblems } from "../node-pools/presets";
 import { checkVersions, type PlatformVersions } from "../versions/manifest";
 import type { ConfigIssue } from "./errors";
 
@@ -177,45 +176,8 @@ export function crossFieldIssues(c: Any): ConfigIssue[] {
         if (first !== undefined) push(`${at}.name`, `"${p.name}" is already the name of nodePools[${first}]; pool names must be unique`);
         else names.set(p.name, i);
       }
-      if (isInt(p.minSize) && isInt(p.maxSize) && p.maxSize < p.minSize) push(`${at}.maxSize`, `must be >= minSize (${p.minSize})`);
-      if (isInt(p.desiredSize)) {
-        if (isInt(p.minSize) && p.desiredSize < p.minSize) push(`${at}.desiredSize`, `must be >= minSize (${p.minSize})`);
-        if (isInt(p.maxSize) && p.desiredSize > p.maxSize) push(`${at}.desiredSize`, `must be <= maxSize (${p.maxSize})`);
-      }
-      if (Array.isArray(p.instanceTypes)) {
-        (p.instanceTypes as unknown[]).forEach((t, j) => {
-          if (!isStr(t)) return;
-          if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(t))
-            push(`${at}.instanceTypes[${j}]`, `"${t}" is not an EC2 instance type (family.size, e.g. m5.xlarge)`);
-          else if (p.preset === "gpu" && !isGpuInstanceType(t))
-            push(
-              `${at}.instanceTypes[${j}]`,
-              `"${t}" has no GPU; a gpu pool needs a GPU instance type (g4dn, g5, g6, g6e, p3, p3dn, p4d, p5)`,
-            );
-          else if (p.preset !== "gpu" && isGpuInstanceType(t))
-            push(
-              `${at}.instanceTypes[${j}]`,
-              `"${t}" is a GPU instance type; use preset: gpu so the pool boots the GPU image and carries the nvidia.com/gpu taint`,
-            );
-        });
-      }
-      if (isObj(p.labels)) {
-        // The kubelet's --node-labels rule, shared with nodePool() and the renderer (components/core/labels.ts).
-        for (const [key, value] of Object.entries(p.labels)) {
-          for (const problem of nodeLabelProblems(key, isStr(value) ? value : "")) push(`${at}.labels[${JSON.stringify(key)}]`, problem);
-        }
-      }
-      if (Array.isArray(p.taints)) {
-        (p.taints as unknown[]).forEach((t, j) => {
-          if (isObj(t) && isStr(t.key)) {
-            const problem = labelKeyProblem(t.key);
-            if (problem) push(`${at}.taints[${j}].key`, problem);
-          }
-        });
-      }
-      if (isObj(p.spot) && isInt(p.spot.onDemandBaseCapacity) && isInt(p.maxSize) && p.spot.onDemandBaseCapacity > p.maxSize) {
-        push(`${at}.spot.onDemandBaseCapacity`, `must be <= maxSize (${p.maxSize})`);
-      }
+      // The pool rules nodePool() and a NodePool apply too (components/node-pools/presets.ts), at this pool's path.
+      for (const problem of poolRuleProblems(p)) push(`${at}.${problem.field}`, problem.message);
     });
   }
 

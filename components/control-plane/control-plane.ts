@@ -16,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ControlPlaneSpec } from "../spec/spec";
 import { clusterTags, ROLE_TAGS } from "../core/tags";
 import { typeToken } from "../core/tokens";
-import { NODE_METADATA_OPTIONS } from "../core/instance";
+import { NODE_METADATA_OPTIONS, instanceRootVolume } from "../core/instance";
 import { controlPlaneNodes, type ControlPlaneNode } from "./placement";
 
 export interface ControlPlaneArgs {
@@ -91,11 +91,7 @@ export class ControlPlane extends pulumi.ComponentResource {
           userDataReplaceOnChange: true,
           metadataOptions: { ...NODE_METADATA_OPTIONS },
           rootBlockDevice: {
-            volumeSize: cp.rootVolumeGiB,
-            volumeType: "gp3",
-            encrypted: true,
-            deleteOnTermination: true,
-            ...(args.rootVolumeKmsKeyId ? { kmsKeyId: args.rootVolumeKmsKeyId } : {}),
+            ...instanceRootVolume(cp.rootVolumeGiB, args.rootVolumeKmsKeyId),
             tags: clusterTags(args.clusterName, extra, `${nodeName}-root`),
           },
           monitoring: true,

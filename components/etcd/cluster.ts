@@ -20,7 +20,7 @@
  * certificate is not minted here: ClusterPki (`externalEtcdClient: true`) is its one source.
  */
 import type { RoleExtension } from "../bootstrap/extensions";
-import { NODE_METADATA_OPTIONS } from "../core/instance";
+import { NODE_METADATA_OPTIONS, instanceRootVolume } from "../core/instance";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { RoleBootstrap } from "../bootstrap/role-bootstrap";
@@ -262,13 +262,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
           ebsOptimized: true,
           monitoring: true,
           metadataOptions: { ...NODE_METADATA_OPTIONS },
-          rootBlockDevice: {
-            volumeType: "gp3",
-            volumeSize: args.rootVolumeGiB ?? 30,
-            encrypted: true,
-            deleteOnTermination: true,
-            ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn } : {}),
-          },
+          rootBlockDevice: instanceRootVolume(args.rootVolumeGiB ?? 30, args.kmsKeyArn),
           tags: { ...tags(`${spec.name}-${mName}`), [ROLE_TAGS.role]: "etcd", [ROLE_TAGS.etcdMember]: mName },
         },
         {

@@ -4,23 +4,6 @@
  */
 import type { NodePoolSpec } from "../spec/spec";
 
-/** The root device of the Ubuntu images our Packer templates build. */
-export const ROOT_DEVICE = "/dev/sda1";
-
-/** Encrypted gp3 root volume of `sizeGiB`, deleted with the instance (nodes are cattle). */
-export function rootBlockDevice(sizeGiB: number, kmsKeyId?: string) {
-  return {
-    deviceName: ROOT_DEVICE,
-    ebs: {
-      volumeSize: sizeGiB,
-      volumeType: "gp3",
-      encrypted: "true",
-      deleteOnTermination: "true",
-      ...(kmsKeyId ? { kmsKeyId } : {}),
-    },
-  };
-}
-
 /** Whether the group needs a mixed instances policy: spot, or more than one instance type. */
 export function needsMixedInstances(pool: Pick<NodePoolSpec, "instanceTypes" | "spot">): boolean {
   return pool.spot !== undefined || pool.instanceTypes.length > 1;

@@ -10,8 +10,8 @@ import type { NodePoolSpec } from "../spec/spec";
 import { AWS_NAME_LIMITS, awsName } from "../core/names";
 import { clusterTags, ROLE_TAGS } from "../core/tags";
 import { typeToken } from "../core/tokens";
-import { NODE_METADATA_OPTIONS } from "../core/instance";
-import { instanceRefresh, mixedInstancesPolicy, needsMixedInstances, rootBlockDevice } from "./launch";
+import { NODE_METADATA_OPTIONS, launchTemplateRootVolume } from "../core/instance";
+import { instanceRefresh, mixedInstancesPolicy, needsMixedInstances } from "./launch";
 import { effectivePool, poolProblems } from "./presets";
 import { asgTags } from "./tags";
 
@@ -74,7 +74,7 @@ export class NodePool extends pulumi.ComponentResource {
         instanceType: mixed ? undefined : pool.instanceTypes[0],
         iamInstanceProfile: { name: args.instanceProfileName },
         metadataOptions: { ...NODE_METADATA_OPTIONS },
-        blockDeviceMappings: [rootBlockDevice(pool.rootVolumeGiB, args.rootVolumeKmsKeyId)],
+        blockDeviceMappings: [launchTemplateRootVolume(pool.rootVolumeGiB, args.rootVolumeKmsKeyId)],
         networkInterfaces: [
           {
             deviceIndex: 0,

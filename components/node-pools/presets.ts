@@ -3,12 +3,12 @@
  * functions complete it from its preset, pick its machine image, and check what the kubelet will accept.
  *
  * Dependencies point one way: components/config uses this module (stack config's pools are completed
- * by `completePool`), and nothing under components/node-pools imports components/config: it takes the
+ * by `completePool` and checked by `poolRuleProblems`), and nothing under components/node-pools imports components/config: it takes the
  * types of spec/ (tests/architecture/dependencies.test.ts).
  */
 import { labelKeyProblem, nodeLabelProblems } from "../core/labels";
 import type { NodePoolPreset, NodePoolSpec, SpotSpec, Taint } from "../spec/spec";
-import { GPU_TAINT, INGRESS_LABEL, POOL_PRESETS, isGpuInstanceType } from "../tiers/tiers";
+import { GPU_FAMILIES, GPU_TAINT, INGRESS_LABEL, POOL_PRESETS, isGpuInstanceType } from "../tiers/tiers";
 
 /** What each preset is for: the EC2 family and its vCPU : GiB ratio, as documented in docs/cluster.md. */
 export const PRESET_CHARACTERISTICS: Readonly<Record<NodePoolPreset, { families: string[]; ratio: string; purpose: string }>> = {
@@ -87,13 +87,15 @@ export function completePool(p: PoolInput): NodePoolSpec {
 
 /**
  * A NodePoolSpec from a preset, for programs that build pools without stack config: the same
- * completion the stack config gets (`completePool`), then the same checks a NodePool makes
- * (`poolProblems`: sizes, instance types, and the kubelet's label rule of components/core/labels.ts).
- * Throws naming the pool and the option at fault.
+ * completion the stack config gets (`completePool`), the pool rules stack config checks
+ * (`poolRuleProblems`, on the options as written) and the limits its schema sets (`poolLimitProblems`),
+ * so what it accepts a NodePool accepts.
+ * Throws naming the pool and the option at fault, with every problem at once.
  */
 export function nodePool(name: string, preset: NodePoolPreset, opts: PoolOptions): NodePoolSpec {
-  const pool = completePool({ ...opts, name, preset });
-  const problems = poolProblems(effectivePool(pool));
+  const written: PoolInput = { ...opts, name, preset };
+  const pool = completePool(written);
+  const problems = describePoolProblems(name, [...poolLimitProblems(pool), ...poolRuleProblems(written)]);
   if (problems.length > 0) throw new Error(`nodePool("${name}", "${preset}", ...): ${problems.join("; ")}`);
   return pool;
 }
@@ -126,30 +128,93 @@ export function effectivePool(pool: NodePoolSpec): NodePoolSpec {
   return { ...pool, labels, taints };
 }
 
-/** Every problem with a pool that the kubelet or the Auto Scaling API would reject; empty when valid. */
-export function poolProblems(pool: NodePoolSpec): string[] {
-  const out: string[] = [];
-  const at = `node pool ${pool.name}`;
-  if (pool.instanceTypes.length === 0) out.push(`${at}: needs at least one instance type`);
-  if (!(pool.minSize >= 0 && pool.minSize <= pool.desiredSize && pool.desiredSize <= pool.maxSize)) {
-    out.push(`${at}: sizes must satisfy 0 <= min (${pool.minSize}) <= desired (${pool.desiredSize}) <= max (${pool.maxSize})`);
+/** One problem with a pool: the field at fault, relative to the pool, and what is allowed. */
+export interface PoolProblem {
+  /** E.g. `maxSize`, `instanceTypes[0]`, `labels["team"]`, `taints[1].key`, `spot.onDemandBaseCapacity`. */
+  field: string;
+  message: string;
+}
+
+/** A pool before any check: stack config as written (it may have failed its schema), a program's options, or a spec. */
+export type UncheckedPool = { readonly [K in keyof PoolInput]?: unknown };
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isNum = (v: unknown): v is number => typeof v === "number";
+const isStr = (v: unknown): v is string => typeof v === "string";
+
+/** An EC2 instance type's name: family (with its options), a dot, the size (m5.xlarge, m7i-flex.large). */
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+
+/**
+ * The pool rules, one implementation for both ways a pool is written: stack config
+ * (components/config/rules.ts, which prefixes `nodePools[i].`) and `nodePool()` / a NodePool (which
+ * prefix the pool's name). Sizes in order (min <= desired <= max; a desired size not written is not
+ * checked), instance types that name an EC2 type and agree with the preset (GPU types exactly in a gpu
+ * pool), node labels and taint keys by the kubelet's rule (components/core/labels.ts), and a spot
+ * on-demand base within the maximum. Each rule checks the types of what it reads, so it runs on
+ * config that failed its schema too; every problem is returned, none thrown.
+ */
+export function poolRuleProblems(p: UncheckedPool): PoolProblem[] {
+  const out: PoolProblem[] = [];
+  const push = (field: string, message: string) => out.push({ field, message });
+  const { minSize, maxSize, desiredSize } = p;
+  if (isNum(minSize) && isNum(maxSize) && maxSize < minSize) push("maxSize", `must be >= minSize (${minSize})`);
+  if (isNum(desiredSize)) {
+    if (isNum(minSize) && desiredSize < minSize) push("desiredSize", `must be >= minSize (${minSize})`);
+    if (isNum(maxSize) && desiredSize > maxSize) push("desiredSize", `must be <= maxSize (${maxSize})`);
   }
-  if (pool.maxSize < 1) out.push(`${at}: maxSize must be at least 1`);
-  if (pool.minHealthyPercentage < 0 || pool.minHealthyPercentage > 100) out.push(`${at}: minHealthyPercentage must be 0..100`);
-  for (const [key, value] of Object.entries(pool.labels)) {
-    for (const p of nodeLabelProblems(key, value)) out.push(`${at}: labels[${JSON.stringify(key)}]: ${p}`);
+  if (Array.isArray(p.instanceTypes)) {
+    (p.instanceTypes as unknown[]).forEach((t, j) => {
+      if (!isStr(t)) return;
+      const at = `instanceTypes[${j}]`;
+      if (!INSTANCE_TYPE.test(t)) push(at, `"${t}" is not an EC2 instance type (family.size, e.g. m5.xlarge)`);
+      else if (p.preset === "gpu" && !isGpuInstanceType(t))
+        push(at, `"${t}" has no GPU; a gpu pool needs a GPU instance type (${GPU_FAMILIES.join(", ")})`);
+      else if (p.preset !== "gpu" && isGpuInstanceType(t))
+        push(at, `"${t}" is a GPU instance type; use preset: gpu so the pool boots the GPU image and carries the nvidia.com/gpu taint`);
+    });
   }
-  pool.taints.forEach((t, i) => {
-    const p = labelKeyProblem(t.key);
-    if (p) out.push(`${at}: taints[${i}].key: ${p}`);
-  });
-  if (pool.preset !== "gpu" && pool.instanceTypes.some(isGpuInstanceType)) {
-    out.push(`${at}: GPU instance types need preset gpu (GPU image and nvidia.com/gpu taint)`);
+  if (isObj(p.labels)) {
+    for (const [key, value] of Object.entries(p.labels)) {
+      for (const problem of nodeLabelProblems(key, isStr(value) ? value : "")) push(`labels[${JSON.stringify(key)}]`, problem);
+    }
   }
-  if (pool.preset === "gpu" && !pool.instanceTypes.every(isGpuInstanceType)) {
-    out.push(`${at}: a gpu pool may only use GPU instance types`);
+  if (Array.isArray(p.taints)) {
+    (p.taints as unknown[]).forEach((t, j) => {
+      if (!isObj(t) || !isStr(t.key)) return;
+      const problem = labelKeyProblem(t.key);
+      if (problem) push(`taints[${j}].key`, problem);
+    });
+  }
+  if (isObj(p.spot) && isNum(p.spot.onDemandBaseCapacity) && isNum(maxSize) && p.spot.onDemandBaseCapacity > maxSize) {
+    push("spot.onDemandBaseCapacity", `must be <= maxSize (${maxSize})`);
   }
   return out;
+}
+
+/**
+ * What stack config's schema (components/config/schema.ts) refuses before any rule runs, and a pool
+ * that never went through it (`nodePool()`, a hand-built spec) must still be refused for: no instance
+ * type, a negative minimum, a maximum below 1, a minimum healthy percentage outside 0..100.
+ */
+export function poolLimitProblems(pool: NodePoolSpec): PoolProblem[] {
+  const out: PoolProblem[] = [];
+  if (pool.instanceTypes.length === 0) out.push({ field: "instanceTypes", message: "needs at least one instance type" });
+  if (!(pool.minSize >= 0)) out.push({ field: "minSize", message: "must be >= 0" });
+  if (!(pool.maxSize >= 1)) out.push({ field: "maxSize", message: "must be >= 1" });
+  if (!(pool.minHealthyPercentage >= 0 && pool.minHealthyPercentage <= 100))
+    out.push({ field: "minHealthyPercentage", message: "must be 0..100" });
+  return out;
+}
+
+/** Problems as `nodePool()` and a NodePool report them: `node pool <name>: <field>: <message>`. */
+function describePoolProblems(name: string, problems: PoolProblem[]): string[] {
+  return problems.map((p) => `node pool ${name}: ${p.field}: ${p.message}`);
+}
+
+/** Every problem with a pool spec that the kubelet or the Auto Scaling API would reject; empty when valid. */
+export function poolProblems(pool: NodePoolSpec): string[] {
+  return describePoolProblems(pool.name, [...poolLimitProblems(pool), ...poolRuleProblems(pool)]);
 }
 
 /** The preset defaults, re-exported for documentation and tests. */

@@ -172,7 +172,7 @@ test("the label rule is a leaf every user imports: config, node-pools and the re
   expect([...new Set(users)].sort()).toEqual([
     "components/bootstrap/kubeadm.ts",
     "components/config/index.ts",
-    "components/config/rules.ts",
+    // components/config/rules.ts checks pool labels with node-pools' poolRuleProblems, which reads the rule here.
     "components/node-pools/presets.ts",
   ]);
 });

@@ -76,10 +76,15 @@ describe("presets", () => {
     expect(poolProblems({ ...p, labels: { "node-role.kubernetes.io/worker": "" } }).join()).toMatch(/node-role\.kubernetes\.io/);
     expect(poolProblems({ ...p, labels: { "kubernetes.io/role": "x" } }).join()).toMatch(/kubelet-restricted/);
     expect(poolProblems({ ...p, labels: { "node.kubernetes.io/pool": "x" } })).toEqual([]);
-    expect(poolProblems({ ...p, minSize: 4 }).join()).toMatch(/min \(4\) <= desired/);
-    expect(poolProblems({ ...p, instanceTypes: ["g5.xlarge"] }).join()).toMatch(/need preset gpu/);
+    expect(poolProblems({ ...p, minSize: 4 })).toEqual([
+      "node pool x: maxSize: must be >= minSize (4)",
+      "node pool x: desiredSize: must be >= minSize (4)",
+    ]);
+    expect(poolProblems({ ...p, instanceTypes: ["g5.xlarge"] }).join()).toMatch(
+      /instanceTypes\[0\]: "g5\.xlarge" is a GPU instance type; use preset: gpu/,
+    );
     expect(poolProblems({ ...nodePool("g", "gpu", { minSize: 0, maxSize: 1 }), instanceTypes: ["m5.large"] }).join()).toMatch(
-      /only use GPU/,
+      /instanceTypes\[0\]: "m5\.large" has no GPU/,
     );
   });
 });
@@ -111,7 +116,7 @@ describe("one pool completion, config -> node-pools", () => {
 
   test("nodePool() refuses what a NodePool would refuse, naming the pool and the option", () => {
     expect(() => nodePool("x", "general", { minSize: 3, maxSize: 2 })).toThrow(
-      /^nodePool\("x", "general", \.\.\.\): node pool x: sizes must satisfy 0 <= min \(3\) <= desired \(3\) <= max \(2\)/,
+      /^nodePool\("x", "general", \.\.\.\): node pool x: maxSize: must be >= minSize \(3\)$/,
     );
     expect(() => nodePool("x", "general", { minSize: 1, maxSize: 2, labels: { "node-role.kubernetes.io/worker": "" } })).toThrow(
       /labels\["node-role\.kubernetes\.io\/worker"\]: "node-role\.kubernetes\.io\/worker" is in the kubelet-restricted namespaces/,
