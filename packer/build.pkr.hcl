@@ -72,6 +72,15 @@ build {
     source      = "${path.root}/scripts/lib.sh"
     destination = "/var/tmp/pka/lib.sh"
   }
+  # The kernel modules and settings every node's bundle also installs (generated: npm run images:vars).
+  provisioner "file" {
+    source      = "${path.root}/scripts/kubernetes-modules.conf"
+    destination = "/var/tmp/pka/kubernetes-modules.conf"
+  }
+  provisioner "file" {
+    source      = "${path.root}/scripts/kubernetes-net.conf"
+    destination = "/var/tmp/pka/kubernetes-net.conf"
+  }
 
   # Security updates of the seed, then a reboot so that the running kernel is the one the image
   # boots (the GPU driver's modules are installed for it).

@@ -9,20 +9,18 @@
  */
 import type { EnvEntry } from "../bootstrap/env-file";
 import type { NodeScript } from "../bootstrap/node-scripts";
-import { FILES, PATHS } from "../bootstrap/paths";
+import { PATHS, UNITS } from "../bootstrap/paths";
+import { periodicUnit, type PeriodicUnits } from "../bootstrap/units";
 
 /** Object key prefixes; BackupBucket's lifecycle rules are written for these. */
 export const BACKUP_PREFIXES = { frequent: "frequent/", daily: "daily/" } as const;
 
-/** The unit a member's boot enables once it succeeded (every layout). */
-export const BACKUP_TIMER_UNIT = "etcd-backup.timer";
-
-/** Where backup and restore live on a member. */
+/** Where backup and restore live on a member (the boot enables `UNITS.etcdBackupTimer` once it succeeded, every layout). */
 export const BACKUP_FILES = {
   backup: `${PATHS.sbin}/etcd-backup`,
   restore: `${PATHS.sbin}/etcd-restore`,
-  service: `${PATHS.units}/etcd-backup.service`,
-  timer: `${PATHS.units}/${BACKUP_TIMER_UNIT}`,
+  service: `${PATHS.units}/${UNITS.etcdBackupService}`,
+  timer: `${PATHS.units}/${UNITS.etcdBackupTimer}`,
   /** Snapshots are staged here; the date of the last daily upload is remembered here. */
   stateDir: "/var/lib/etcd-backup",
 } as const;
@@ -101,42 +99,21 @@ export function restoreEnv(input: RestoreEnvInput): EnvEntry[] {
 }
 
 /**
- * `etcd-backup.service`: one run of the script, at low CPU and I/O priority, with the node's bootstrap env and
- * the member env file (`etcdEnv`) named for it.
+ * `etcd-backup.service` and `etcd-backup.timer` (`UNITS.etcdBackupService`, `UNITS.etcdBackupTimer`): one run of the
+ * script after `afterUnit` (the member's unit), at low CPU and I/O priority, with the node's bootstrap env and the
+ * member env file (`etcdEnv`) named for it; every `intervalMinutes` (a positive integer), the first 5 minutes after boot.
  */
-export function renderBackupService(afterUnit: string, etcdEnv: string): string {
-  return [
-    "[Unit]",
-    "Description=etcd snapshot to S3",
-    `After=${afterUnit}`,
-    "",
-    "[Service]",
-    "Type=oneshot",
-    `Environment=KUBEADM_AWS_ENV=${FILES.env}`,
-    `Environment=KUBEADM_AWS_ETCD_ENV=${etcdEnv}`,
-    `ExecStart=${BACKUP_FILES.backup}`,
-    "Nice=10",
-    "IOSchedulingClass=idle",
-    "",
-  ].join("\n");
-}
-
-/** `etcd-backup.timer`: every `intervalMinutes`, first run 5 minutes after boot. */
-export function renderBackupTimer(intervalMinutes: number): string {
+export function renderBackupUnits(afterUnit: string, etcdEnv: string, intervalMinutes: number): PeriodicUnits {
   if (!Number.isInteger(intervalMinutes) || intervalMinutes < 1)
     throw new Error(`backup: intervalMinutes must be a positive integer (got ${intervalMinutes})`);
-  return [
-    "[Unit]",
-    `Description=etcd snapshot every ${intervalMinutes} minutes`,
-    "",
-    "[Timer]",
-    "OnBootSec=5min",
-    `OnUnitActiveSec=${intervalMinutes}min`,
-    "AccuracySec=1min",
-    "RandomizedDelaySec=30s",
-    "",
-    "[Install]",
-    "WantedBy=timers.target",
-    "",
-  ].join("\n");
+  return periodicUnit({
+    description: "etcd snapshot to S3",
+    timerDescription: `etcd snapshot every ${intervalMinutes} minutes`,
+    execStart: BACKUP_FILES.backup,
+    environment: [["KUBEADM_AWS_ETCD_ENV", etcdEnv]],
+    after: [afterUnit],
+    nice: 10,
+    ioSchedulingClass: "idle",
+    schedule: { onBootSec: "5min", onUnitActiveSec: `${intervalMinutes}min`, accuracySec: "1min", randomizedDelaySec: "30s" },
+  });
 }

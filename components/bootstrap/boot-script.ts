@@ -13,9 +13,9 @@ export const RETRY_PAUSE_SECONDS = 20;
 export const BOOT_BUDGET_MARGIN_SECONDS = 3600;
 
 /**
- * The boot's own deadline, what the script computes from its env (`KUBEADM_AWS_BOOT_BUDGET` overrides):
- * join delay + attempts × (API wait + pause) + margin. The unit's TimeoutStartSec is `infinity`, so
- * systemd never kills a boot that is still within it; the script gives up at it.
+ * The boot's own deadline, rendered into its env file (`KUBEADM_AWS_BOOT_BUDGET`): join delay + attempts ×
+ * (API wait + pause) + margin. The unit's TimeoutStartSec is `infinity`, so systemd never kills a boot that is
+ * still within it; the script gives up at it.
  */
 export function bootBudgetSeconds(e: { joinDelaySeconds: number; maxAttempts: number; apiWaitSeconds: number }): number {
   return e.joinDelaySeconds + e.maxAttempts * (e.apiWaitSeconds + RETRY_PAUSE_SECONDS) + BOOT_BUDGET_MARGIN_SECONDS;

@@ -59,13 +59,26 @@ export const FILES = {
   k8sModules: "/etc/modules-load.d/kubernetes.conf",
 } as const;
 
-/** systemd unit names the boot starts or enables. */
+/**
+ * Every systemd unit name the library installs, enables or orders its units after: one place, so the renderers,
+ * the boot (`enableUnits`) and the tests agree. A unit file the library installs is `${PATHS.units}/<name>`.
+ */
 export const UNITS = {
+  /** The boot, on every node (components/bootstrap/units.ts). */
   bootstrap: "kubeadm-aws-bootstrap.service",
+  /** The join token's sync and its hourly timer, on control-plane nodes (components/bootstrap/units.ts). */
   tokenSyncService: "kubeadm-aws-token-sync.service",
   tokenSyncTimer: "kubeadm-aws-token-sync.timer",
+  /** The certificate renewal and its daily timer, on control-plane nodes (components/bootstrap/cert-renewal.ts). */
+  certRenewService: "kubeadm-aws-cert-renew.service",
+  certRenewTimer: "kubeadm-aws-cert-renew.timer",
+  /** The etcd snapshot to S3 and its timer, on every node that backs etcd up (components/backup/scripts.ts). */
+  etcdBackupService: "etcd-backup.service",
+  etcdBackupTimer: "etcd-backup.timer",
   /** The kubelet, from the image (kubeadm's nodes and a containerized etcd member's standalone kubelet). */
   kubelet: "kubelet.service",
+  /** containerd, from the image: the boot starts after it. */
+  containerd: "containerd.service",
   /** An on-host etcd member (components/etcd/systemd.ts renders it). */
   etcd: "etcd.service",
 } as const;

@@ -5,7 +5,7 @@
  */
 import type { Taint } from "../spec/spec";
 import { renderAuditPolicy, renderAuthenticationConfig, renderEncryptionConfig } from "./apiserver-files";
-import { CERT_RENEWAL, certRenewServiceUnit, certRenewTimerUnit } from "./cert-renewal";
+import { CERT_RENEWAL, certRenewUnits } from "./cert-renewal";
 import type { RoleFile } from "./files";
 import {
   apiEndpoint,
@@ -17,18 +17,12 @@ import {
   renderKubeProxyConfiguration,
   type ClusterConfigInput,
 } from "./kubeadm";
+import { INIT_LOCK_FILES, renderInitLockEnv, type InitLockEnv } from "./init-lock";
 import { nodeScriptFile } from "./node-scripts";
 import { FILES, PATHS, UNITS } from "./paths";
 import { NODE_SCRIPTS } from "./node-scripts";
 import { renderBootstrapEnv, renderBundlePaths, type ActionBootEnv, type BootstrapEnv } from "./scripts";
-import {
-  bootstrapServiceUnit,
-  kubeletSysctl,
-  kubernetesModules,
-  kubernetesNetSysctl,
-  tokenSyncServiceUnit,
-  tokenSyncTimerUnit,
-} from "./units";
+import { bootstrapServiceUnit, kubeletSysctl, kubernetesModules, kubernetesNetSysctl, tokenSyncUnits } from "./units";
 import { extensionFiles, extensionUnits, type RoleExtension } from "./extensions";
 import { toYamlDocuments } from "./yaml";
 
@@ -63,8 +57,10 @@ export interface CommonRoleInput {
 export interface ControlPlaneFilesInput extends CommonRoleInput {
   /** Cluster-wide kubeadm settings. Required. */
   cluster: ClusterConfigInput;
-  /** Position among control-plane nodes: 0 boots first and claims the init marker first (with no marker: 0 runs `kubeadm init`, the others join). Required. */
+  /** Position among control-plane nodes: 0 boots first, so it claims the init marker first; node `i` waits `i * joinSpreadSeconds`. Required. */
   index: number;
+  /** The cluster's init marker (docs/bootstrap.md, "Init marker"): every control-plane node boots through it. Required. */
+  initMarker: InitLockEnv;
   /** Joiner `i` waits `i * joinSpreadSeconds` before its first attempt (stacked etcd adds one member at a time). @default 30 */
   joinSpreadSeconds?: number;
   /** More files for this node (e.g. its colocated etcd member's config, unit, keys, backup scripts); paths must be unique. @default [] */
@@ -208,7 +204,6 @@ function envFor(
   input: CommonRoleInput,
   clusterName: string,
   apiName: string,
-  mode: BootstrapEnv["mode"],
   controlPlane: boolean,
   joinDelaySeconds: number,
   hooks: Pick<BootstrapEnv, "beforeKubeadm" | "enableUnits"> = {},
@@ -216,7 +211,6 @@ function envFor(
   return {
     ...hooks,
     role: input.role,
-    mode,
     controlPlane,
     secretId: bootstrapSecretName(clusterName, input.role),
     region: input.region,
@@ -229,7 +223,7 @@ function envFor(
   };
 }
 
-/** Every boot file of control-plane node `index` (0 = `kubeadm init`). */
+/** Every boot file of control-plane node `index` (the init marker decides which node runs `kubeadm init`). */
 export function renderControlPlaneFiles(input: ControlPlaneFilesInput, m: ControlPlaneMaterial, s: ControlPlaneSecrets): RoleFile[] {
   if (!Number.isInteger(input.index) || input.index < 0) throw new Error(`control-plane index must be >= 0 (got ${input.index})`);
   const c = input.cluster;
@@ -237,15 +231,14 @@ export function renderControlPlaneFiles(input: ControlPlaneFilesInput, m: Contro
   if (external && (m.etcdClientCertPem === undefined || s.etcdClientKeyPem === undefined))
     throw new Error("external etcd needs the API server's etcd client certificate and key");
   if (!external && s.etcdCaKeyPem === undefined) throw new Error("stacked etcd needs the etcd CA key");
-  const init = input.index === 0;
   // Every control-plane node renews kubeadm's certificates (cert-renewal.ts), once kubeadm succeeded.
   // Every control-plane node keeps the join token valid and renews kubeadm's certificates, once kubeadm succeeded.
   const hooks = {
     ...(input.beforeKubeadm !== undefined ? { beforeKubeadm: input.beforeKubeadm } : {}),
-    enableUnits: [UNITS.tokenSyncTimer, CERT_RENEWAL.timerUnit, ...(input.enableUnits ?? [])],
+    enableUnits: [UNITS.tokenSyncTimer, UNITS.certRenewTimer, ...(input.enableUnits ?? [])],
   };
   const env = withExtension(
-    envFor(input, c.clusterName, c.apiName, init ? "init" : "join", true, input.index * (input.joinSpreadSeconds ?? 30), hooks),
+    envFor(input, c.clusterName, c.apiName, true, input.index * (input.joinSpreadSeconds ?? 30), hooks),
     input.extension,
   );
   const join = renderJoinConfiguration({
@@ -255,18 +248,22 @@ export function renderControlPlaneFiles(input: ControlPlaneFilesInput, m: Contro
     controlPlane: true,
   });
   const pki = PATHS.pki;
+  const tokenSync = tokenSyncUnits();
+  const certRenew = certRenewUnits();
   const files: RoleFile[] = [
     ...commonFiles(env),
     // The control-plane scripts, timers and API server files travel in the bundle, like the boot script.
+    nodeScriptFile(NODE_SCRIPTS.initLock, { viaBundle: true }),
+    { ...plain(INIT_LOCK_FILES.env, renderInitLockEnv(input.initMarker)), viaBundle: true },
     nodeScriptFile(NODE_SCRIPTS.tokenSync, { viaBundle: true }),
-    { ...plain(`${PATHS.units}/${UNITS.tokenSyncService}`, tokenSyncServiceUnit()), viaBundle: true },
-    { ...plain(`${PATHS.units}/${UNITS.tokenSyncTimer}`, tokenSyncTimerUnit()), viaBundle: true },
+    { ...plain(`${PATHS.units}/${UNITS.tokenSyncService}`, tokenSync.service), viaBundle: true },
+    { ...plain(`${PATHS.units}/${UNITS.tokenSyncTimer}`, tokenSync.timer), viaBundle: true },
     { ...plain(FILES.auditPolicy, renderAuditPolicy(), "0600"), viaBundle: true },
     { ...plain(FILES.authenticationConfig, renderAuthenticationConfig(), "0600"), viaBundle: true },
     nodeScriptFile(NODE_SCRIPTS.certRenew, { viaBundle: true }),
     nodeScriptFile(NODE_SCRIPTS.certExpiry, { viaBundle: true }),
-    { ...plain(CERT_RENEWAL.service, certRenewServiceUnit()), viaBundle: true },
-    { ...plain(CERT_RENEWAL.timer, certRenewTimerUnit()), viaBundle: true },
+    { ...plain(CERT_RENEWAL.service, certRenew.service), viaBundle: true },
+    { ...plain(CERT_RENEWAL.timer, certRenew.timer), viaBundle: true },
   ];
   // Every control-plane node carries the init config: whichever wins the init marker runs it (docs/bootstrap.md).
   files.push(
@@ -311,7 +308,7 @@ export function renderControlPlaneFiles(input: ControlPlaneFilesInput, m: Contro
 
 /** Every boot file of a worker of one pool: join material only (token + CA pin), no CA key. */
 export function renderWorkerFiles(input: WorkerFilesInput, m: WorkerMaterial, s: WorkerSecrets): RoleFile[] {
-  const env = withExtension(envFor(input, input.clusterName, input.apiName, "join", false, 0), input.extension);
+  const env = withExtension(envFor(input, input.clusterName, input.apiName, false, 0), input.extension);
   const join = renderJoinConfiguration({
     apiServerEndpoint: apiEndpoint(input.apiName),
     token: s.bootstrapToken,

@@ -5,7 +5,15 @@
  * and each fact keeps its one TypeScript source.
  */
 import { apiHostPort } from "../core/ports";
-import { CERT_RENEWAL, DEFAULT_RENEW_DAYS, KUBEADM_LOCAL_HEALTH, MANIFEST_PAUSE_SECONDS } from "./cert-renewal";
+import {
+  API_SERVER_POD,
+  CA_WARNING_DAYS,
+  CERT_RENEWAL,
+  DEFAULT_RENEW_DAYS,
+  MANIFEST_PAUSE_SECONDS,
+  POD_HEALTH_WAIT_SECONDS,
+  STATIC_POD_RESTARTS,
+} from "./cert-renewal";
 import { renderEnvFile, type EnvEntry } from "./env-file";
 import { BUNDLE_FORMAT } from "./files";
 import { INIT_LOCK_FILES, INIT_RESUME_PHASES, KUBEADM_TIMEOUT_SECONDS, RESTORE_RUNBOOK } from "./init-lock";
@@ -24,9 +32,7 @@ export {
   renderInitLockEnv,
   type InitLockEnv,
 } from "./init-lock";
-import { BOOT_BUDGET_MARGIN_SECONDS, RETRY_PAUSE_SECONDS } from "./boot-script";
-
-export type BootMode = "init" | "join";
+import { bootBudgetSeconds, RETRY_PAUSE_SECONDS } from "./boot-script";
 
 /** Attempts of a bundle fetch (about 8 minutes: IAM and the secret's version may still be propagating). */
 export const FETCH_ATTEMPTS = 30;
@@ -49,9 +55,11 @@ interface CommonBootEnv {
 
 /** The boot of a node that runs kubeadm (control plane or worker). */
 export interface BootstrapEnv extends CommonBootEnv {
-  /** `init` (first control-plane node of a new cluster) or `join`; with `initLockTable`, the init marker decides instead. */
-  mode: BootMode;
-  /** Whether this node runs the control plane. */
+  /**
+   * Whether this node runs the control plane. A control-plane node runs kubeadm only through the cluster's init
+   * marker (`init-lock.env` and its script come with the bundle: docs/bootstrap.md, "Init marker"), which decides
+   * between init and join; any other node only joins.
+   */
   controlPlane: boolean;
   /** `host:port` of the API. */
   apiEndpoint: string;
@@ -65,14 +73,6 @@ export interface BootstrapEnv extends CommonBootEnv {
   tokenRefreshHours: number;
   /** A script run after every bundle fetch and before kubeadm (e.g. start colocated etcd); failing it retries. @default undefined (none) */
   beforeKubeadm?: string;
-  /**
-   * Control plane: the DynamoDB table of the cluster's init marker (docs/bootstrap.md, "Init marker"); with it
-   * every control-plane node may claim `kubeadm init` and `mode` is only where the boot starts. The Cluster
-   * delivers the same variable in `init-lock.env` through the bundle. @default undefined (no marker: `mode` decides)
-   */
-  initLockTable?: string;
-  /** Control-plane nodes of the cluster (with 1, a lost cluster is never re-initialised). @default undefined (3 assumed) */
-  controlPlaneCount?: number;
 }
 
 /** The boot of a node whose work is not kubeadm (a dedicated etcd member): the same steps, then its action. */
@@ -96,7 +96,9 @@ function commonConstants(): EnvEntry[] {
     ["KUBEADM_AWS_STATE_DIR", PATHS.state],
     ["KUBEADM_AWS_BOOTSTRAPPED", FILES.bootstrapped],
     ["KUBEADM_AWS_RETRY_PAUSE", RETRY_PAUSE_SECONDS],
-    ["KUBEADM_AWS_BOOT_MARGIN", BOOT_BUDGET_MARGIN_SECONDS],
+    ["KUBEADM_AWS_MODULES", FILES.k8sModules],
+    ["KUBEADM_AWS_CONTAINERD_UNIT", UNITS.containerd],
+    ["KUBEADM_AWS_KUBELET_UNIT", UNITS.kubelet],
   ];
 }
 
@@ -130,9 +132,10 @@ function controlPlaneConstants(): EnvEntry[] {
     ["KUBEADM_AWS_CERT_EXPIRY", FILES.certExpiry],
     ["KUBEADM_AWS_ETCD_CLIENT_STAMP", CERT_RENEWAL.etcdClientStamp],
     ["KUBEADM_AWS_CERT_RESTART_PENDING", CERT_RENEWAL.pendingRestart],
-    ["KUBEADM_AWS_SCHEDULER_HEALTH", KUBEADM_LOCAL_HEALTH.scheduler],
-    ["KUBEADM_AWS_CONTROLLER_MANAGER_HEALTH", KUBEADM_LOCAL_HEALTH.controllerManager],
-    ["KUBEADM_AWS_ETCD_HEALTH", KUBEADM_LOCAL_HEALTH.etcd],
+    ["KUBEADM_AWS_STATIC_PODS", STATIC_POD_RESTARTS.map((p) => `${p.pod}=${p.health}`).join(",")],
+    ["KUBEADM_AWS_API_SERVER_POD", API_SERVER_POD],
+    ["KUBEADM_AWS_POD_HEALTH_WAIT", POD_HEALTH_WAIT_SECONDS],
+    ["KUBEADM_AWS_CA_WARNING_DAYS", CA_WARNING_DAYS],
     // Colocated and stacked etcd: the member env file the etcd scripts source.
     ["KUBEADM_AWS_ETCD_ENV", FILES.etcdMemberEnv],
   ];
@@ -148,6 +151,10 @@ export function renderBootstrapEnv(e: BootstrapEnv | ActionBootEnv): string {
     ["KUBEADM_AWS_SECRET_ID", e.secretId],
     ["KUBEADM_AWS_REGION", e.region],
     ["KUBEADM_AWS_MAX_ATTEMPTS", e.maxAttempts],
+    [
+      "KUBEADM_AWS_BOOT_BUDGET",
+      bootBudgetSeconds(isAction(e) ? { joinDelaySeconds: 0, apiWaitSeconds: 0, maxAttempts: e.maxAttempts } : e),
+    ],
   ];
   let constants = commonConstants();
   if (isAction(e)) {
@@ -155,7 +162,6 @@ export function renderBootstrapEnv(e: BootstrapEnv | ActionBootEnv): string {
     constants = [...constants, ["KUBEADM_AWS_ETCD_ENV", FILES.etcdMemberEnv]];
   } else {
     role.push(
-      ["KUBEADM_AWS_MODE", e.mode],
       ["KUBEADM_AWS_CONTROL_PLANE", e.controlPlane],
       ["KUBEADM_AWS_API_ENDPOINT", e.apiEndpoint],
       ["KUBEADM_AWS_JOIN_DELAY", e.joinDelaySeconds],
@@ -165,8 +171,6 @@ export function renderBootstrapEnv(e: BootstrapEnv | ActionBootEnv): string {
     );
     // Optional lines only when set, so roles without them keep the same env file.
     if (e.beforeKubeadm !== undefined) role.push(["KUBEADM_AWS_BEFORE_KUBEADM", e.beforeKubeadm]);
-    if (e.initLockTable !== undefined) role.push(["KUBEADM_AWS_INIT_LOCK_TABLE", e.initLockTable]);
-    if (e.controlPlaneCount !== undefined) role.push(["KUBEADM_AWS_CONTROL_PLANE_COUNT", e.controlPlaneCount]);
     constants = [...constants, ...kubeadmConstants(), ...(e.controlPlane ? controlPlaneConstants() : [])];
   }
   if (e.enableUnits !== undefined && e.enableUnits.length > 0) role.push(["KUBEADM_AWS_ENABLE_UNITS", e.enableUnits.join(",")]);

@@ -22,7 +22,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { controlPlaneBootstrapArgs, usesExternalEtcd, workerBootstrapArgs, type KubeadmClusterSpec, type RoleBootSpec } from "./role-args";
-import { INIT_LOCK_FILES, initLockScript, initLockTableName, renderInitLockEnv } from "../bootstrap/init-lock";
+import { initLockTableName } from "../bootstrap/init-lock";
 import { controlPlaneRole, workerRole } from "../core/roles";
 import { clusterTags } from "../core/tags";
 import { initLockPolicy, instanceHealthPolicy } from "../iam/policy";
@@ -35,7 +35,8 @@ import { cloudControllerManagerPolicy } from "../control-plane/policy";
 import type { EtcdCluster } from "../etcd/cluster";
 import type { ColocatedEtcd } from "../etcd/colocated";
 import { poolExtension, type ClusterExtensions } from "../bootstrap/extensions";
-import { BACKUP_TIMER_UNIT, stackedEtcdNodeFiles } from "../etcd/colocated-files";
+import { stackedEtcdNodeFiles } from "../etcd/colocated-files";
+import { UNITS } from "../bootstrap/paths";
 import { etcdLayout } from "../bootstrap/kubeadm-etcd";
 import { etcdSnapshotUploadPolicy } from "../etcd/policy";
 import type { PolicyDocument } from "../iam/policy";
@@ -129,13 +130,6 @@ export function kubeadmBootstrap(name: string, args: KubeadmBootstrapArgs, paren
 
   const initLock = initLockTable(name, spec, parent);
   const lockPolicy = initLock.arn.apply(initLockPolicy);
-  const lockFiles: ExtraFile[] = [
-    {
-      path: INIT_LOCK_FILES.env,
-      content: initLock.name.apply((table) => renderInitLockEnv({ table, controlPlaneCount: spec.controlPlane.count })),
-    },
-    { path: INIT_LOCK_FILES.script, content: initLockScript(), permissions: "0755" },
-  ];
   // Node 0 (and every node after it) boots once its bundle, its policies and the table exist.
   const bootReady: pulumi.Resource[] = [initLock];
 
@@ -157,7 +151,7 @@ export function kubeadmBootstrap(name: string, args: KubeadmBootstrapArgs, paren
           apiName: args.apiName,
           ...hooks,
           extraPolicies: { ...snapshotPolicy, "init-lock": lockPolicy, "cloud-controller-manager": ccmPolicy },
-          extraFiles: [...(hooks.extraFiles ?? []), ...lockFiles],
+          ...(hooks.extraFiles ? { extraFiles: hooks.extraFiles } : {}),
           extension: args.extensions?.controlPlane,
         }),
         managedPolicyArns: [],
@@ -242,7 +236,7 @@ function colocatedHooks(
       });
     return {
       extraFiles: inputFiles(pulumi.output(bucketName), "bucket", render),
-      enableUnits: [BACKUP_TIMER_UNIT],
+      enableUnits: [UNITS.etcdBackupTimer],
     };
   }
   return {};

@@ -18,6 +18,7 @@ import { controlPlaneRole, workerRole } from "../core/roles";
 import type { RoleExtension } from "../bootstrap/extensions";
 import type { RoleFile } from "../bootstrap/files";
 import type { ExtraFile } from "../bootstrap/input-files";
+import { initLockTableName } from "../bootstrap/init-lock";
 import type { ClusterConfigInput } from "../bootstrap/kubeadm";
 import type { RoleBootstrapArgs } from "../bootstrap/role-bootstrap";
 import { renderControlPlaneFiles, renderWorkerFiles, type ControlPlaneMaterial, type ControlPlaneSecrets } from "../bootstrap/roles";
@@ -65,8 +66,8 @@ export function clusterConfigInput(spec: KubeadmClusterSpec, etcdEndpoints: stri
 export const extraFileKey = (path: string) => `file:${path}`;
 
 export interface ControlPlaneBootstrapOptions {
-  /** The cluster's name, region, tags and what kubeadm's ClusterConfiguration reads. Required. */
-  spec: KubeadmClusterSpec & RoleBootSpec;
+  /** The cluster's name, region, tags, control-plane count (its init marker) and what kubeadm's ClusterConfiguration reads. Required. */
+  spec: KubeadmClusterSpec & RoleBootSpec & { controlPlane: Pick<ClusterSpec["controlPlane"], "count"> };
   /** The cluster's CAs, keys and join token. Required. */
   pki: ClusterPki;
   /** The KMS key encrypting the node's bundle secret. Required. */
@@ -135,6 +136,8 @@ export function controlPlaneBootstrapArgs(o: ControlPlaneBootstrapOptions): Role
           role,
           region: spec.region,
           index: o.index,
+          // The table the Cluster creates under this same name (cluster/bootstrap.ts).
+          initMarker: { table: initLockTableName(spec.name), controlPlaneCount: spec.controlPlane.count },
           cluster: clusterConfigInput(spec, dedicated ? endpoints.map((_, i) => v[`etcdEndpoint${i}`]!) : undefined, o.apiName),
           extraFiles: [
             ...extraPlain.map((f): RoleFile => ({

@@ -7,9 +7,9 @@
  * user data and replaces the member (`userDataReplaceOnChange`), and its boot checks it got those very files.
  */
 import { createHash } from "crypto";
-import { BACKUP_TIMER_UNIT } from "../backup/scripts";
 import type { RoleExtension } from "../bootstrap/extensions";
 import type { RoleFile } from "../bootstrap/files";
+import { UNITS } from "../bootstrap/paths";
 import { renderActionRoleFiles } from "../bootstrap/roles";
 import { memberFiles, memberKeyFiles, type MemberFilesInput, type MemberPki } from "./member-files";
 import { ETCD_NODE_FILES } from "./node-files";
@@ -38,7 +38,7 @@ export function renderMemberFiles(input: DedicatedMemberInput, pki: MemberPki): 
       clusterName: input.cluster,
       region: input.region,
       action: ETCD_NODE_FILES.memberBoot,
-      enableUnits: [BACKUP_TIMER_UNIT],
+      enableUnits: [UNITS.etcdBackupTimer],
       ...(input.extension ? { extension: input.extension } : {}),
     },
     [...memberFiles(input), ...memberKeyFiles(pki, input.config.paths)],

@@ -4,15 +4,13 @@
  * stacked etcd the node gets the snapshot backup only (`stackedEtcdNodeFiles`). The Cluster delivers these
  * files through each node's bootstrap bundle (components/cluster/bootstrap.ts, `colocatedHooks`).
  */
-import { BACKUP_FILES, BACKUP_SCRIPTS, backupEnv, renderBackupService, renderBackupTimer } from "../backup/scripts";
+import { BACKUP_FILES, BACKUP_SCRIPTS, backupEnv, renderBackupUnits } from "../backup/scripts";
 import type { RoleFile } from "../bootstrap/files";
 import { KUBEADM_ETCD } from "../bootstrap/kubeadm-etcd";
 import { nodeScriptFile } from "../bootstrap/node-scripts";
 import { UNITS } from "../bootstrap/paths";
 import { DEFAULT_ETCD_PORTS } from "./members";
 import { ETCD_NODE_FILES, renderMemberEnv } from "./node-files";
-
-export { BACKUP_TIMER_UNIT } from "../backup/scripts";
 
 /** The hook the control-plane boot runs before kubeadm on a colocated on-host member. */
 export const NODE_START_SCRIPT = ETCD_NODE_FILES.nodeStart;
@@ -50,10 +48,11 @@ export function stackedEtcdNodeFiles(input: StackedNodeInput): RoleFile[] {
     }),
   );
   const plain = (path: string, content: string): RoleFile => ({ path, content, permissions: "0644", sensitive: false, viaBundle: true });
+  const units = renderBackupUnits(UNITS.kubelet, ETCD_NODE_FILES.env, input.intervalMinutes);
   return [
     plain(ETCD_NODE_FILES.env, env),
     nodeScriptFile(BACKUP_SCRIPTS.backup, { viaBundle: true }),
-    plain(BACKUP_FILES.service, renderBackupService(UNITS.kubelet, ETCD_NODE_FILES.env)),
-    plain(BACKUP_FILES.timer, renderBackupTimer(input.intervalMinutes)),
+    plain(BACKUP_FILES.service, units.service),
+    plain(BACKUP_FILES.timer, units.timer),
   ];
 }

@@ -19,7 +19,8 @@ import { controlPlaneRole, ROLE_PREFIX } from "../core/roles";
 import { typeToken } from "../core/tokens";
 import { issueCert, memberSanInputs, type EtcdCertificateAuthority } from "./certs";
 import type { EtcdSubnetRef } from "./cluster";
-import { BACKUP_TIMER_UNIT, NODE_START_SCRIPT } from "./colocated-files";
+import { UNITS } from "../bootstrap/paths";
+import { NODE_START_SCRIPT } from "./colocated-files";
 import { etcdClusterToken } from "./config";
 import { memberFiles } from "./member-files";
 import { inputFiles, type ExtraFile } from "../bootstrap/input-files";
@@ -68,7 +69,7 @@ export class ColocatedEtcd extends pulumi.ComponentResource {
   readonly kubeadmEtcd: pulumi.Output<KubeadmExternalEtcd>;
   /** What the control-plane boot runs before kubeadm, and enables after it. */
   readonly beforeKubeadm = NODE_START_SCRIPT;
-  readonly enableUnits = [BACKUP_TIMER_UNIT];
+  readonly enableUnits = [UNITS.etcdBackupTimer];
 
   constructor(name: string, args: ColocatedEtcdArgs, opts?: pulumi.ComponentResourceOptions) {
     super(typeToken("etcd", "ColocatedEtcd"), name, {}, opts);

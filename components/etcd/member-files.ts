@@ -6,7 +6,7 @@
  * its boot action and its data volume's id; its keys come from `memberKeyFiles`. The scripts are the
  * node/sbin files as they are; the member env file carries every value they read.
  */
-import { BACKUP_FILES, BACKUP_SCRIPTS, backupEnv, renderBackupService, renderBackupTimer, restoreEnv } from "../backup/scripts";
+import { BACKUP_FILES, BACKUP_SCRIPTS, backupEnv, renderBackupUnits, restoreEnv } from "../backup/scripts";
 import type { RoleFile } from "../bootstrap/files";
 import { nodeScriptFile } from "../bootstrap/node-scripts";
 import type { EtcdRuntime } from "../spec/spec";
@@ -83,6 +83,7 @@ export function memberFiles(input: MemberFilesInput): RoleFile[] {
       ...(containerized ? { staticPod: STATIC_POD_FILE } : {}),
     }),
   );
+  const backupUnits = renderBackupUnits(memberUnit(input.runtime), ETCD_NODE_FILES.env, input.backup.intervalMinutes);
   const files: RoleFile[] = [
     plain(paths.configFile, renderEtcdConfig(input.config)),
     plain(ETCD_NODE_FILES.env, env),
@@ -90,8 +91,8 @@ export function memberFiles(input: MemberFilesInput): RoleFile[] {
     nodeScriptFile(ETCD_SCRIPTS.nodeStart, { viaBundle: true }),
     nodeScriptFile(BACKUP_SCRIPTS.backup, { viaBundle: true }),
     nodeScriptFile(BACKUP_SCRIPTS.restore, { viaBundle: true }),
-    plain(BACKUP_FILES.service, renderBackupService(memberUnit(input.runtime), ETCD_NODE_FILES.env)),
-    plain(BACKUP_FILES.timer, renderBackupTimer(input.backup.intervalMinutes)),
+    plain(BACKUP_FILES.service, backupUnits.service),
+    plain(BACKUP_FILES.timer, backupUnits.timer),
   ];
   if (!containerized) {
     files.push(

@@ -5,12 +5,16 @@
  * - `packer/manifest-variables.pkr.hcl`: the declarations of exactly those variables;
  * - `packer/image-tags.pkr.hcl`: the AMI tags, rendered by calling `imageTags()` on a manifest
  *   whose values are HCL variable references, so the tags Packer writes are, key for key, the tags
- *   `lookupImage()` filters on.
+ *   `lookupImage()` filters on;
+ * - `packer/scripts/kubernetes-modules.conf` and `packer/scripts/kubernetes-net.conf`: the kernel
+ *   modules and settings a node needs, the same text every node's bundle installs at boot
+ *   (components/bootstrap/units.ts), so the image and the boot cannot disagree.
  *
  * The committed files are the render of DEFAULT_VERSIONS (a test compares them); `npm run images:vars`
  * rewrites them (components/images/generate.ts).
  */
 import { artifactChecksums, IMAGE_TOOLS, type Artifact, type ImageToolVersions } from "../versions/artifacts";
+import { kubernetesModules, kubernetesNetSysctl } from "../bootstrap/units";
 import { imageTags, type PlatformVersions } from "../versions/manifest";
 
 type VersionField = Exclude<keyof PlatformVersions, "os">;
@@ -140,11 +144,19 @@ export function renderImageTagsHcl(): string {
   ].join("\n");
 }
 
+/** The kernel files the image installs (packer/scripts/10-kernel.sh), uploaded beside the scripts; relative to packer/. */
+export const PACKER_KERNEL_FILES = {
+  modules: "scripts/kubernetes-modules.conf",
+  sysctl: "scripts/kubernetes-net.conf",
+} as const;
+
 /** Every generated file under packer/, by path relative to packer/. */
 export function packerGeneratedFiles(v: PlatformVersions, tools: ImageToolVersions = IMAGE_TOOLS): Record<string, string> {
   return {
     "versions.auto.pkrvars.json": renderPackerVarsJson(v, tools),
     "manifest-variables.pkr.hcl": renderManifestVariablesHcl(v, tools),
     "image-tags.pkr.hcl": renderImageTagsHcl(),
+    [PACKER_KERNEL_FILES.modules]: kubernetesModules(),
+    [PACKER_KERNEL_FILES.sysctl]: kubernetesNetSysctl(),
   };
 }

@@ -2,6 +2,16 @@
 # kubeadm-aws: the helpers every node script sources (the one copy). Sourced after the env file, so the
 # settings it names are already set. Nothing here runs on its own.
 
+# The boot's durable state (KUBEADM_AWS_STATE_DIR survives reboots): one name for each file, read and written by
+# the boot, the init marker and mark_unhealthy.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+if [ -n "${KUBEADM_AWS_STATE_DIR:-}" ]; then
+  STATE_INSTANCE_ID="$KUBEADM_AWS_STATE_DIR/instance-id"        # this machine's EC2 instance id
+  STATE_LOCAL_API="$KUBEADM_AWS_STATE_DIR/local-api-answered"   # this node's own API answered once: never reset
+  STATE_INIT_CLAIMED="$KUBEADM_AWS_STATE_DIR/init-claimed"      # this node holds (or held) the init claim
+  STATE_INIT_MARKED="$KUBEADM_AWS_STATE_DIR/init-marked"        # this node recorded the cluster initialised
+fi
+
 # log_as TAG: name the calling script in its log lines (log_as kubeadm-aws-token-sync).
 log_as() { KUBEADM_AWS_LOG_TAG="$1"; }
 # log MESSAGE...: one line on stderr (the journal keeps it), tagged with the script and this node's role.
@@ -36,12 +46,22 @@ kubeadm_run() {
   esac
 }
 
-# retry ATTEMPTS WHAT COMMAND...: runs COMMAND until it succeeds, pausing 2, 4, ... 18, then 20 s between
-# attempts (IAM and Secrets Manager propagate within minutes); fails naming WHAT after ATTEMPTS.
+# retry [--final CODE] ATTEMPTS WHAT COMMAND...: runs COMMAND until it succeeds, pausing 2, 4, ... 18, then
+# 20 s between attempts (IAM and Secrets Manager propagate within minutes); fails naming WHAT after ATTEMPTS.
+# With --final, exit status CODE is an answer, not a failure: returned at once, never retried.
 retry() {
-  local attempts="$1" what="$2" n=1
+  local final="" attempts what n=1 rc
+  if [ "$1" = --final ]; then
+    final="$2"
+    shift 2
+  fi
+  attempts="$1" what="$2"
   shift 2
-  until "$@"; do
+  while true; do
+    rc=0
+    "$@" || rc=$?
+    [ "$rc" != 0 ] || return 0
+    [ "$rc" != "$final" ] || return "$rc"
     if [ "$n" -ge "$attempts" ]; then
       log "$what: failed $n times"
       return 1
@@ -51,17 +71,15 @@ retry() {
   done
 }
 
-# imds PATH: an instance metadata value (IMDSv2: a session token first), retried for a minute.
-imds() {
-  local n t base=http://169.254.169.254/latest
-  for n in $(seq 20); do
-    if t="$(curl -sf --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$base/api/token")" &&
-      curl -sf --max-time 5 -H "X-aws-ec2-metadata-token: $t" "$base/meta-data/$1"; then return 0; fi
-    sleep 3
-  done
-  log "instance metadata $1: no answer after $n attempts"
-  return 1
+# imds_once PATH: one read of an instance metadata value (IMDSv2: a session token first).
+imds_once() {
+  local t base=http://169.254.169.254/latest
+  t="$(curl -sf --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$base/api/token")" &&
+    curl -sf --max-time 5 -H "X-aws-ec2-metadata-token: $t" "$base/meta-data/$1"
 }
+
+# imds PATH: an instance metadata value, retried for about a minute and a half.
+imds() { retry 10 "instance metadata $1" imds_once "$1"; }
 
 # mark_unhealthy WHY: a worker whose boot failed for good asks its Auto Scaling group to replace it (control-plane
 # nodes and etcd members are not in a group and never do). Never fails.
@@ -69,7 +87,7 @@ mark_unhealthy() {
   local id
   [ "${KUBEADM_AWS_CONTROL_PLANE:-false}" != true ] && [ -z "${KUBEADM_AWS_BOOT_ACTION:-}" ] || return 0
   id="${KUBEADM_AWS_INSTANCE_ID:-}"
-  [ -n "$id" ] || id="$(cat "$KUBEADM_AWS_STATE_DIR/instance-id" 2>/dev/null)" || id="$(imds instance-id)" ||
+  [ -n "$id" ] || id="$(cat "$STATE_INSTANCE_ID" 2>/dev/null)" || id="$(imds instance-id)" ||
     { log "cannot mark this node Unhealthy: no instance id"; return 0; }
   log "boot failed ($1): marking $id Unhealthy"
   AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=8 aws autoscaling set-instance-health --region "$KUBEADM_AWS_REGION" \

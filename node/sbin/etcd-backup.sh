@@ -7,11 +7,11 @@
 # copy under <daily prefix><cluster>/<UTC date>/ (the date of the last one is kept, so no day is skipped).
 set -euo pipefail
 # shellcheck source=/dev/null
-. "${KUBEADM_AWS_ENV:?run through etcd-backup.service, which sets KUBEADM_AWS_ENV}"
+. "${KUBEADM_AWS_ENV:?run through its systemd unit, which sets KUBEADM_AWS_ENV}"
 # shellcheck source=lib/lib.sh
 . "$KUBEADM_AWS_LIB"
 # shellcheck source=/dev/null
-. "${KUBEADM_AWS_ETCD_ENV:?run through etcd-backup.service, which sets KUBEADM_AWS_ETCD_ENV}"
+. "${KUBEADM_AWS_ETCD_ENV:?run through its systemd unit, which sets KUBEADM_AWS_ETCD_ENV}"
 log_as etcd-backup
 umask 077
 CLUSTER="$KUBEADM_AWS_ETCD_CLUSTER"

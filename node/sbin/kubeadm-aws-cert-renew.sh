@@ -38,8 +38,8 @@ while read -r name left managed ca; do
   if [ "$managed" = true ] && [ "$ca" = false ] && [ "$left" -lt $((RENEW_DAYS * 86400)) ]; then
     renew=true
   fi
-  if [ "$ca" = true ] && [ "$left" -lt $((365 * 86400)) ]; then
-    log "WARNING: CA $name expires in less than a year; rotating a CA is a planned operation (docs/bootstrap.md)"
+  if [ "$ca" = true ] && [ "$left" -lt $((KUBEADM_AWS_CA_WARNING_DAYS * 86400)) ]; then
+    log "WARNING: CA $name expires in less than $KUBEADM_AWS_CA_WARNING_DAYS days; rotating a CA is a planned operation (docs/bootstrap.md)"
   fi
 done <<<"$listing"
 
@@ -52,14 +52,28 @@ restart_pod() {
   sleep "$PAUSE"
   mv "$parked/$pod.yaml" "$MANIFESTS/"
   rmdir "$parked"
-  poll 300 2 curl -sfk --max-time 5 -o /dev/null "$health" || { log "$pod is not healthy 300 s after its restart ($health)"; return 1; }
+  poll "$KUBEADM_AWS_POD_HEALTH_WAIT" 2 curl -sfk --max-time 5 -o /dev/null "$health" ||
+    { log "$pod is not healthy $KUBEADM_AWS_POD_HEALTH_WAIT s after its restart ($health)"; return 1; }
   log "$pod restarted and healthy"
 }
 
-restart_control_plane() {
-  restart_pod kube-scheduler "$KUBEADM_AWS_SCHEDULER_HEALTH"
-  restart_pod kube-controller-manager "$KUBEADM_AWS_CONTROLLER_MANAGER_HEALTH"
-  restart_pod kube-apiserver "https://$KUBEADM_AWS_LOCAL_API/readyz"
+# The static Pods, in restart order, each with its health URL (POD=URL, from the library's STATIC_POD_RESTARTS).
+IFS=',' read -r -a STATIC_PODS <<<"$KUBEADM_AWS_STATIC_PODS"
+
+# health_of POD: the URL POD answers once healthy.
+health_of() {
+  local p
+  for p in "${STATIC_PODS[@]}"; do
+    if [ "${p%%=*}" = "$1" ]; then echo "${p#*=}"; return 0; fi
+  done
+  log "no health URL for static Pod $1"
+  return 1
+}
+
+# Every static Pod in turn; a stacked etcd first (its manifest is absent with external etcd, and skipped).
+restart_static_pods() {
+  local p
+  for p in "${STATIC_PODS[@]}"; do restart_pod "${p%%=*}" "${p#*=}"; done
 }
 
 if [ "$renew" = true ]; then
@@ -71,9 +85,7 @@ if [ "$renew" = true ]; then
 fi
 if [ -f "$PENDING" ]; then
   [ "$renew" = true ] || log "restarting the static Pods after an earlier renewal whose restarts did not finish"
-  # Stacked etcd (its metrics listener answers /health in plain HTTP on loopback).
-  restart_pod etcd "$KUBEADM_AWS_ETCD_HEALTH"
-  restart_control_plane
+  restart_static_pods
   rm -f "$PENDING"
 fi
 
@@ -84,8 +96,8 @@ if [ -f "$PKI/apiserver-etcd-client.crt" ] && ! grep -q '"apiserver-etcd-client"
   if [ ! -f "$STAMP" ]; then
     echo "$current" >"$STAMP"
   elif [ "$(cat "$STAMP")" != "$current" ]; then
-    log "apiserver-etcd-client.crt changed (renewed by pulumi up); restarting kube-apiserver"
-    restart_pod kube-apiserver "https://$KUBEADM_AWS_LOCAL_API/readyz"
+    log "apiserver-etcd-client.crt changed (renewed by pulumi up); restarting $KUBEADM_AWS_API_SERVER_POD"
+    restart_pod "$KUBEADM_AWS_API_SERVER_POD" "$(health_of "$KUBEADM_AWS_API_SERVER_POD")"
     echo "$current" >"$STAMP"
   fi
 fi

@@ -21,16 +21,15 @@ set -euo pipefail
 # shellcheck source=lib/lib.sh
 . "$KUBEADM_AWS_LIB"
 log_as kubeadm-aws-init-lock
-STATE="$KUBEADM_AWS_STATE_DIR"
 INIT_CONFIG="$KUBEADM_AWS_INIT_CONFIG"
 LOCAL_API="$KUBEADM_AWS_LOCAL_API"
 # shellcheck source=/dev/null
 [ ! -f "$KUBEADM_AWS_LOCK_ENV" ] || . "$KUBEADM_AWS_LOCK_ENV"
 TABLE="${KUBEADM_AWS_INIT_LOCK_TABLE:-}"
-ME="${KUBEADM_AWS_INSTANCE_ID:-$(cat "$STATE/instance-id" 2>/dev/null || echo unknown)}"
+ME="${KUBEADM_AWS_INSTANCE_ID:-$(cat "$STATE_INSTANCE_ID" 2>/dev/null || echo unknown)}"
 KEY='{"id":{"S":"init"}}'
 NAMES='{"#o":"owner"}'
-mkdir -p "$STATE"
+mkdir -p "$KUBEADM_AWS_STATE_DIR"
 now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 values() { # values :name value ...: DynamoDB string attribute values as JSON
   local out="" sep=""
@@ -38,22 +37,25 @@ values() { # values :name value ...: DynamoDB string attribute values as JSON
   echo "{$out}"
 }
 
+# ddb_once OPERATION ARGS...: one call; 2 = the condition failed (an answer, not an error).
+ddb_once() {
+  local err rc=0
+  err="$(mktemp)"
+  aws dynamodb "$@" --region "$KUBEADM_AWS_REGION" --table-name "$TABLE" 2>"$err" || rc=$?
+  if [ "$rc" != 0 ] && grep -q ConditionalCheckFailed "$err"; then
+    rc=2
+  elif [ "$rc" != 0 ]; then
+    log "dynamodb $1 on $TABLE: $(tr '\n' ' ' <"$err")"
+    rc=1
+  fi
+  rm -f "$err"
+  return "$rc"
+}
+
 # ddb OPERATION ARGS...: retried on throttling, network and IAM propagation errors; 2 = condition failed.
 ddb() {
-  local n=1 err
   [ -n "$TABLE" ] || { log "no init marker table (KUBEADM_AWS_INIT_LOCK_TABLE)"; return 1; }
-  err="$(mktemp)"
-  while true; do
-    if aws dynamodb "$@" --region "$KUBEADM_AWS_REGION" --table-name "$TABLE" 2>"$err"; then rm -f "$err"; return 0; fi
-    if grep -q ConditionalCheckFailed "$err"; then rm -f "$err"; return 2; fi
-    if [ "$n" -ge 10 ]; then
-      log "dynamodb $1 on $TABLE failed $n times: $(tr '\n' ' ' <"$err")"
-      rm -f "$err"
-      return 1
-    fi
-    sleep $((n < 5 ? n * 2 : 10))
-    n=$((n + 1))
-  done
+  retry --final 2 10 "dynamodb $1 on $TABLE" ddb_once "$@"
 }
 
 # Sets owner and initialized_at (None when absent), strongly consistent.
@@ -103,7 +105,7 @@ claim() {
   for tries in 1 2 3 4 5; do
     read_item || return 1
     # The claimant stays the initialiser (it finishes its own init, marked or not); a replacement has another id.
-    if [ "$owner" = "$ME" ]; then touch "$STATE/init-claimed"; echo init; return 0; fi
+    if [ "$owner" = "$ME" ]; then touch "$STATE_INIT_CLAIMED"; echo init; return 0; fi
     if [ "$initialized_at" != None ]; then echo join; return 0; fi
     # Never claim what this node cannot do.
     if [ ! -f "$INIT_CONFIG" ]; then echo "held ${owner}"; return 0; fi
@@ -122,7 +124,7 @@ claim() {
       return 0
     fi
     case "$rc" in
-      0) touch "$STATE/init-claimed"; echo init; return 0 ;;
+      0) touch "$STATE_INIT_CLAIMED"; echo init; return 0 ;;
       2) log "another node changed the init marker first (look $tries); looking again" ;;
       *) return 1 ;;
     esac
@@ -130,29 +132,32 @@ claim() {
   return 1
 }
 
+# decided: one look (claim) that settles it: init, join, or an error; sets answer. Fails while a live node holds the claim.
+decided() {
+  answer="$(claim)" || answer=error
+  case "$answer" in init | join | error) return 0 ;; esac
+  return 1
+}
+
 decide() {
-  local waited=0 answer
-  while true; do
-    answer="$(claim)" || return 1
-    case "$answer" in init | join) echo "$answer"; return 0 ;; esac
-    if [ "$waited" -ge "$KUBEADM_AWS_API_WAIT_SECONDS" ]; then
-      log "init claim $answer, cluster not initialised after ${waited}s"
-      return 3
-    fi
-    sleep 10
-    waited=$((waited + 10))
-  done
+  answer=""
+  if ! poll "$KUBEADM_AWS_API_WAIT_SECONDS" 10 decided; then
+    log "init claim $answer, cluster not initialised after ${KUBEADM_AWS_API_WAIT_SECONDS}s"
+    return 3
+  fi
+  [ "$answer" != error ] || return 1
+  echo "$answer"
 }
 
 mark_initialized() {
   local rc=0
-  [ ! -f "$STATE/init-marked" ] || return 0
+  [ ! -f "$STATE_INIT_MARKED" ] || return 0
   ddb update-item --key "$KEY" --update-expression 'SET initializedAt = if_not_exists(initializedAt, :t)' \
     --condition-expression '#o = :me' --expression-attribute-names "$NAMES" \
     --expression-attribute-values "$(values :me "$ME" :t "$(now)")" >/dev/null || rc=$?
   if [ "$rc" -eq 2 ]; then log "cannot mark the cluster initialised: this node no longer holds the init claim"; fi
   [ "$rc" -eq 0 ] || return 1
-  touch "$STATE/init-marked"
+  touch "$STATE_INIT_MARKED"
   log "marked the cluster initialised"
 }
 
@@ -161,31 +166,32 @@ release() {
   ddb update-item --key "$KEY" --update-expression 'SET #o = :rel, releasedBy = :me, releasedAt = :t' \
     --condition-expression '#o = :me AND attribute_not_exists(initializedAt)' --expression-attribute-names "$NAMES" \
     --expression-attribute-values "$(values :rel released :me "$ME" :t "$(now)")" >/dev/null || rc=$?
-  rm -f "$STATE/init-claimed"
+  rm -f "$STATE_INIT_CLAIMED"
   [ "$rc" -ne 0 ] || log "released the init claim: another control-plane node may initialise"
   return "$rc"
 }
 
 # The boot failed: a claimant that never had an API gives the claim back, so another node may init.
 failed() {
-  [ -f "$STATE/init-claimed" ] && [ ! -f "$STATE/local-api-answered" ] || return 0
+  [ -f "$STATE_INIT_CLAIMED" ] && [ ! -f "$STATE_LOCAL_API" ] || return 0
   # Its control plane must not come up later next to the one another node initialises: stop and reset it
   # first (safe: its API never answered, so nobody joined it).
-  systemctl stop kubelet >/dev/null 2>&1 || true
+  systemctl stop "$KUBEADM_AWS_KUBELET_UNIT" >/dev/null 2>&1 || true
   kubeadm reset --force >/dev/null 2>&1 || true
   release
 }
 
 rebooted() {
-  [ -f "$STATE/init-claimed" ] && [ ! -f "$STATE/init-marked" ] || return 0
+  [ -f "$STATE_INIT_CLAIMED" ] && [ ! -f "$STATE_INIT_MARKED" ] || return 0
   read_item
   if [ "$owner" != "$ME" ]; then
     log "this node's kubeadm init was interrupted and $owner holds the claim now: not starting kubelet (it would run a second cluster); terminate this instance"
     return 1
   fi
-  systemctl start kubelet
-  poll 900 2 api_ready "$LOCAL_API" || { log "the local API did not answer after reboot"; return 1; }
-  touch "$STATE/local-api-answered"
+  systemctl start "$KUBEADM_AWS_KUBELET_UNIT"
+  # As long as kubeadm itself would wait for it.
+  poll "$KUBEADM_AWS_KUBEADM_TIMEOUT" 2 api_ready "$LOCAL_API" || { log "the local API did not answer after reboot"; return 1; }
+  touch "$STATE_LOCAL_API"
   # kubeadm init was interrupted after its API came up: finish its remaining phases (cluster-info, the join
   # token, the add-ons) before marking, or no node could ever join.
   run init
@@ -203,15 +209,15 @@ api_lost() {
 
 # Once this node's own API answered it is (or hosts) the cluster: recorded on disk, never reset after.
 watch_local_api() {
-  poll 900 2 api_ready "$LOCAL_API" || return 1
-  touch "$STATE/local-api-answered"
+  poll "$KUBEADM_AWS_KUBEADM_TIMEOUT" 2 api_ready "$LOCAL_API" || return 1
+  touch "$STATE_LOCAL_API"
   log "the local API answered; this node is never reset from now on"
   if [ "$1" = init ]; then mark_initialized; fi
 }
 
 run() {
   local mode="$1" watcher rc=0 phase phases
-  if [ "$mode" = init ] && [ -f "$STATE/local-api-answered" ]; then
+  if [ "$mode" = init ] && [ -f "$STATE_LOCAL_API" ]; then
     log "finishing kubeadm init after its API answered (the phases after wait-control-plane; no reset)"
     IFS=',' read -r -a phases <<<"$KUBEADM_AWS_INIT_RESUME_PHASES"
     for phase in "${phases[@]}"; do
@@ -239,7 +245,7 @@ run() {
   wait "$watcher" || true
   if [ "$mode" = init ]; then
     # kubeadm init succeeded, so its API answered (wait-control-plane): mark it, if the watcher did not.
-    touch "$STATE/local-api-answered"
+    touch "$STATE_LOCAL_API"
     mark_initialized
   fi
 }

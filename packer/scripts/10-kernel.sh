@@ -4,18 +4,15 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${PKA_LIB:-/var/tmp/pka/lib.sh}"
 
-cat >/etc/modules-load.d/kubernetes.conf <<'CONF'
-overlay
-br_netfilter
-CONF
-modprobe overlay
-modprobe br_netfilter
+# The modules and the pod-networking settings: the files every node's bundle installs again at boot,
+# generated from components/bootstrap/units.ts (npm run images:vars) and uploaded beside this script.
+here="$(dirname "${PKA_LIB:-/var/tmp/pka/lib.sh}")"
+install -m 0644 "${here}/kubernetes-modules.conf" /etc/modules-load.d/kubernetes.conf
+install -m 0644 "${here}/kubernetes-net.conf" /etc/sysctl.d/91-kubernetes-net.conf
+mapfile -t modules < <(grep -v -e '^#' -e '^$' /etc/modules-load.d/kubernetes.conf)
+modprobe -a "${modules[@]}"
 
 cat >/etc/sysctl.d/90-kubernetes.conf <<'CONF'
-# Pod traffic crosses bridges and is routed by the node.
-net.bridge.bridge-nf-call-iptables = 1
-net.bridge.bridge-nf-call-ip6tables = 1
-net.ipv4.ip_forward = 1
 # The kernel settings kubelet's protectKernelDefaults requires are written at boot, beside the kubelet
 # configuration they belong to (components/bootstrap/units.ts, /etc/sysctl.d/90-kubelet.conf): one source.
 # Many pods watch many files.

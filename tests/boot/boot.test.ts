@@ -128,7 +128,7 @@ test("a failed claimant stops and resets its control plane before it gives the c
   const a = makeNode(shared(), moto, { role: "control-plane-0", instanceId: id!, table, init: ["fail"], env: { maxAttempts: 1 } });
   expect((await boot(a)).status).toBe(1);
   const calls = a.calls();
-  const stop = calls.lastIndexOf("systemctl stop kubelet");
+  const stop = calls.lastIndexOf(`systemctl stop ${UNITS.kubelet}`);
   const reset = calls.map((c) => c.startsWith("kubeadm reset")).lastIndexOf(true);
   expect(stop).toBeGreaterThan(-1);
   expect(reset).toBeGreaterThan(stop);
@@ -178,6 +178,17 @@ test("a joiner whose own API answered and then failed is not reset", async () =>
   expect(r.status).toBe(1);
   expect(kubeadmCalls(n).some(isReset)).toBe(false);
   expect(r.stdout + r.stderr).toContain("no reset; replace the node");
+});
+
+test("a control-plane node without its init marker never runs kubeadm: not init, not join", async () => {
+  const s = shared();
+  writeFileSync(path.join(s, "api-up"), "");
+  // No table: its bundle brought no init-lock.env (a broken bundle, or a hand-made one).
+  const n = makeNode(s, moto, { role: "control-plane-0", instanceId: "i-0fffffffffffffffe", env: { maxAttempts: 2 } });
+  const r = await boot(n);
+  expect(r.status).toBe(1);
+  expect(r.stdout + r.stderr).toContain("a control-plane node never runs kubeadm without it");
+  expect(kubeadmCalls(n).filter((c) => isInit(c) || isJoin(c))).toEqual([]);
 });
 
 describe("workers", () => {
@@ -263,7 +274,7 @@ describe("instance metadata", () => {
     writeFileSync(path.join(n.dir, "bin/curl"), "#!/bin/sh\nexit 7\n");
     const r = await boot(n);
     expect(r.status).not.toBe(0);
-    expect(r.stdout + r.stderr).toContain("instance metadata local-hostname: no answer after 20 attempts");
+    expect(r.stdout + r.stderr).toContain("instance metadata local-hostname: failed 10 times");
     expect(kubeadmCalls(n)).toEqual([]);
   });
 });
@@ -275,7 +286,7 @@ describe("the boot's budget and the unit agree", () => {
     expect(t).toBe("infinity");
   });
 
-  test("the script computes the budget bootBudgetSeconds documents, and gives up at it", async () => {
+  test("the env file carries the budget bootBudgetSeconds computes, and the script gives up at it", async () => {
     const s = shared();
     const env = { joinDelaySeconds: 0, maxAttempts: 7, apiWaitSeconds: 40 };
     const n = makeNode(s, undefined, { role: "worker-general", instanceId: "i-0abc", env, join: ["fail"] });
@@ -289,7 +300,7 @@ describe("the boot's budget and the unit agree", () => {
       instanceId: "i-0abd",
       env,
       join: ["fail"],
-      extraEnv: { KUBEADM_AWS_BOOT_BUDGET: "0" },
+      envFile: { KUBEADM_AWS_BOOT_BUDGET: "0" },
     });
     const r = await boot(m);
     expect(r.status).toBe(1);

@@ -7,7 +7,14 @@ import { spawn, spawnSync } from "child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import { createServer } from "net";
 import * as path from "path";
-import { bootScript, initLockScript, renderBootstrapEnv, renderInitLockEnv, type BootstrapEnv } from "../../components/bootstrap";
+import {
+  bootScript,
+  initLockScript,
+  kubernetesModules,
+  renderBootstrapEnv,
+  renderInitLockEnv,
+  type BootstrapEnv,
+} from "../../components/bootstrap";
 import { writeTree } from "../bootstrap/tools";
 import { envWithOverrides } from "../helpers/node-env";
 
@@ -173,7 +180,6 @@ export function makeNode(shared: string, moto: Moto | undefined, o: NodeOptions)
   const cp = o.controlPlane ?? o.role.startsWith("control-plane-");
   const env: BootstrapEnv = {
     role: o.role,
-    mode: o.role === "control-plane-0" ? "init" : "join",
     controlPlane: cp,
     secretId: `t/bootstrap/${o.role}`,
     region: REGION,
@@ -225,6 +231,7 @@ esac
           ]
         : []),
       ...((o.initConfig ?? true) && cp ? [{ path: "init.yaml", content: "kind: InitConfiguration\n" }] : []),
+      { path: "modules.conf", content: kubernetesModules() },
     ],
     "boot-node-",
   );
@@ -238,6 +245,7 @@ esac
     KUBEADM_AWS_INIT_CONFIG: path.join(dir, "init.yaml"),
     KUBEADM_AWS_KUBELET_CONF: path.join(dir, "kubelet.conf"),
     KUBEADM_AWS_BOOTSTRAPPED: path.join(dir, "state", "bootstrapped"),
+    KUBEADM_AWS_MODULES: path.join(dir, "modules.conf"),
     ...o.envFile,
   };
   writeFileSync(path.join(dir, "bootstrap.env"), envWithOverrides(renderBootstrapEnv(env), paths));

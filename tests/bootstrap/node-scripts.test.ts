@@ -18,7 +18,7 @@ import {
   UNITS,
   type BootstrapEnv,
 } from "../../components/bootstrap";
-import { CERT_RENEWAL, KUBEADM_LOCAL_HEALTH } from "../../components/bootstrap/cert-renewal";
+import { CERT_RENEWAL, KUBEADM_LOCAL_HEALTH, STATIC_POD_RESTARTS } from "../../components/bootstrap/cert-renewal";
 import { BACKUP_FILES, BACKUP_SCRIPTS } from "../../components/backup/scripts";
 import { DEFAULT_ETCD_PATHS, DEFAULT_ETCD_PORTS, ETCD_NODE_FILES, ETCD_SCRIPTS } from "../../components/etcd";
 import { runTool } from "./tools";
@@ -90,6 +90,7 @@ const CONSTANTS = [
   ...Object.values(INIT_LOCK_FILES),
   ...Object.values(CERT_RENEWAL),
   ...Object.values(KUBEADM_LOCAL_HEALTH),
+  ...STATIC_POD_RESTARTS.map((p) => p.pod),
   ...Object.values(ETCD_NODE_FILES),
   ...Object.values(BACKUP_FILES),
   ...Object.values(DEFAULT_ETCD_PATHS),
@@ -109,7 +110,6 @@ test.each(FILES_ON_DISK)("node/%s spells no constant of the library (it reads th
 test("the scripts read only variables the env file sets, the boot exports or they default themselves", () => {
   const env: BootstrapEnv = {
     role: "control-plane-0",
-    mode: "init",
     controlPlane: true,
     secretId: "t/bootstrap/control-plane-0",
     region: "eu-west-1",
@@ -119,8 +119,6 @@ test("the scripts read only variables the env file sets, the boot exports or the
     maxAttempts: 30,
     tokenTtl: "24h0m0s",
     tokenRefreshHours: 12,
-    initLockTable: "t",
-    controlPlaneCount: 3,
     beforeKubeadm: "/x",
     enableUnits: ["a.timer"],
   };

@@ -230,7 +230,8 @@ describe("kubeadm files parse as the documents they claim to be", () => {
       expect(paths).toContain("/etc/kubernetes/kubeadm/join.yaml");
       const env = files.find((f) => f.path === "/etc/kubeadm-aws/bootstrap.env")!.content;
       const i = Number(role.split("-").pop());
-      expect(env).toContain(`KUBEADM_AWS_MODE=${i === 0 ? "init" : "join"}\n`);
+      expect(env).toContain("KUBEADM_AWS_CONTROL_PLANE=true\n");
+      expect(files.find((f) => f.path === "/etc/kubeadm-aws/init-lock.env")?.viaBundle).toBe(true);
       expect(env).toContain(`KUBEADM_AWS_JOIN_DELAY=${i * 30}\n`);
     }
   });
@@ -258,11 +259,14 @@ describe("boot budgets", () => {
     for (const { spec } of stackSpecs()) {
       for (const { role, files } of renderRoles(spec)) {
         const e = envOf(files);
-        const seconds = bootBudgetSeconds({
-          joinDelaySeconds: Number(e.KUBEADM_AWS_JOIN_DELAY),
-          maxAttempts: Number(e.KUBEADM_AWS_MAX_ATTEMPTS),
-          apiWaitSeconds: Number(e.KUBEADM_AWS_API_WAIT_SECONDS),
-        });
+        const seconds = Number(e.KUBEADM_AWS_BOOT_BUDGET);
+        expect(seconds).toBe(
+          bootBudgetSeconds({
+            joinDelaySeconds: Number(e.KUBEADM_AWS_JOIN_DELAY),
+            maxAttempts: Number(e.KUBEADM_AWS_MAX_ATTEMPTS),
+            apiWaitSeconds: Number(e.KUBEADM_AWS_API_WAIT_SECONDS),
+          }),
+        );
         if (role.startsWith("worker-")) expect([role, seconds <= 2.1 * 3600]).toEqual([role, true]);
         else expect([role, seconds >= 8 * 3600]).toEqual([role, true]);
       }
@@ -300,6 +304,8 @@ describe("every role's boot files", () => {
   /** Every control-plane node (each carries the init config: whichever wins the init marker runs it). */
   const CONTROL_PLANE = [
     "/etc/kubernetes/kubeadm/init.yaml",
+    "/usr/local/sbin/kubeadm-aws-init-lock",
+    "/etc/kubeadm-aws/init-lock.env",
     "/etc/kubeadm-aws/join-token",
     "/usr/local/sbin/kubeadm-aws-token-sync",
     "/etc/systemd/system/kubeadm-aws-token-sync.service",

@@ -7,12 +7,14 @@ import * as path from "path";
 import {
   BUNDLE_FORMAT,
   bootScript,
+  kubernetesModules,
   NODE_SCRIPTS,
   nodeDir,
   placeholders,
   renderBootstrapEnv,
   renderBundle,
   renderBundlePaths,
+  renderInitLockEnv,
   renderWorkerFiles,
   tokenSyncScript,
   UNITS,
@@ -26,7 +28,6 @@ import { runTool, writeTree } from "./tools";
 const TOKEN = "abc123.0123456789abcdef";
 const ENV: BootstrapEnv = {
   role: "control-plane-0",
-  mode: "init",
   controlPlane: true,
   secretId: "t/bootstrap/control-plane-0",
   region: "eu-west-1",
@@ -182,7 +183,11 @@ function runBoot(env: BootstrapEnv, hookFailures: number): { status: number; cal
       content: `${log("hook")}n=$(cat "$HOOK_STATE" 2>/dev/null || echo 0)\necho $((n + 1)) >"$HOOK_STATE"\n[ "$n" -ge ${hookFailures} ]\n`,
       mode: 0o755,
     },
-    // IMDS answers; the API does not (a new cluster), so node 0 runs kubeadm init.
+    // The init marker (tests/boot runs the real one against moto): this node holds the claim.
+    { path: "init-lock", content: `${log("init-lock")}[ "$1" != decide ] || echo init\n`, mode: 0o755 },
+    { path: "init-lock.env", content: renderInitLockEnv({ table: "t-kubeadm-aws-init", controlPlaneCount: 3 }) },
+    { path: "modules.conf", content: kubernetesModules() },
+    // IMDS answers; the API does not (a new cluster).
     {
       path: "bin/curl",
       content: `#!/bin/sh\ncase "$*" in *readyz*) exit 7;; *) echo ip-10-0-0-1.eu-west-1.compute.internal;; esac\n`,
@@ -199,10 +204,10 @@ function runBoot(env: BootstrapEnv, hookFailures: number): { status: number; cal
     envFile,
     envWithOverrides(readFileSync(envFile, "utf8").replace("__HOOK__", path.join(dir, "hook")), {
       KUBEADM_AWS_FETCH: path.join(dir, "fetch"),
-      // No init marker here (tests/boot runs it): the env file's mode decides, as without a Cluster.
       KUBEADM_AWS_STATE_DIR: path.join(dir, "state"),
-      KUBEADM_AWS_INIT_LOCK: path.join(dir, "no-init-lock"),
-      KUBEADM_AWS_LOCK_ENV: path.join(dir, "no-init-lock.env"),
+      KUBEADM_AWS_INIT_LOCK: path.join(dir, "init-lock"),
+      KUBEADM_AWS_LOCK_ENV: path.join(dir, "init-lock.env"),
+      KUBEADM_AWS_MODULES: path.join(dir, "modules.conf"),
       KUBEADM_AWS_KUBELET_CONF: path.join(dir, "kubelet.conf"),
     }),
   );
@@ -222,15 +227,16 @@ function runBoot(env: BootstrapEnv, hookFailures: number): { status: number; cal
 describe("boot hooks (colocated etcd starts before kubeadm; backup timer after it)", () => {
   const env: BootstrapEnv = { ...ENV, enableUnits: [UNITS.tokenSyncTimer, "etcd-backup.timer"] };
   const relevant = (calls: string[]) =>
-    calls.filter((c) => /^(fetch|hook|kubeadm|systemctl (daemon-reload|enable --now (kubeadm-aws|etcd)))/.test(c));
+    calls.filter((c) => /^(fetch|hook|kubeadm|init-lock|systemctl (daemon-reload|enable --now (kubeadm-aws|etcd)))/.test(c));
 
-  test("fetch, then the hook, then kubeadm init; the timer is enabled once kubeadm succeeded", () => {
+  test("fetch, the init marker, then the hook, then kubeadm init (through the marker); the timer is enabled once kubeadm succeeded", () => {
     const r = runBoot(env, 0);
     expect(r.status).toBe(0);
     expect(relevant(r.calls)).toEqual([
       "fetch ",
+      "init-lock decide",
       "hook ",
-      "kubeadm init --config /etc/kubernetes/kubeadm/init.yaml --skip-token-print --skip-certificate-key-print",
+      "init-lock run init",
       "systemctl daemon-reload",
       `systemctl enable --now ${UNITS.tokenSyncTimer} etcd-backup.timer`,
     ]);
@@ -241,14 +247,17 @@ describe("boot hooks (colocated etcd starts before kubeadm; backup timer after i
     expect(r.status).toBe(0);
     expect(relevant(r.calls)).toEqual([
       "fetch ",
+      "init-lock decide",
       "hook ",
       "kubeadm reset --force",
       "fetch ",
+      "init-lock decide",
       "hook ",
       "kubeadm reset --force",
       "fetch ",
+      "init-lock decide",
       "hook ",
-      "kubeadm init --config /etc/kubernetes/kubeadm/init.yaml --skip-token-print --skip-certificate-key-print",
+      "init-lock run init",
       "systemctl daemon-reload",
       `systemctl enable --now ${UNITS.tokenSyncTimer} etcd-backup.timer`,
     ]);
@@ -305,11 +314,12 @@ describe("bundle unpacker and colocated etcd files", () => {
   });
 });
 
-describe("init marker settings in the env file", () => {
-  test("table and control-plane count only when set, and never with characters that need quoting", () => {
+describe("init marker settings", () => {
+  test("come only with the bundle's init-lock.env (one source), never in the user data's env file", () => {
     expect(renderBootstrapEnv(ENV)).not.toMatch(/INIT_LOCK_TABLE|CONTROL_PLANE_COUNT/);
-    const env = renderBootstrapEnv({ ...ENV, initLockTable: "t-kubeadm-aws-init", controlPlaneCount: 3 });
-    expect(env).toContain("KUBEADM_AWS_INIT_LOCK_TABLE=t-kubeadm-aws-init\nKUBEADM_AWS_CONTROL_PLANE_COUNT=3\n");
-    expect(() => renderBootstrapEnv({ ...ENV, initLockTable: "t init" })).toThrow(/quoting/);
+    expect(renderInitLockEnv({ table: "t-kubeadm-aws-init", controlPlaneCount: 3 })).toBe(
+      "KUBEADM_AWS_INIT_LOCK_TABLE=t-kubeadm-aws-init\nKUBEADM_AWS_CONTROL_PLANE_COUNT=3\n",
+    );
+    expect(() => renderInitLockEnv({ table: "t init", controlPlaneCount: 3 })).toThrow(/quoting/);
   });
 });

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import {
+  initLockTableName,
   placeholders,
   renderControlPlaneFiles,
   renderWorkerFiles,
@@ -63,7 +64,13 @@ export function renderRoles(
     out.push({
       role,
       files: renderControlPlaneFiles(
-        { role, region: spec.region, index: i, cluster: clusterConfigInput(spec, etcdEndpoints(spec), apiNameOf(spec)) },
+        {
+          role,
+          region: spec.region,
+          index: i,
+          initMarker: { table: initLockTableName(spec.name), controlPlaneCount: spec.controlPlane.count },
+          cluster: clusterConfigInput(spec, etcdEndpoints(spec), apiNameOf(spec)),
+        },
         FAKE_MATERIAL,
         secrets,
       ),

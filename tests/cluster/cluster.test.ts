@@ -167,12 +167,12 @@ describe.each(STACKS)("Cluster of stack %s with the default kubeadm bootstrap", 
     expect(rec.errors).toEqual([]);
     const cloudInit = (role: string) => rec.artifacts.get(role)!.find((f) => f.path === "cloud-init.yaml")!.content;
 
-    // Control plane: node i boots the stub rendered for control-plane-i (0 inits, the others join).
+    // Control plane: node i boots the stub rendered for control-plane-i (the init marker decides who inits; node i waits i × 30 s).
     const cp = ofType(rec, "aws:ec2/instance:Instance").filter((r) => /-cp-\d$/.test(r.name));
     expect(cp).toHaveLength(spec.controlPlane.count);
     cp.forEach((r, i) => {
       expect(inputs(r).userData).toBe(cloudInit(`control-plane-${i}`));
-      expect(inputs(r).userData).toContain(`KUBEADM_AWS_MODE=${i === 0 ? "init" : "join"}`);
+      expect(inputs(r).userData).toContain(`KUBEADM_AWS_JOIN_DELAY=${i * 30}\n`);
       expect(inputs(r).userData).not.toMatch(/PRIVATE KEY|[a-z0-9]{6}\.[a-z0-9]{16}/);
     });
     // Pools: the template's user data is the worker stub of the pool's role.

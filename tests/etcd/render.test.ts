@@ -26,7 +26,7 @@ import {
   standaloneKubeletConfig,
 } from "../../components/etcd";
 import { etcdLayout, kubeadmEtcdBlock } from "../../components/bootstrap";
-import { renderBackupTimer } from "../../components/backup";
+import { renderBackupUnits } from "../../components/backup";
 import { inBundle, renderCloudConfig, type RoleFile } from "../../components/bootstrap/files";
 import { nodeDir, nodeScriptText } from "../../components/bootstrap/node-scripts";
 import { parseEnvFile } from "../../components/bootstrap/env-file";
@@ -410,7 +410,8 @@ describe("a dedicated member boots like every role", () => {
   });
 
   test("the backup timer runs at the tier's interval", () => {
-    expect(renderBackupTimer(15)).toContain("OnUnitActiveSec=15min");
-    expect(() => renderBackupTimer(0)).toThrow(/positive integer/);
+    expect(renderBackupUnits("etcd.service", "/etc/etcd/member.env", 15).timer).toContain("OnUnitActiveSec=15min\n");
+    for (const bad of [0, -5, 1.5])
+      expect(() => renderBackupUnits("etcd.service", "/etc/etcd/member.env", bad)).toThrow(/positive integer/);
   });
 });

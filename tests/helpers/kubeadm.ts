@@ -16,7 +16,14 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "os";
 import * as path from "path";
 import { parse, parseAllDocuments, stringify } from "yaml";
-import { FILES, placeholders, renderControlPlaneFiles, renderWorkerFiles, type ControlPlaneSecrets } from "../../components/bootstrap";
+import {
+  FILES,
+  initLockTableName,
+  placeholders,
+  renderControlPlaneFiles,
+  renderWorkerFiles,
+  type ControlPlaneSecrets,
+} from "../../components/bootstrap";
 import { clusterConfigInput, apiNameOf, usesExternalEtcd } from "../../components/cluster";
 import { controlPlaneRole, workerRole } from "../../components/core/roles";
 import type { ClusterSpec } from "../../components/spec";
@@ -139,7 +146,21 @@ export function kubeadmDocuments(spec: ClusterSpec, secrets: ControlPlaneSecrets
   const cluster = clusterConfigInput(spec, externalEtcdEndpoints(spec), apiNameOf(spec));
   for (let i = 0; i < spec.controlPlane.count; i++) {
     const role = controlPlaneRole(i);
-    add(role, true, renderControlPlaneFiles({ role, region: spec.region, index: i, cluster }, FAKE_MATERIAL, secrets));
+    add(
+      role,
+      true,
+      renderControlPlaneFiles(
+        {
+          role,
+          region: spec.region,
+          index: i,
+          cluster,
+          initMarker: { table: initLockTableName(spec.name), controlPlaneCount: spec.controlPlane.count },
+        },
+        FAKE_MATERIAL,
+        secrets,
+      ),
+    );
   }
   for (const pool of spec.nodePools) {
     const role = workerRole(pool);

@@ -9,6 +9,10 @@ import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { packerVariables } from "../../components/images/packer";
 import { DEFAULT_VERSIONS } from "../../components/versions/manifest";
+import { FILES } from "../../components/bootstrap";
+import { PACKER_KERNEL_FILES } from "../../components/images/packer";
+import { stackSpecs } from "../bootstrap/stack-roles";
+import { assertSucceeded, kubeadmDocuments, runKubeadm } from "../helpers/kubeadm";
 import { PACKER, SCRIPTS, removeDir, run } from "./tools";
 
 /** The heredoc of `script` that writes to `target` (the part between `>target <<TAG` and `TAG`). */
@@ -79,5 +83,45 @@ describe("configs written by the provisioner scripts", () => {
       runtime_type: "io.containerd.runc.v2",
       options: { BinaryName: "/usr/local/sbin/runc", SystemdCgroup: true },
     });
+  });
+});
+
+describe("the image and the boot agree (one source each)", () => {
+  /** The real kubeadm's `config images list` for a config file's text. */
+  async function imagesOf(yamlText: string): Promise<string[]> {
+    const dir = mkdtempSync(path.join(tmpdir(), "pka-images-"));
+    try {
+      writeFileSync(path.join(dir, "kubeadm.yaml"), yamlText);
+      const r = await runKubeadm(["config", "images", "list", "--config", path.join(dir, "kubeadm.yaml")]);
+      assertSucceeded(r);
+      return r.stdout.trim().split("\n").sort();
+    } finally {
+      removeDir(dir);
+    }
+  }
+
+  test("the image pre-pulls exactly the images the rendered init.yaml of a stacked-etcd cluster runs (the built kubeadm lists both)", async () => {
+    const prepull = await imagesOf(expand(heredoc("70-prepull.sh", '"${PKA_WORK}/kubeadm-images.yaml"').body));
+    const dev = stackSpecs().find((x) => x.stack === "dev")!.spec;
+    const init = kubeadmDocuments(dev).find((d) => d.kind === "init")!;
+    const booted = await imagesOf(init.yaml);
+    expect(booted.length).toBeGreaterThan(5);
+    expect({ prepull }).toEqual({ prepull: booted });
+    // and it is a real comparison: another etcd tag in the pre-pull config gives another list
+    const other = await imagesOf(
+      expand(heredoc("70-prepull.sh", '"${PKA_WORK}/kubeadm-images.yaml"').body).replace(/imageTag: (\S+)-0/, "imageTag: $1-1"),
+    );
+    expect(other).not.toEqual(booted);
+  });
+
+  test("the image installs the generated kernel files where the boot's bundle writes them again", () => {
+    const kernel = readFileSync(path.join(SCRIPTS, "10-kernel.sh"), "utf8");
+    const name = (f: string) => path.basename(f);
+    expect(kernel).toContain(`install -m 0644 "\${here}/${name(PACKER_KERNEL_FILES.modules)}" ${FILES.k8sModules}\n`);
+    expect(kernel).toContain(`install -m 0644 "\${here}/${name(PACKER_KERNEL_FILES.sysctl)}" ${FILES.k8sSysctl}\n`);
+    const build = readFileSync(path.join(PACKER, "build.pkr.hcl"), "utf8");
+    for (const f of Object.values(PACKER_KERNEL_FILES)) {
+      expect(build).toContain(`source      = "\${path.root}/${f}"\n    destination = "/var/tmp/pka/${name(f)}"`);
+    }
   });
 });

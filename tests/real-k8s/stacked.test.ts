@@ -11,7 +11,7 @@ import { writeFileSync } from "fs";
 import { k8sBin } from "../helpers/k8s-bin";
 import { ANONYMOUS_PATHS } from "../../components/bootstrap/apiserver-files";
 import { CERT_RENEWAL, certRenewScript } from "../../components/bootstrap/cert-renewal";
-import { FILES } from "../../components/bootstrap/paths";
+import { FILES, UNITS } from "../../components/bootstrap/paths";
 import { stopAll } from "./machines";
 import {
   fakeSystemctl,
@@ -216,7 +216,7 @@ describe("certificate renewal against the real control plane", () => {
   test("the node carries the renewal script and enables its timer after kubeadm", () => {
     const files = plan.files("control-plane-0");
     expect(fileOf(files, CERT_RENEWAL.script)).toBe(certRenewScript());
-    expect(fileOf(files, FILES.env)).toMatch(new RegExp(`^KUBEADM_AWS_ENABLE_UNITS=.*${CERT_RENEWAL.timerUnit.replace(".", "\\.")}`, "m"));
+    expect(fileOf(files, FILES.env)).toMatch(new RegExp(`^KUBEADM_AWS_ENABLE_UNITS=.*${UNITS.certRenewTimer.replace(".", "\\.")}`, "m"));
   });
 
   test("nothing is renewed while every certificate has more than the window left; expiry is reported", () => {

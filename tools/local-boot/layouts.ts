@@ -3,6 +3,7 @@
  * (docs/local-boot.md, "Layouts").
  */
 import * as path from "node:path";
+import { UNITS } from "../../components/bootstrap/paths";
 import { DEFAULT_ETCD_PATHS, PKI_FILES } from "../../components/etcd/config";
 import { DEFAULT_ETCD_PORTS } from "../../components/etcd/members";
 import type { PlanOptions } from "../plan/run";
@@ -98,10 +99,10 @@ export const rotateTokenNewWorker: Fault = {
     }
     c.plan.bootstrapToken = token;
     const cp = c.machines.find((m) => m.launch.kind === "control-plane" && m.machine.running)!;
-    const sync = cp.machine.exec(["systemctl", "start", "kubeadm-aws-token-sync.service"], 120_000);
+    const sync = cp.machine.exec(["systemctl", "start", UNITS.tokenSyncService], 120_000);
     if (sync.status !== 0)
       throw new Error(
-        `token sync failed on ${cp.name}: ${sync.stderr}\n${cp.machine.journal(["-u", "kubeadm-aws-token-sync.service", "-o", "cat"])}`,
+        `token sync failed on ${cp.name}: ${sync.stderr}\n${cp.machine.journal(["-u", UNITS.tokenSyncService, "-o", "cat"])}`,
       );
     const oldId = old.split(".")[0]!;
     c.kubectl(["-n", "kube-system", "delete", "secret", `bootstrap-token-${oldId}`, "--ignore-not-found"]);
