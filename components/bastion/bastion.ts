@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../spec/spec";
 import { publishBootArtifacts } from "../core/artifacts";
 import { NODE_METADATA_OPTIONS, launchTemplateRootVolume } from "../core/instance";
-import { NodeRole, SSM_CORE_POLICY_ARN } from "../iam/node-role";
+import { NodeRole } from "../iam/node-role";
 import { clusterTags } from "../core/tags";
 import { typeToken } from "../core/tokens";
 import { createRuleResources } from "../security/resources";
@@ -83,11 +83,7 @@ export class Bastion extends pulumi.ComponentResource {
     createRuleResources({ name, rules, groupIds: { bastion: sg.id }, natIps: [], tags: clusterTags(spec.name, spec.tags) }, p);
 
     // The machine identity every role of the library has (iam/NodeRole), with SSM Session Manager's managed policy only.
-    const role = new NodeRole(
-      `${name}-iam`,
-      { clusterName: spec.name, machineRole: "bastion", managedPolicyArns: [SSM_CORE_POLICY_ARN], tags: spec.tags },
-      p,
-    );
+    const role = new NodeRole(`${name}-iam`, { clusterName: spec.name, machineRole: "bastion", region: spec.region, tags: spec.tags }, p);
 
     const userData = bastionCloudConfig();
     publishBootArtifacts("bastion", [{ path: "cloud-init.yaml", content: userData }]);

@@ -37,7 +37,7 @@ export interface RoleBootstrapArgs {
   secrets: Record<string, pulumi.Input<string>>;
   /** More inline policies for the role (e.g. the cloud controller manager's). @default {} */
   extraPolicies?: Record<string, pulumi.Input<PolicyDocument>>;
-  /** Managed policies for the role. @default ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"] */
+  /** Managed policies for the role. @default [ssmCorePolicyArn(region)] (Session Manager) */
   managedPolicyArns?: string[];
   /** Days Secrets Manager keeps a deleted secret (0: at once, so a re-created role can reuse the name). @default 0 */
   recoveryWindowInDays?: number;
@@ -116,6 +116,7 @@ export class RoleBootstrap extends pulumi.ComponentResource {
       {
         clusterName: args.clusterName,
         machineRole: role,
+        region: args.region,
         policies: { "bootstrap-read": readPolicy, ...(args.extraPolicies ?? {}) },
         managedPolicyArns: args.managedPolicyArns,
         tags: args.tags,

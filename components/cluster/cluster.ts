@@ -9,6 +9,7 @@ import { BackupBucket, backupBucketArgsOf } from "../backup/bucket";
 import type { ClusterSpec, NodePoolSpec } from "../spec/spec";
 import { ControlPlane } from "../control-plane/control-plane";
 import { controlPlaneNodes } from "../control-plane/placement";
+import { bucketArn } from "../core/arn";
 import { controlPlaneRole, workerRole } from "../core/roles";
 import { typeToken } from "../core/tokens";
 import { lookupImage } from "../images/lookup";
@@ -119,7 +120,7 @@ export class Cluster extends pulumi.ComponentResource {
     let backup: { bucketName: pulumi.Input<string>; bucketArn: pulumi.Input<string> };
     if (env.backupBucketName !== undefined) {
       const bucketName = env.backupBucketName;
-      backup = { bucketName, bucketArn: env.backupBucketArn ?? pulumi.interpolate`arn:aws:s3:::${bucketName}` };
+      backup = { bucketName, bucketArn: env.backupBucketArn ?? pulumi.output(bucketName).apply((b) => bucketArn(spec.region, b)) };
     } else {
       const bucket = new BackupBucket(`${name}-backups`, backupBucketArgsOf(spec), child);
       backup = { bucketName: bucket.bucketName, bucketArn: bucket.bucketArn };

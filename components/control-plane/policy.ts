@@ -14,6 +14,7 @@
  * cluster's own groups. `ec2:CreateTags` is allowed only inside `CreateSecurityGroup` (`ec2:CreateAction`):
  * the CCM tags the groups it creates, and cannot re-tag any other.
  */
+import { arnOf } from "../core/arn";
 import { LIBRARY_CLUSTER_TAG, ownershipTagKey } from "../core/tags";
 
 export interface CpPolicyStatement {
@@ -101,7 +102,7 @@ export function cloudControllerManagerPolicy(clusterName: string, region: string
         Sid: "TagCreatedSecurityGroups",
         Effect: "Allow",
         Action: ["ec2:CreateTags"],
-        Resource: `arn:aws:ec2:${region}:*:security-group/*`,
+        Resource: arnOf({ region, service: "ec2", resource: "security-group/*" }),
         Condition: { StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" } },
       },
       {

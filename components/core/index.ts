@@ -6,3 +6,4 @@ export * from "./tokens";
 export * from "./roles";
 export * from "./instance";
 export * from "./ports";
+export * from "./arn";

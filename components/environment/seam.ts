@@ -27,6 +27,6 @@ export interface ClusterEnvironment {
   natPublicIps?: pulumi.Input<string>[];
   /** A backup bucket shared by the environment's clusters. @default undefined (the cluster creates its own) */
   backupBucketName?: pulumi.Input<string>;
-  /** That bucket's ARN (dedicated etcd members are granted writes to it). @default arn:aws:s3:::<backupBucketName> */
+  /** That bucket's ARN (dedicated etcd members are granted writes to it). @default the bucket's ARN in the region's partition (`bucketArn`) */
   backupBucketArn?: pulumi.Input<string>;
 }

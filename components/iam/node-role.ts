@@ -3,6 +3,7 @@
  * an IAM role EC2 may assume, its instance profile, inline policies (documents built by pure
  * functions, e.g. `secretReadPolicy`) and managed policy attachments.
  */
+import { awsManagedPolicyArn } from "../core/arn";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AWS_NAME_LIMITS, awsName } from "../core/names";
@@ -11,16 +12,24 @@ import { typeToken } from "../core/tokens";
 import { policyJson, serviceTrustPolicy, type PolicyDocument } from "./policy";
 
 /** AWS-managed policy that lets SSM Session Manager reach the node (no SSH keys needed). */
-export const SSM_CORE_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
+/** The AWS managed policy Session Manager needs (every machine role gets it unless told otherwise). */
+export const SSM_CORE_POLICY = "AmazonSSMManagedInstanceCore";
+
+/** The Session Manager policy's ARN in `region`'s partition. */
+export function ssmCorePolicyArn(region: string): string {
+  return awsManagedPolicyArn(region, SSM_CORE_POLICY);
+}
 
 export interface NodeRoleArgs {
   /** Cluster name (role name prefix and tags). Required. */
   clusterName: string;
   /** Machine role, e.g. `control-plane-0`, `worker-general`, `etcd-1` (part of the IAM role name). Required. */
   machineRole: string;
+  /** The cluster's region: its partition is in every ARN (`aws`, `aws-cn`, `aws-us-gov`). Required. */
+  region: string;
   /** Inline policies by name; each name becomes a `RolePolicy` `${name}-<key>`. @default {} */
   policies?: Record<string, pulumi.Input<PolicyDocument>>;
-  /** Managed policy ARNs to attach. @default [SSM_CORE_POLICY_ARN] */
+  /** Managed policy ARNs to attach. @default [ssmCorePolicyArn(region)] */
   managedPolicyArns?: string[];
   /** Extra tags (cluster tags are always added). @default {} */
   tags?: Record<string, string>;
@@ -75,7 +84,7 @@ export class NodeRole extends pulumi.ComponentResource {
       );
     }
     // Named by the policy's own name, so reordering the list never replaces an attachment.
-    for (const arn of args.managedPolicyArns ?? [SSM_CORE_POLICY_ARN]) {
+    for (const arn of args.managedPolicyArns ?? [ssmCorePolicyArn(args.region)]) {
       const short = arn
         .split("/")
         .pop()!

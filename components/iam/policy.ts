@@ -2,6 +2,7 @@
  * IAM policy documents as plain data, built by pure functions (never `aws.iam.getPolicyDocument`,
  * which is an invoke: it would need AWS, and the offline plan's mocks refuse unknown invokes).
  */
+import { arnOf } from "../core/arn";
 import { ownershipTagKey, ROLE_TAGS } from "../core/tags";
 
 export type ConditionBlock = Record<string, Record<string, string | string[]>>;
@@ -123,7 +124,7 @@ export function instanceHealthPolicy(a: InstanceHealthPolicyArgs): PolicyDocumen
         Sid: "ReportOwnBootFailure",
         Effect: "Allow",
         Action: ["autoscaling:SetInstanceHealth"],
-        Resource: [`arn:aws:autoscaling:${a.region}:*:autoScalingGroup:*:autoScalingGroupName/${a.groupName}`],
+        Resource: [arnOf({ region: a.region, service: "autoscaling", resource: `autoScalingGroup:*:autoScalingGroupName/${a.groupName}` })],
         Condition: {
           StringEquals: {
             [`autoscaling:ResourceTag/${ownershipTagKey(a.clusterName)}`]: "owned",

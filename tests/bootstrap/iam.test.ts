@@ -1,5 +1,5 @@
 /** The IAM evaluator the bootstrap tests rely on, and NodeRole's exact inputs. */
-import { iamAllows, NodeRole, secretReadPolicy, SSM_CORE_POLICY_ARN, type PolicyDocument } from "../../components/iam";
+import { iamAllows, NodeRole, secretReadPolicy, type PolicyDocument } from "../../components/iam";
 import { inputs, named, ofType, recordProgram } from "../helpers/record";
 
 const KEY = "arn:aws:kms:eu-west-1:123456789012:key/k";
@@ -60,6 +60,7 @@ describe("NodeRole", () => {
       new NodeRole("c-w", {
         clusterName: "c",
         machineRole: "worker-general",
+        region: "eu-west-1",
         policies: { "bootstrap-read": secretReadPolicy({ secretArns: [A], kmsKeyArn: KEY, region: "eu-west-1" }) },
       });
     });
@@ -76,7 +77,19 @@ describe("NodeRole", () => {
       role: "c-worker-general",
     });
     expect(ofType(rec, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((r) => [r.name, inputs(r).policyArn])).toEqual([
-      ["c-w-AmazonSSMManagedInstanceCore", SSM_CORE_POLICY_ARN],
+      ["c-w-AmazonSSMManagedInstanceCore", "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"],
+    ]);
+  });
+
+  test("in China and GovCloud the managed policy's ARN names the region's partition", async () => {
+    const rec = await recordProgram(() => {
+      new NodeRole("cn", { clusterName: "c", machineRole: "bastion", region: "cn-north-1" });
+      new NodeRole("gov", { clusterName: "g", machineRole: "bastion", region: "us-gov-west-1" });
+    });
+    expect(rec.errors).toEqual([]);
+    expect(ofType(rec, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((r) => [r.name, inputs(r).policyArn])).toEqual([
+      ["cn-AmazonSSMManagedInstanceCore", "arn:aws-cn:iam::aws:policy/AmazonSSMManagedInstanceCore"],
+      ["gov-AmazonSSMManagedInstanceCore", "arn:aws-us-gov:iam::aws:policy/AmazonSSMManagedInstanceCore"],
     ]);
   });
 });
