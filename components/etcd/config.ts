@@ -11,7 +11,7 @@
  * 1.35-1.37 accept. A real etcd 3.6.8 runs it with no deprecation warning (tests/etcd/real-etcd.test.ts).
  */
 import { PATHS } from "../bootstrap/paths";
-import { stringify } from "yaml";
+import { toYaml } from "../bootstrap/yaml";
 import { DEFAULT_ETCD_PORTS, initialCluster, type EtcdMember, type EtcdPorts } from "./members";
 
 /** One TLS block of the config file (`client-transport-security` or `peer-transport-security`). */
@@ -179,5 +179,5 @@ export function etcdConfig(input: EtcdConfigInput): EtcdConfigFile {
 
 /** The YAML text of a member's config file. */
 export function renderEtcdConfig(input: EtcdConfigInput): string {
-  return `# etcd member ${input.member.name}: rendered by pulumi-kubeadm-aws, do not edit on the host.\n${stringify(etcdConfig(input), { version: "1.1", lineWidth: 0 })}`;
+  return `# etcd member ${input.member.name}: rendered by pulumi-kubeadm-aws, do not edit on the host.\n${toYaml(etcdConfig(input))}`;
 }

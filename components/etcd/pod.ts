@@ -4,7 +4,7 @@
  */
 import { CRI_SOCKET, PATHS, UNITS } from "../bootstrap/paths";
 import { etcdImageTag } from "../bootstrap/kubeadm-etcd";
-import { stringify } from "yaml";
+import { toYaml } from "../bootstrap/yaml";
 import { DEFAULT_ETCD_PATHS, type EtcdPaths } from "./config";
 import { DEFAULT_ETCD_PORTS, type EtcdPorts } from "./members";
 
@@ -80,7 +80,7 @@ export function etcdPod(input: EtcdPodInput): Record<string, unknown> {
 }
 
 export function renderEtcdPod(input: EtcdPodInput): string {
-  return stringify(etcdPod(input), { version: "1.1", lineWidth: 0 });
+  return toYaml(etcdPod(input));
 }
 
 /**
@@ -105,7 +105,7 @@ export function standaloneKubeletConfig(): Record<string, unknown> {
 }
 
 export function renderStandaloneKubeletConfig(): string {
-  return stringify(standaloneKubeletConfig(), { version: "1.1", lineWidth: 0 });
+  return toYaml(standaloneKubeletConfig());
 }
 
 /**

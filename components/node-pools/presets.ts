@@ -8,7 +8,7 @@
  */
 import { labelKeyProblem, nodeLabelProblems } from "../core/labels";
 import type { NodePoolPreset, NodePoolSpec, SpotSpec, Taint } from "../spec/spec";
-import { GPU_FAMILIES, GPU_TAINT, INGRESS_LABEL, POOL_PRESETS, isGpuInstanceType } from "../tiers/tiers";
+import { DEFAULT_POOL_ROOT_GIB, GPU_FAMILIES, GPU_TAINT, INGRESS_LABEL, POOL_PRESETS, isGpuInstanceType } from "../tiers/tiers";
 
 /** What each preset is for: the EC2 family and its vCPU : GiB ratio, as documented in docs/cluster.md. */
 export const PRESET_CHARACTERISTICS: Readonly<Record<NodePoolPreset, { families: string[]; ratio: string; purpose: string }>> = {
@@ -80,7 +80,7 @@ export function completePool(p: PoolInput): NodePoolSpec {
           onDemandPercentageAboveBaseCapacity: p.spot.onDemandPercentageAboveBaseCapacity ?? 0,
         }
       : undefined,
-    rootVolumeGiB: p.rootVolumeGiB ?? (preset.gpu ? 100 : 50),
+    rootVolumeGiB: p.rootVolumeGiB ?? (preset.gpu ? DEFAULT_POOL_ROOT_GIB.gpu : DEFAULT_POOL_ROOT_GIB.general),
     minHealthyPercentage: p.minHealthyPercentage ?? 90,
   };
 }

@@ -52,6 +52,9 @@ const BOOTSTRAP_ENDPOINTS: InterfaceEndpointService[] = [
   "logs",
 ];
 
+/** A pool's root volume unless it says otherwise, GiB: GPU images carry the driver and CUDA containers are large. */
+export const DEFAULT_POOL_ROOT_GIB = { general: 50, gpu: 100 } as const;
+
 function generalPool(instanceType: string, min: number, max: number, desired: number): NodePoolSpec {
   return {
     name: "general",
@@ -62,7 +65,7 @@ function generalPool(instanceType: string, min: number, max: number, desired: nu
     desiredSize: desired,
     labels: {},
     taints: [],
-    rootVolumeGiB: 50,
+    rootVolumeGiB: DEFAULT_POOL_ROOT_GIB.general,
     minHealthyPercentage: 90,
   };
 }
